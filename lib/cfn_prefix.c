@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cfn_prefix.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t cfn_family_addrlen(uint8_t family)
+{
+	switch (family) {
+	case CFN_FAMILY_IPV4:
+		return 4;
+	case CFN_FAMILY_IPV6:
+		return 16;
+	}
+	return 0;
+}
+
+static bool parse_length(const char *str, unsigned int max, unsigned int *len)
+{
+	char *end;
+	unsigned long value;
+
+	if (*str < '0' || *str > '9')
+		return false;
+	errno = 0;
+	value = strtoul(str, &end, 10);
+	if (errno || *end || value > max)
+		return false;
+	*len = (unsigned int)value;
+	return true;
+}
+
+static bool host_bits_clear(const struct cfn_prefix *prefix)
+{
+	size_t addrlen = cfn_family_addrlen(prefix->family);
+
+	for (size_t bit = prefix->len; bit < addrlen * 8; bit++)
+		if (prefix->addr[bit / 8] & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
+bool cfn_prefix_parse(const char *str, struct cfn_prefix *out, char *err,
+		      size_t errlen)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(str, '/');
+	size_t addrstrlen = slash ? (size_t)(slash - str) : strlen(str);
+	struct cfn_prefix prefix = {};
+	unsigned int len;
+
+	if (addrstrlen >= sizeof(addr)) {
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 prefix", str);
+		return false;
+	}
+	memcpy(addr, str, addrstrlen);
+	addr[addrstrlen] = '\0';
+
+	if (inet_pton(AF_INET, addr, prefix.addr) == 1)
+		prefix.family = CFN_FAMILY_IPV4;
+	else if (inet_pton(AF_INET6, addr, prefix.addr) == 1)
+		prefix.family = CFN_FAMILY_IPV6;
+	else {
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 prefix", str);
+		return false;
+	}
+
+	len = cfn_family_addrlen(prefix.family) * 8;
+	if (slash && !parse_length(slash + 1, len, &len)) {
+		snprintf(err, errlen, "'%s': prefix length must be 0..%zu", str,
+			 cfn_family_addrlen(prefix.family) * 8);
+		return false;
+	}
+	prefix.len = (uint8_t)len;
+
+	if (!host_bits_clear(&prefix)) {
+		snprintf(err, errlen, "'%s' has host bits set beyond /%u", str,
+			 len);
+		return false;
+	}
+	*out = prefix;
+	return true;
+}
+
+char *cfn_prefix_format(const struct cfn_prefix *prefix, char *buf,
+			size_t buflen)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+	int af = prefix->family == CFN_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+
+	inet_ntop(af, prefix->addr, addr, sizeof(addr));
+	snprintf(buf, buflen, "%s/%u", addr, prefix->len);
+	return buf;
+}
+
+int cfn_prefix_cmp(const struct cfn_prefix *a, const struct cfn_prefix *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return memcmp(a->addr, b->addr, cfn_family_addrlen(a->family));
+}
+
+bool cfn_prefix_equal(const struct cfn_prefix *a, const struct cfn_prefix *b)
+{
+	return cfn_prefix_cmp(a, b) == 0;
+}
