@@ -137,3 +137,13 @@ def test_write_memory_survives_restart(pair):
     assert services(r2) == before
     assert r2.vtysh_json("show bgp cfn json")["debugEvents"] is True
     r2.wait_established()
+
+
+def test_cfn_vtysh_installed_in_place_of_stock():
+    divert = run(["dpkg-divert", "--list", "/usr/bin/vtysh"]).stdout
+    assert "diversion of /usr/bin/vtysh to /usr/bin/vtysh.frr-stock" in divert
+    # the stock vtysh does not know the module's commands; ours does
+    table = run(["strings", "/usr/bin/vtysh"]).stdout
+    stock = run(["strings", "/usr/bin/vtysh.frr-stock"]).stdout
+    assert "cfn service WORD$name sid" in table
+    assert "cfn service WORD$name sid" not in stock

@@ -272,6 +272,11 @@ class Topology:
         if self in _live_topologies:
             _live_topologies.remove(self)
 
+    def detach(self):
+        """Leave the topology running after this process exits."""
+        if self in _live_topologies:
+            _live_topologies.remove(self)
+
     def __enter__(self):
         try:
             return self.start()
