@@ -17,7 +17,8 @@ FRR_SOURCE = os.environ.get("CFN_FRR_SOURCE")
 GENERATED = ["config.h", "lib/version.h", "lib/route_types.h", "lib/clippy",
              "bgpd/bgpd.h"]
 CONFIGURE_INPUTS = ["configure", "Makefile.in", "cfn_config.h.in",
-                    "build-aux", "lib/cfn_service.h"]
+                    "tests/unit/Makefile.in", "build-aux",
+                    "lib/cfn_service.h"]
 
 pytestmark = pytest.mark.skipif(
     not FRR_SOURCE or not os.path.exists(os.path.join(TOP, "configure")),
