@@ -82,8 +82,8 @@ static int cfn_config_write(struct bgp *bgp, struct vty *vty)
 
 	if (!ci)
 		return 0;
-	for (size_t i = 0; i < ci->services.count; i++) {
-		const struct cfn_service *service = ci->services.services[i];
+	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
+		const struct cfn_service *service = cfn_service_at(&ci->services, i);
 
 		vty_out(vty, " cfn service %s sid %s\n", service->name,
 			cfn_prefix_format(&service->sid, sid, sizeof(sid)));
@@ -105,8 +105,8 @@ static void cfn_show_instance_json(struct cfn_instance *ci, json_object *jarr)
 	json_object_string_add(jinst, "vrfName",
 			       ci->bgp->name ? ci->bgp->name : VRF_DEFAULT_NAME);
 	json_object_int_add(jinst, "localAS", ci->bgp->as);
-	for (size_t i = 0; i < ci->services.count; i++) {
-		const struct cfn_service *service = ci->services.services[i];
+	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
+		const struct cfn_service *service = cfn_service_at(&ci->services, i);
 		json_object *jservice = json_object_new_object();
 
 		json_object_string_add(jservice, "name", service->name);
@@ -124,13 +124,13 @@ static void cfn_show_instance_text(struct cfn_instance *ci, struct vty *vty)
 	char sid[CFN_PREFIX_STRLEN];
 
 	vty_out(vty, "BGP instance %s, local AS %u: %zu service%s\n",
-		ci->bgp->name_pretty, ci->bgp->as, ci->services.count,
-		ci->services.count == 1 ? "" : "s");
-	if (!ci->services.count)
+		ci->bgp->name_pretty, ci->bgp->as, cfn_service_count(&ci->services),
+		cfn_service_count(&ci->services) == 1 ? "" : "s");
+	if (!cfn_service_count(&ci->services))
 		return;
 	vty_out(vty, "  %-32s %s\n", "Service", "SID");
-	for (size_t i = 0; i < ci->services.count; i++) {
-		const struct cfn_service *service = ci->services.services[i];
+	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
+		const struct cfn_service *service = cfn_service_at(&ci->services, i);
 
 		vty_out(vty, "  %-32s %s\n", service->name,
 			cfn_prefix_format(&service->sid, sid, sizeof(sid)));

@@ -14,6 +14,14 @@ const char *cfn_strerror(enum cfn_err err)
 		return "SID already names another service";
 	case CFN_ERR_NOT_FOUND:
 		return "no such service";
+	case CFN_ERR_NO_INSTANCE:
+		return "no such instance";
+	case CFN_ERR_BAD_BID:
+		return "a binding ID is a host address (/32 or /128)";
+	case CFN_ERR_TOO_MANY_INSTANCES:
+		return "too many instances for one service";
+	case CFN_ERR_TOO_MANY_METRICS:
+		return "too many metrics for one instance";
 	}
 	return "unknown error";
 }

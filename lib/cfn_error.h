@@ -9,6 +9,10 @@ enum cfn_err {
 	CFN_ERR_INVALID_NAME,
 	CFN_ERR_SID_IN_USE,
 	CFN_ERR_NOT_FOUND,
+	CFN_ERR_NO_INSTANCE,
+	CFN_ERR_BAD_BID,
+	CFN_ERR_TOO_MANY_INSTANCES,
+	CFN_ERR_TOO_MANY_METRICS,
 };
 
 /* A short human-readable reason, for CLI and API replies. */

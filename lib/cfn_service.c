@@ -6,6 +6,25 @@
 
 #include "cfn_alloc.h"
 
+static int service_name_cmp(const void *key, const void *item)
+{
+	return strcmp(key, ((const struct cfn_service *)item)->name);
+}
+
+static int instance_bid_cmp(const void *key, const void *item)
+{
+	return cfn_prefix_cmp(key,
+			      &((const struct cfn_local_instance *)item)->bid);
+}
+
+static void service_free(void *item)
+{
+	struct cfn_service *service = item;
+
+	cfn_vec_fini(&service->instances, cfn_free);
+	cfn_free(service);
+}
+
 void cfn_service_table_init(struct cfn_service_table *table)
 {
 	memset(table, 0, sizeof(*table));
@@ -13,10 +32,7 @@ void cfn_service_table_init(struct cfn_service_table *table)
 
 void cfn_service_table_fini(struct cfn_service_table *table)
 {
-	for (size_t i = 0; i < table->count; i++)
-		cfn_free(table->services[i]);
-	cfn_free(table->services);
-	cfn_service_table_init(table);
+	cfn_vec_fini(&table->services, service_free);
 }
 
 bool cfn_service_name_valid(const char *name)
@@ -35,89 +51,27 @@ bool cfn_service_name_valid(const char *name)
 	return true;
 }
 
-/* Index of name, or of the slot where it would be inserted. */
-static size_t service_position(const struct cfn_service_table *table,
-			       const char *name, bool *found)
-{
-	size_t lo = 0, hi = table->count;
-
-	*found = false;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int cmp = strcmp(name, table->services[mid]->name);
-
-		if (cmp == 0) {
-			*found = true;
-			return mid;
-		}
-		if (cmp < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
-}
-
 struct cfn_service *cfn_service_find(const struct cfn_service_table *table,
 				     const char *name)
 {
-	bool found;
-	size_t pos = service_position(table, name, &found);
-
-	return found ? table->services[pos] : NULL;
+	return cfn_vec_find(&table->services, name, service_name_cmp);
 }
 
 struct cfn_service *
 cfn_service_find_sid(const struct cfn_service_table *table,
 		     const struct cfn_prefix *sid)
 {
-	for (size_t i = 0; i < table->count; i++)
-		if (cfn_prefix_equal(&table->services[i]->sid, sid))
-			return table->services[i];
+	for (size_t i = 0; i < cfn_service_count(table); i++)
+		if (cfn_prefix_equal(&cfn_service_at(table, i)->sid, sid))
+			return cfn_service_at(table, i);
 	return NULL;
-}
-
-static bool table_reserve(struct cfn_service_table *table)
-{
-	struct cfn_service **grown;
-	size_t capacity;
-
-	if (table->count < table->capacity)
-		return true;
-	capacity = table->capacity ? table->capacity * 2 : 8;
-	grown = cfn_reallocarray(table->services, capacity, sizeof(*grown));
-	if (!grown)
-		return false;
-	table->services = grown;
-	table->capacity = capacity;
-	return true;
-}
-
-static enum cfn_err service_insert(struct cfn_service_table *table,
-				   size_t pos, const char *name,
-				   const struct cfn_prefix *sid)
-{
-	struct cfn_service *service;
-
-	if (!table_reserve(table))
-		return CFN_ERR_NOMEM;
-	service = cfn_calloc(1, sizeof(*service));
-	if (!service)
-		return CFN_ERR_NOMEM;
-	strcpy(service->name, name);
-	service->sid = *sid;
-	memmove(&table->services[pos + 1], &table->services[pos],
-		(table->count - pos) * sizeof(*table->services));
-	table->services[pos] = service;
-	table->count++;
-	return CFN_OK;
 }
 
 enum cfn_err cfn_service_set(struct cfn_service_table *table,
 			     const char *name, const struct cfn_prefix *sid,
 			     const struct cfn_service **conflict)
 {
-	struct cfn_service *holder;
+	struct cfn_service *service, *holder;
 	bool found;
 	size_t pos;
 
@@ -129,10 +83,20 @@ enum cfn_err cfn_service_set(struct cfn_service_table *table,
 			*conflict = holder;
 		return CFN_ERR_SID_IN_USE;
 	}
-	pos = service_position(table, name, &found);
-	if (!found)
-		return service_insert(table, pos, name, sid);
-	table->services[pos]->sid = *sid;
+	pos = cfn_vec_position(&table->services, name, service_name_cmp,
+			       &found);
+	if (found) {
+		cfn_service_at(table, pos)->sid = *sid;
+		return CFN_OK;
+	}
+	if (!cfn_vec_reserve(&table->services, 1))
+		return CFN_ERR_NOMEM;
+	service = cfn_calloc(1, sizeof(*service));
+	if (!service)
+		return CFN_ERR_NOMEM;
+	strcpy(service->name, name);
+	service->sid = *sid;
+	cfn_vec_insert_at(&table->services, pos, service);
 	return CFN_OK;
 }
 
@@ -140,13 +104,101 @@ enum cfn_err cfn_service_delete(struct cfn_service_table *table,
 				const char *name)
 {
 	bool found;
-	size_t pos = service_position(table, name, &found);
+	size_t pos = cfn_vec_position(&table->services, name,
+				      service_name_cmp, &found);
 
 	if (!found)
 		return CFN_ERR_NOT_FOUND;
-	cfn_free(table->services[pos]);
-	table->count--;
-	memmove(&table->services[pos], &table->services[pos + 1],
-		(table->count - pos) * sizeof(*table->services));
+	service_free(cfn_vec_remove_at(&table->services, pos));
+	return CFN_OK;
+}
+
+struct cfn_local_instance *cfn_instance_find(const struct cfn_service *service,
+					     const struct cfn_prefix *bid)
+{
+	return cfn_vec_find(&service->instances, bid, instance_bid_cmp);
+}
+
+enum cfn_err cfn_instance_set(struct cfn_service *service,
+			      const struct cfn_prefix *bid, uint32_t capacity)
+{
+	struct cfn_local_instance *instance;
+	bool found;
+	size_t pos;
+
+	if (bid->len != cfn_family_addrlen(bid->family) * 8)
+		return CFN_ERR_BAD_BID;
+	pos = cfn_vec_position(&service->instances, bid, instance_bid_cmp,
+			       &found);
+	if (found) {
+		cfn_instance_at(service, pos)->capacity = capacity;
+		return CFN_OK;
+	}
+	if (service->instances.count >= CFN_SERVICE_INSTANCES_MAX)
+		return CFN_ERR_TOO_MANY_INSTANCES;
+	if (!cfn_vec_reserve(&service->instances, 1))
+		return CFN_ERR_NOMEM;
+	instance = cfn_calloc(1, sizeof(*instance));
+	if (!instance)
+		return CFN_ERR_NOMEM;
+	instance->bid = *bid;
+	instance->capacity = capacity;
+	cfn_vec_insert_at(&service->instances, pos, instance);
+	return CFN_OK;
+}
+
+enum cfn_err cfn_instance_delete(struct cfn_service *service,
+				 const struct cfn_prefix *bid)
+{
+	bool found;
+	size_t pos = cfn_vec_position(&service->instances, bid,
+				      instance_bid_cmp, &found);
+
+	if (!found)
+		return CFN_ERR_NO_INSTANCE;
+	cfn_free(cfn_vec_remove_at(&service->instances, pos));
+	return CFN_OK;
+}
+
+enum cfn_err cfn_instance_metric_set(struct cfn_local_instance *instance,
+				     const struct cfn_metric_value *value)
+{
+	return cfn_metric_set_put(&instance->metrics, value)
+		       ? CFN_OK
+		       : CFN_ERR_TOO_MANY_METRICS;
+}
+
+enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
+				    const struct cfn_metric_model *model,
+				    uint32_t node_id, uint32_t sequence,
+				    struct cfn_attr *out)
+{
+	struct cfn_scores_sum sum = {};
+	size_t count = service->instances.count;
+
+	memset(out, 0, sizeof(*out));
+	out->node_id = node_id;
+	out->sequence = sequence;
+	if (count) {
+		out->instances = cfn_calloc(count, sizeof(*out->instances));
+		if (!out->instances)
+			return CFN_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const struct cfn_local_instance *local =
+			cfn_instance_at(service, i);
+		struct cfn_instance_info *info = &out->instances[i];
+
+		info->bid = local->bid;
+		info->capacity = local->capacity;
+		info->metrics = local->metrics;
+		cfn_scores_compute(model, &local->metrics, &info->scores);
+		cfn_scores_add(&sum, &info->scores, local->capacity);
+		out->capacity = local->capacity > UINT32_MAX - out->capacity
+					? UINT32_MAX
+					: out->capacity + local->capacity;
+	}
+	out->n_instances = (uint16_t)count;
+	cfn_scores_result(&sum, &out->scores);
 	return CFN_OK;
 }

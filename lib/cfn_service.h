@@ -1,22 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Configured services: a name an operator uses and the anycast prefix
- * (the SID) that names the service in the network.
+ * Configured services: a name an operator uses, the anycast prefix (the
+ * SID) that names the service in the network, and the service's local
+ * instances, each at its binding ID (BID) with its capacity and metrics.
  */
 #ifndef CFN_SERVICE_H
 #define CFN_SERVICE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "cfn_attr.h"
 #include "cfn_error.h"
+#include "cfn_metric.h"
 #include "cfn_prefix.h"
+#include "cfn_vec.h"
 
 #define CFN_SERVICE_NAME_MAX 63
+/* Instances one service may have on one egress: fits one attribute. */
+#define CFN_SERVICE_INSTANCES_MAX 64
+
+struct cfn_local_instance {
+	struct cfn_prefix bid;
+	uint32_t capacity;
+	struct cfn_metric_set metrics;
+};
 
 struct cfn_service {
 	char name[CFN_SERVICE_NAME_MAX + 1];
 	struct cfn_prefix sid;
+	struct cfn_vec instances; /* struct cfn_local_instance *, by BID */
 };
 
 /*
@@ -25,9 +39,7 @@ struct cfn_service {
  * configuration changes only.
  */
 struct cfn_service_table {
-	struct cfn_service **services;
-	size_t count;
-	size_t capacity;
+	struct cfn_vec services; /* struct cfn_service *, by name */
 };
 
 void cfn_service_table_init(struct cfn_service_table *table);
@@ -52,5 +64,41 @@ struct cfn_service *cfn_service_find(const struct cfn_service_table *table,
 struct cfn_service *
 cfn_service_find_sid(const struct cfn_service_table *table,
 		     const struct cfn_prefix *sid);
+
+static inline size_t cfn_service_count(const struct cfn_service_table *table)
+{
+	return table->services.count;
+}
+
+static inline struct cfn_service *
+cfn_service_at(const struct cfn_service_table *table, size_t i)
+{
+	return table->services.items[i];
+}
+
+/* Local instances. Nothing changes on error. */
+enum cfn_err cfn_instance_set(struct cfn_service *service,
+			      const struct cfn_prefix *bid, uint32_t capacity);
+enum cfn_err cfn_instance_delete(struct cfn_service *service,
+				 const struct cfn_prefix *bid);
+struct cfn_local_instance *cfn_instance_find(const struct cfn_service *service,
+					     const struct cfn_prefix *bid);
+enum cfn_err cfn_instance_metric_set(struct cfn_local_instance *instance,
+				     const struct cfn_metric_value *value);
+
+static inline struct cfn_local_instance *
+cfn_instance_at(const struct cfn_service *service, size_t i)
+{
+	return service->instances.items[i];
+}
+
+/*
+ * The attribute this node advertises for the service: per-instance
+ * scores from the model, the egress score aggregated over instances.
+ */
+enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
+				    const struct cfn_metric_model *model,
+				    uint32_t node_id, uint32_t sequence,
+				    struct cfn_attr *out);
 
 #endif /* CFN_SERVICE_H */

@@ -66,14 +66,14 @@ static void test_add_sorted_and_find(void **state)
 	assert_int_equal(cfn_service_set(table, "video", &v, NULL), CFN_OK);
 	assert_int_equal(cfn_service_set(table, "ai", &a, NULL), CFN_OK);
 	assert_int_equal(cfn_service_set(table, "maps", &m, NULL), CFN_OK);
-	assert_int_equal(table->count, 3);
-	assert_string_equal(table->services[0]->name, "ai");
-	assert_string_equal(table->services[1]->name, "maps");
-	assert_string_equal(table->services[2]->name, "video");
+	assert_int_equal(cfn_service_count(table), 3);
+	assert_string_equal(cfn_service_at(table, 0)->name, "ai");
+	assert_string_equal(cfn_service_at(table, 1)->name, "maps");
+	assert_string_equal(cfn_service_at(table, 2)->name, "video");
 
-	assert_ptr_equal(cfn_service_find(table, "maps"), table->services[1]);
+	assert_ptr_equal(cfn_service_find(table, "maps"), cfn_service_at(table, 1));
 	assert_null(cfn_service_find(table, "map"));
-	assert_ptr_equal(cfn_service_find_sid(table, &a), table->services[0]);
+	assert_ptr_equal(cfn_service_find_sid(table, &a), cfn_service_at(table, 0));
 	assert_null(cfn_service_find_sid(table, &(struct cfn_prefix){}));
 }
 
@@ -85,11 +85,11 @@ static void test_change_sid(void **state)
 
 	assert_int_equal(cfn_service_set(table, "video", &old, NULL), CFN_OK);
 	assert_int_equal(cfn_service_set(table, "video", &new, NULL), CFN_OK);
-	assert_int_equal(table->count, 1);
-	assert_true(cfn_prefix_equal(&table->services[0]->sid, &new));
+	assert_int_equal(cfn_service_count(table), 1);
+	assert_true(cfn_prefix_equal(&cfn_service_at(table, 0)->sid, &new));
 	/* re-applying the same line is not a conflict with itself */
 	assert_int_equal(cfn_service_set(table, "video", &new, NULL), CFN_OK);
-	assert_int_equal(table->count, 1);
+	assert_int_equal(cfn_service_count(table), 1);
 }
 
 static void test_sid_conflict_changes_nothing(void **state)
@@ -107,7 +107,7 @@ static void test_sid_conflict_changes_nothing(void **state)
 	assert_true(cfn_prefix_equal(&cfn_service_find(table, "web")->sid, &w));
 	assert_int_equal(cfn_service_set(table, "other", &v, NULL),
 			 CFN_ERR_SID_IN_USE);
-	assert_int_equal(table->count, 2);
+	assert_int_equal(cfn_service_count(table), 2);
 }
 
 static void test_invalid_name_changes_nothing(void **state)
@@ -117,7 +117,7 @@ static void test_invalid_name_changes_nothing(void **state)
 
 	assert_int_equal(cfn_service_set(table, "bad name", &v, NULL),
 			 CFN_ERR_INVALID_NAME);
-	assert_int_equal(table->count, 0);
+	assert_int_equal(cfn_service_count(table), 0);
 	assert_non_null(strstr(cfn_strerror(CFN_ERR_INVALID_NAME), "1-63"));
 }
 
@@ -135,14 +135,14 @@ static void test_delete(void **state)
 	}
 	assert_int_equal(cfn_service_delete(table, "b"), CFN_OK);
 	assert_int_equal(cfn_service_delete(table, "b"), CFN_ERR_NOT_FOUND);
-	assert_int_equal(table->count, 3);
-	assert_string_equal(table->services[0]->name, "a");
-	assert_string_equal(table->services[1]->name, "c");
-	assert_string_equal(table->services[2]->name, "d");
+	assert_int_equal(cfn_service_count(table), 3);
+	assert_string_equal(cfn_service_at(table, 0)->name, "a");
+	assert_string_equal(cfn_service_at(table, 1)->name, "c");
+	assert_string_equal(cfn_service_at(table, 2)->name, "d");
 	assert_int_equal(cfn_service_delete(table, "d"), CFN_OK);
 	assert_int_equal(cfn_service_delete(table, "a"), CFN_OK);
-	assert_int_equal(table->count, 1);
-	assert_string_equal(table->services[0]->name, "c");
+	assert_int_equal(cfn_service_count(table), 1);
+	assert_string_equal(cfn_service_at(table, 0)->name, "c");
 }
 
 static void test_many_services_grow(void **state)
@@ -157,10 +157,10 @@ static void test_many_services_grow(void **state)
 		p.addr[3] = (uint8_t)i;
 		assert_int_equal(cfn_service_set(table, name, &p, NULL), CFN_OK);
 	}
-	assert_int_equal(table->count, 1000);
-	for (size_t i = 1; i < table->count; i++)
-		assert_true(strcmp(table->services[i - 1]->name,
-				   table->services[i]->name) < 0);
+	assert_int_equal(cfn_service_count(table), 1000);
+	for (size_t i = 1; i < cfn_service_count(table); i++)
+		assert_true(strcmp(cfn_service_at(table, i - 1)->name,
+				   cfn_service_at(table, i)->name) < 0);
 }
 
 /* An allocator that fails after a budget, to check error paths. */
@@ -192,23 +192,112 @@ static void test_out_of_memory_changes_nothing(void **state)
 	alloc_budget = 0; /* the array itself cannot grow */
 	assert_int_equal(cfn_service_set(table, "video", &v, NULL),
 			 CFN_ERR_NOMEM);
-	assert_int_equal(table->count, 0);
+	assert_int_equal(cfn_service_count(table), 0);
 
 	alloc_budget = 1; /* array grows, service allocation fails */
 	assert_int_equal(cfn_service_set(table, "video", &v, NULL),
 			 CFN_ERR_NOMEM);
-	assert_int_equal(table->count, 0);
+	assert_int_equal(cfn_service_count(table), 0);
 
 	alloc_budget = 1;
 	assert_int_equal(cfn_service_set(table, "video", &v, NULL), CFN_OK);
-	alloc_budget = 0;
+	alloc_budget = 0; /* the vector reserved room for 4 */
 	assert_int_equal(cfn_service_set(table, "video", &w, NULL), CFN_OK);
 	assert_int_equal(cfn_service_set(table, "web", &w, NULL),
 			 CFN_ERR_SID_IN_USE);
-	assert_int_equal(table->count, 1);
+	assert_int_equal(cfn_service_count(table), 1);
 	assert_int_equal(cfn_service_set(table, "web", &v, NULL),
 			 CFN_ERR_NOMEM); /* v is free again, but no memory */
-	assert_int_equal(table->count, 1);
+	assert_int_equal(cfn_service_count(table), 1);
+}
+
+static void test_instances(void **state)
+{
+	struct cfn_service_table *table = *state;
+	struct cfn_prefix v = sid("198.51.100.10/32");
+	struct cfn_prefix b1 = sid("10.1.0.12"), b2 = sid("10.1.0.11");
+	struct cfn_prefix net = sid("10.1.0.0/24");
+	struct cfn_service *service;
+
+	assert_int_equal(cfn_service_set(table, "video", &v, NULL), CFN_OK);
+	service = cfn_service_find(table, "video");
+	assert_int_equal(cfn_instance_set(service, &b1, 100), CFN_OK);
+	assert_int_equal(cfn_instance_set(service, &b2, 50), CFN_OK);
+	assert_int_equal(cfn_instance_set(service, &b1, 200), CFN_OK);
+	assert_int_equal(service->instances.count, 2);
+	assert_true(cfn_prefix_equal(&cfn_instance_at(service, 0)->bid, &b2));
+	assert_int_equal(cfn_instance_find(service, &b1)->capacity, 200);
+	assert_int_equal(cfn_instance_set(service, &net, 1), CFN_ERR_BAD_BID);
+	assert_int_equal(cfn_instance_delete(service, &b2), CFN_OK);
+	assert_int_equal(cfn_instance_delete(service, &b2),
+			 CFN_ERR_NO_INSTANCE);
+	assert_null(cfn_instance_find(service, &b2));
+	/* re-setting the SID keeps the instances */
+	assert_int_equal(cfn_service_set(table, "video", &b2, NULL), CFN_OK);
+	assert_int_equal(service->instances.count, 1);
+}
+
+static void test_instance_limit(void **state)
+{
+	struct cfn_service_table *table = *state;
+	struct cfn_prefix v = sid("198.51.100.10/32");
+	struct cfn_prefix bid = sid("10.2.0.0/32");
+	struct cfn_service *service;
+
+	cfn_service_set(table, "video", &v, NULL);
+	service = cfn_service_find(table, "video");
+	for (int i = 0; i < CFN_SERVICE_INSTANCES_MAX; i++) {
+		bid.addr[3] = (uint8_t)i;
+		assert_int_equal(cfn_instance_set(service, &bid, 1), CFN_OK);
+	}
+	bid.addr[2] = 1;
+	assert_int_equal(cfn_instance_set(service, &bid, 1),
+			 CFN_ERR_TOO_MANY_INSTANCES);
+	bid.addr[2] = 0;
+	assert_int_equal(cfn_instance_set(service, &bid, 7), CFN_OK);
+}
+
+static void test_build_attr(void **state)
+{
+	struct cfn_service_table *table = *state;
+	struct cfn_prefix v = sid("198.51.100.10/32");
+	struct cfn_prefix b1 = sid("10.1.0.11"), b2 = sid("2001:db8::11");
+	struct cfn_metric_model model;
+	struct cfn_metric_value busy = { CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
+					 9000 };
+	struct cfn_service *service;
+	struct cfn_attr attr;
+	uint8_t buf[CFN_ATTR_MAX_LEN];
+	struct cfn_attr decoded;
+	size_t len;
+
+	cfn_metric_model_default(&model);
+	cfn_service_set(table, "video", &v, NULL);
+	service = cfn_service_find(table, "video");
+	cfn_instance_set(service, &b1, 100);
+	cfn_instance_set(service, &b2, 300);
+	assert_int_equal(cfn_instance_metric_set(cfn_instance_find(service,
+								   &b1),
+						 &busy),
+			 CFN_OK);
+	assert_int_equal(cfn_service_build_attr(service, &model, 0x0a000001,
+						42, &attr),
+			 CFN_OK);
+	assert_int_equal(attr.node_id, 0x0a000001);
+	assert_int_equal(attr.sequence, 42);
+	assert_int_equal(attr.n_instances, 2);
+	assert_int_equal(attr.capacity, 400);
+	assert_int_equal(attr.instances[0].scores.l2, 1);  /* 90 % busy */
+	assert_int_equal(attr.instances[1].scores.l2, 10); /* no report */
+	assert_int_equal(attr.scores.l2, 8); /* (100 * 1 + 300 * 10) / 400 */
+	assert_int_equal(attr.scores.l1[CFN_CATEGORY_COMPUTE], 1);
+
+	len = cfn_attr_encode(&attr, true, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(cfn_attr_decode(buf, len, &decoded), CFN_DECODE_OK);
+	assert_true(cfn_attr_equal(&attr, &decoded));
+	cfn_attr_free(&decoded);
+	cfn_attr_free(&attr);
 }
 
 int main(void)
@@ -223,6 +312,9 @@ int main(void)
 		T(test_delete),
 		T(test_many_services_grow),
 		T(test_out_of_memory_changes_nothing),
+		T(test_instances),
+		T(test_instance_limit),
+		T(test_build_attr),
 	};
 #undef T
 

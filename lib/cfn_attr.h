@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The CFN BGP path attribute: what an egress advertises with a SID route.
+ * Wire format: doc/wire-format.md. Encoder and decoder are bounds-checked
+ * and the decoder accepts nothing it cannot fully validate.
+ */
+#ifndef CFN_ATTR_H
+#define CFN_ATTR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfn_metric.h"
+#include "cfn_prefix.h"
+
+#define CFN_ATTR_VERSION 1
+#define CFN_ATTR_TYPE_DEFAULT 255 /* RFC 2042: reserved for development */
+#define CFN_ATTR_MAX_INSTANCES 256
+/* Keeps the attribute well inside a 4096-octet UPDATE with the others. */
+#define CFN_ATTR_MAX_LEN 3072
+
+enum cfn_tlv_type {
+	CFN_TLV_EGRESS = 1,
+	CFN_TLV_INSTANCE = 2,
+};
+
+enum cfn_subtlv_type {
+	CFN_SUBTLV_METRIC = 1,
+};
+
+struct cfn_instance_info {
+	struct cfn_prefix bid; /* a host prefix */
+	struct cfn_scores scores;
+	uint32_t capacity;
+	struct cfn_metric_set metrics;
+};
+
+struct cfn_attr {
+	uint32_t node_id;  /* the egress's router ID, host byte order */
+	uint32_t sequence; /* bumped by the egress on every update it sends */
+	struct cfn_scores scores;
+	uint32_t capacity;
+	uint16_t n_instances;
+	struct cfn_instance_info *instances; /* sorted by BID after decode */
+};
+
+enum cfn_decode_error {
+	CFN_DECODE_OK = 0,
+	CFN_DECODE_TRUNCATED,
+	CFN_DECODE_BAD_VERSION,
+	CFN_DECODE_BAD_LENGTH,
+	CFN_DECODE_MISSING_EGRESS,
+	CFN_DECODE_DUPLICATE_EGRESS,
+	CFN_DECODE_BAD_FAMILY,
+	CFN_DECODE_BAD_SCORE,
+	CFN_DECODE_BAD_METRIC,
+	CFN_DECODE_DUPLICATE_INSTANCE,
+	CFN_DECODE_DUPLICATE_METRIC,
+	CFN_DECODE_TOO_MANY,
+	CFN_DECODE_NOMEM,
+	CFN_DECODE_ERROR_COUNT
+};
+
+/* Short names for counters and logs, e.g. "truncated". */
+const char *cfn_decode_error_name(enum cfn_decode_error error);
+
+/*
+ * Decode an attribute value. On success *out owns its instances (free
+ * with cfn_attr_free); on error *out is left empty.
+ */
+enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
+				      struct cfn_attr *out);
+
+/*
+ * Encode into buf. with_metrics false leaves the L0 values out (scores
+ * only). Returns the length, or 0 when buflen is too small.
+ */
+size_t cfn_attr_encode(const struct cfn_attr *attr, bool with_metrics,
+		       uint8_t *buf, size_t buflen);
+
+void cfn_attr_free(struct cfn_attr *attr);
+bool cfn_attr_equal(const struct cfn_attr *a, const struct cfn_attr *b);
+/* Deep copy; false when out of memory (dst is then empty). */
+bool cfn_attr_copy(struct cfn_attr *dst, const struct cfn_attr *src);
+
+#endif /* CFN_ATTR_H */

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cfn_view.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfn_alloc.h"
+
+static int sid_cmp(const void *key, const void *item)
+{
+	return cfn_prefix_cmp(key, &((const struct cfn_sid_view *)item)->sid);
+}
+
+static int egress_cmp(const void *key, const void *item)
+{
+	uint32_t a = *(const uint32_t *)key;
+	uint32_t b = ((const struct cfn_egress *)item)->node_id;
+
+	return a < b ? -1 : a > b;
+}
+
+/* By node ID; within one node ID the preferred candidate first. */
+static int candidate_order(const void *pa, const void *pb)
+{
+	const struct cfn_egress *a = pa, *b = pb;
+
+	if (a->node_id != b->node_id)
+		return a->node_id < b->node_id ? -1 : 1;
+	if (a->reachable != b->reachable)
+		return a->reachable ? -1 : 1;
+	if (a->igp_metric != b->igp_metric)
+		return a->igp_metric < b->igp_metric ? -1 : 1;
+	return 0;
+}
+
+static void egress_free(void *item)
+{
+	struct cfn_egress *egress = item;
+
+	cfn_attr_free(&egress->attr);
+	cfn_free(egress);
+}
+
+static void sid_view_free(void *item)
+{
+	struct cfn_sid_view *sv = item;
+
+	cfn_vec_fini(&sv->egresses, egress_free);
+	cfn_free(sv);
+}
+
+void cfn_view_init(struct cfn_view *view)
+{
+	memset(view, 0, sizeof(*view));
+}
+
+void cfn_view_fini(struct cfn_view *view)
+{
+	cfn_vec_fini(&view->sids, sid_view_free);
+}
+
+struct cfn_sid_view *cfn_view_find(const struct cfn_view *view,
+				   const struct cfn_prefix *sid)
+{
+	return cfn_vec_find(&view->sids, sid, sid_cmp);
+}
+
+size_t cfn_view_instance_count(const struct cfn_sid_view *sv)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < sv->egresses.count; i++)
+		count += ((struct cfn_egress *)sv->egresses.items[i])
+				 ->attr.n_instances;
+	return count;
+}
+
+static bool first_of_node(const struct cfn_egress *candidates, size_t i)
+{
+	return i == 0 || candidates[i].node_id != candidates[i - 1].node_id;
+}
+
+static void free_candidates(struct cfn_egress *candidates, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		cfn_attr_free(&candidates[i].attr);
+}
+
+static void remove_sid(struct cfn_view *view, const struct cfn_prefix *sid,
+		       unsigned int *changes)
+{
+	bool found;
+	size_t pos = cfn_vec_position(&view->sids, sid, sid_cmp, &found);
+
+	if (found) {
+		sid_view_free(cfn_vec_remove_at(&view->sids, pos));
+		*changes |= CFN_VIEW_EGRESSES;
+	}
+}
+
+/* Allocations for a SID's new egresses, made before anything changes. */
+struct egress_pool {
+	struct cfn_egress **items;
+	size_t count, used;
+};
+
+static void pool_free(struct egress_pool *pool)
+{
+	for (size_t i = pool->used; i < pool->count; i++)
+		cfn_free(pool->items[i]);
+	cfn_free(pool->items);
+}
+
+static bool pool_fill(struct egress_pool *pool, const struct cfn_sid_view *sv,
+		      const struct cfn_egress *candidates, size_t count)
+{
+	memset(pool, 0, sizeof(*pool));
+	for (size_t i = 0; i < count; i++)
+		if (first_of_node(candidates, i) &&
+		    (!sv || !cfn_vec_find(&sv->egresses, &candidates[i].node_id,
+					  egress_cmp)))
+			pool->count++;
+	if (!pool->count)
+		return true;
+	pool->items = cfn_calloc(pool->count, sizeof(*pool->items));
+	if (!pool->items)
+		return false;
+	for (size_t i = 0; i < pool->count; i++) {
+		pool->items[i] = cfn_calloc(1, sizeof(**pool->items));
+		if (!pool->items[i]) {
+			pool->count = i;
+			pool_free(pool);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void apply_candidate(struct cfn_egress *egress,
+			    struct cfn_egress *candidate, uint64_t now_ms,
+			    unsigned int *changes)
+{
+	if (cfn_attr_equal(&egress->attr, &candidate->attr)) {
+		cfn_attr_free(&candidate->attr);
+	} else {
+		cfn_attr_free(&egress->attr);
+		egress->attr = candidate->attr;
+		egress->updated_ms = now_ms;
+		*changes |= CFN_VIEW_DATA;
+	}
+	memset(&candidate->attr, 0, sizeof(candidate->attr));
+	if (!cfn_prefix_equal(&egress->nexthop, &candidate->nexthop) ||
+	    egress->igp_metric != candidate->igp_metric ||
+	    egress->reachable != candidate->reachable) {
+		egress->nexthop = candidate->nexthop;
+		egress->igp_metric = candidate->igp_metric;
+		egress->reachable = candidate->reachable;
+		*changes |= CFN_VIEW_PATH;
+	}
+	memcpy(egress->source, candidate->source, sizeof(egress->source));
+}
+
+static void add_egress(struct cfn_sid_view *sv, struct egress_pool *pool,
+		       struct cfn_egress *candidate, uint64_t now_ms)
+{
+	struct cfn_egress *egress = pool->items[pool->used++];
+	bool found;
+	size_t pos = cfn_vec_position(&sv->egresses, &candidate->node_id,
+				      egress_cmp, &found);
+
+	*egress = *candidate;
+	egress->updated_ms = now_ms;
+	memset(&candidate->attr, 0, sizeof(candidate->attr));
+	cfn_vec_insert_at(&sv->egresses, pos, egress);
+}
+
+static void merge(struct cfn_sid_view *sv, struct egress_pool *pool,
+		  struct cfn_egress *candidates, size_t count, uint64_t now_ms,
+		  unsigned int *changes)
+{
+	for (size_t i = 0; i < sv->egresses.count; i++)
+		((struct cfn_egress *)sv->egresses.items[i])->seen = false;
+
+	for (size_t i = 0; i < count; i++) {
+		struct cfn_egress *egress;
+
+		if (!first_of_node(candidates, i)) {
+			cfn_attr_free(&candidates[i].attr);
+			continue;
+		}
+		egress = cfn_vec_find(&sv->egresses, &candidates[i].node_id,
+				      egress_cmp);
+		if (egress) {
+			apply_candidate(egress, &candidates[i], now_ms, changes);
+		} else {
+			add_egress(sv, pool, &candidates[i], now_ms);
+			*changes |= CFN_VIEW_EGRESSES;
+			egress = cfn_vec_find(&sv->egresses,
+					      &candidates[i].node_id,
+					      egress_cmp);
+		}
+		egress->seen = true;
+	}
+
+	for (size_t i = sv->egresses.count; i-- > 0;)
+		if (!((struct cfn_egress *)sv->egresses.items[i])->seen) {
+			egress_free(cfn_vec_remove_at(&sv->egresses, i));
+			*changes |= CFN_VIEW_EGRESSES;
+		}
+}
+
+static struct cfn_sid_view *add_sid(struct cfn_view *view,
+				    const struct cfn_prefix *sid)
+{
+	struct cfn_sid_view *sv;
+	bool found;
+	size_t pos;
+
+	if (!cfn_vec_reserve(&view->sids, 1))
+		return NULL;
+	sv = cfn_calloc(1, sizeof(*sv));
+	if (!sv)
+		return NULL;
+	sv->sid = *sid;
+	pos = cfn_vec_position(&view->sids, sid, sid_cmp, &found);
+	cfn_vec_insert_at(&view->sids, pos, sv);
+	return sv;
+}
+
+enum cfn_err cfn_view_update(struct cfn_view *view,
+			     const struct cfn_prefix *sid,
+			     struct cfn_egress *candidates, size_t count,
+			     uint64_t now_ms, unsigned int *changes)
+{
+	struct cfn_sid_view *sv = cfn_view_find(view, sid);
+	struct egress_pool pool;
+	bool new_sid = !sv;
+
+	*changes = 0;
+	if (!count) {
+		remove_sid(view, sid, changes);
+		return CFN_OK;
+	}
+	qsort(candidates, count, sizeof(*candidates), candidate_order);
+	if (!pool_fill(&pool, sv, candidates, count))
+		goto nomem;
+	if (!sv && !(sv = add_sid(view, sid))) {
+		pool_free(&pool);
+		goto nomem;
+	}
+	if (!cfn_vec_reserve(&sv->egresses, pool.count)) {
+		pool_free(&pool);
+		if (new_sid)
+			remove_sid(view, sid, changes);
+		*changes = 0;
+		goto nomem;
+	}
+	merge(sv, &pool, candidates, count, now_ms, changes);
+	pool_free(&pool);
+	if (*changes)
+		sv->changed_ms = now_ms;
+	return CFN_OK;
+
+nomem:
+	free_candidates(candidates, count);
+	return CFN_ERR_NOMEM;
+}

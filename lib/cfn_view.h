@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The per-service view every node keeps: for each SID, the egresses that
+ * advertise it with CFN data, their instances and metrics, and the IGP
+ * cost to reach each of them.
+ */
+#ifndef CFN_VIEW_H
+#define CFN_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfn_attr.h"
+#include "cfn_error.h"
+#include "cfn_prefix.h"
+#include "cfn_vec.h"
+
+#define CFN_SOURCE_LEN 48
+
+struct cfn_egress {
+	uint32_t node_id;	   /* from the attribute: the key */
+	struct cfn_prefix nexthop; /* BGP next hop */
+	uint32_t igp_metric;
+	bool reachable;		   /* next hop resolved by the IGP */
+	char source[CFN_SOURCE_LEN]; /* the peer it was learned from */
+	uint64_t updated_ms;	   /* when its CFN data last changed */
+	struct cfn_attr attr;
+	bool seen;		   /* scratch for cfn_view_update */
+};
+
+struct cfn_sid_view {
+	struct cfn_prefix sid;
+	struct cfn_vec egresses; /* struct cfn_egress *, by node_id */
+	uint64_t changed_ms;	 /* last change of any kind */
+};
+
+struct cfn_view {
+	struct cfn_vec sids; /* struct cfn_sid_view *, by SID */
+};
+
+/* What cfn_view_update changed. */
+enum cfn_view_change {
+	CFN_VIEW_EGRESSES = 1 << 0, /* an egress appeared or went away */
+	CFN_VIEW_DATA = 1 << 1,	    /* an egress's CFN data changed */
+	CFN_VIEW_PATH = 1 << 2,	    /* next hop, IGP cost or reachability */
+};
+
+void cfn_view_init(struct cfn_view *view);
+void cfn_view_fini(struct cfn_view *view);
+
+struct cfn_sid_view *cfn_view_find(const struct cfn_view *view,
+				   const struct cfn_prefix *sid);
+
+/*
+ * Replace what is known of a SID by the egresses of its current BGP
+ * paths. Candidates with the same node ID (the same egress reached over
+ * several sessions) count once: the reachable one, then the lowest IGP
+ * cost. The view takes every candidate's attribute, kept or not. With no
+ * candidates the SID leaves the view. *changes says what changed.
+ * On CFN_ERR_NOMEM nothing changes.
+ */
+enum cfn_err cfn_view_update(struct cfn_view *view,
+			     const struct cfn_prefix *sid,
+			     struct cfn_egress *candidates, size_t count,
+			     uint64_t now_ms, unsigned int *changes);
+
+size_t cfn_view_instance_count(const struct cfn_sid_view *sv);
+
+#endif /* CFN_VIEW_H */

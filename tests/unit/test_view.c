@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The per-service view: egresses appear, change, and go away. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cfn_alloc.h"
+#include "cfn_view.h"
+
+static struct cfn_prefix pfx(const char *str)
+{
+	struct cfn_prefix prefix;
+	char err[64];
+
+	assert_true(cfn_prefix_parse(str, &prefix, err, sizeof(err)));
+	return prefix;
+}
+
+/* A candidate whose attribute carries one instance with the given L2. */
+static struct cfn_egress candidate(uint32_t node_id, const char *nexthop,
+				   uint32_t igp, uint8_t l2)
+{
+	struct cfn_egress c = {
+		.node_id = node_id,
+		.nexthop = pfx(nexthop),
+		.igp_metric = igp,
+		.reachable = true,
+	};
+
+	snprintf(c.source, sizeof(c.source), "peer-%u", node_id);
+	c.attr.node_id = node_id;
+	c.attr.scores.l2 = l2;
+	c.attr.n_instances = 1;
+	c.attr.instances = cfn_calloc(1, sizeof(*c.attr.instances));
+	c.attr.instances[0].bid = pfx("10.9.0.1");
+	c.attr.instances[0].scores.l2 = l2;
+	return c;
+}
+
+static struct cfn_egress *egress_at(const struct cfn_sid_view *sv, size_t i)
+{
+	return sv->egresses.items[i];
+}
+
+static int setup(void **state)
+{
+	struct cfn_view *view = calloc(1, sizeof(*view));
+
+	cfn_view_init(view);
+	*state = view;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	cfn_view_fini(*state);
+	free(*state);
+	cfn_allocator_set(NULL);
+	return 0;
+}
+
+static void test_add_and_sort(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("198.51.100.10/32");
+	struct cfn_egress c[] = { candidate(3, "10.0.0.3", 20, 5),
+				  candidate(1, "10.0.0.1", 10, 8) };
+	struct cfn_sid_view *sv;
+	unsigned int changes;
+
+	assert_int_equal(cfn_view_update(view, &sid, c, 2, 1000, &changes),
+			 CFN_OK);
+	assert_int_equal(changes, CFN_VIEW_EGRESSES);
+	sv = cfn_view_find(view, &sid);
+	assert_non_null(sv);
+	assert_int_equal(sv->egresses.count, 2);
+	assert_int_equal(egress_at(sv, 0)->node_id, 1);
+	assert_int_equal(egress_at(sv, 0)->igp_metric, 10);
+	assert_string_equal(egress_at(sv, 0)->source, "peer-1");
+	assert_int_equal(egress_at(sv, 1)->attr.scores.l2, 5);
+	assert_int_equal(egress_at(sv, 1)->updated_ms, 1000);
+	assert_int_equal(sv->changed_ms, 1000);
+	assert_int_equal(cfn_view_instance_count(sv), 2);
+	assert_null(cfn_view_find(view, &(struct cfn_prefix){}));
+}
+
+static void test_unchanged_keeps_age(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("198.51.100.10/32");
+	struct cfn_egress c1 = candidate(1, "10.0.0.1", 10, 8);
+	struct cfn_egress c2 = candidate(1, "10.0.0.1", 10, 8);
+	struct cfn_egress c3 = candidate(1, "10.0.0.1", 10, 6);
+	struct cfn_sid_view *sv;
+	unsigned int changes;
+
+	cfn_view_update(view, &sid, &c1, 1, 1000, &changes);
+	assert_int_equal(cfn_view_update(view, &sid, &c2, 1, 5000, &changes),
+			 CFN_OK);
+	assert_int_equal(changes, 0);
+	sv = cfn_view_find(view, &sid);
+	assert_int_equal(egress_at(sv, 0)->updated_ms, 1000);
+	assert_int_equal(sv->changed_ms, 1000);
+
+	cfn_view_update(view, &sid, &c3, 1, 7000, &changes);
+	assert_int_equal(changes, CFN_VIEW_DATA);
+	assert_int_equal(egress_at(sv, 0)->updated_ms, 7000);
+	assert_int_equal(egress_at(sv, 0)->attr.scores.l2, 6);
+}
+
+static void test_path_changes(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("2001:db8::10/128");
+	struct cfn_egress c1 = candidate(1, "10.0.0.1", 10, 8);
+	struct cfn_egress c2 = candidate(1, "10.0.0.1", 30, 8);
+	struct cfn_egress c3 = candidate(1, "10.0.0.1", 30, 8);
+	struct cfn_sid_view *sv;
+	unsigned int changes;
+
+	cfn_view_update(view, &sid, &c1, 1, 1000, &changes);
+	cfn_view_update(view, &sid, &c2, 1, 2000, &changes);
+	assert_int_equal(changes, CFN_VIEW_PATH);
+	sv = cfn_view_find(view, &sid);
+	assert_int_equal(egress_at(sv, 0)->igp_metric, 30);
+	assert_int_equal(egress_at(sv, 0)->updated_ms, 1000); /* data same */
+	c3.reachable = false;
+	cfn_view_update(view, &sid, &c3, 1, 3000, &changes);
+	assert_int_equal(changes, CFN_VIEW_PATH);
+	assert_false(egress_at(sv, 0)->reachable);
+}
+
+static void test_duplicate_node_prefers_reachable_then_cheaper(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("198.51.100.10/32");
+	struct cfn_egress c[] = { candidate(1, "10.0.0.1", 5, 8),
+				  candidate(1, "10.0.0.9", 50, 8),
+				  candidate(1, "10.0.0.7", 20, 8) };
+	struct cfn_sid_view *sv;
+	unsigned int changes;
+
+	c[0].reachable = false;
+	cfn_view_update(view, &sid, c, 3, 1000, &changes);
+	sv = cfn_view_find(view, &sid);
+	assert_int_equal(sv->egresses.count, 1);
+	assert_int_equal(egress_at(sv, 0)->igp_metric, 20);
+	assert_true(egress_at(sv, 0)->reachable);
+}
+
+static void test_egress_leaves_and_sid_goes(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("198.51.100.10/32");
+	struct cfn_prefix other = pfx("198.51.100.20/32");
+	struct cfn_egress c[] = { candidate(1, "10.0.0.1", 10, 8),
+				  candidate(2, "10.0.0.2", 10, 8) };
+	struct cfn_egress keep = candidate(2, "10.0.0.2", 10, 8);
+	struct cfn_egress o = candidate(2, "10.0.0.2", 10, 8);
+	struct cfn_sid_view *sv;
+	unsigned int changes;
+
+	cfn_view_update(view, &sid, c, 2, 1000, &changes);
+	cfn_view_update(view, &other, &o, 1, 1000, &changes);
+	cfn_view_update(view, &sid, &keep, 1, 2000, &changes);
+	assert_int_equal(changes, CFN_VIEW_EGRESSES);
+	sv = cfn_view_find(view, &sid);
+	assert_int_equal(sv->egresses.count, 1);
+	assert_int_equal(egress_at(sv, 0)->node_id, 2);
+	assert_int_equal(sv->changed_ms, 2000);
+
+	cfn_view_update(view, &sid, NULL, 0, 3000, &changes);
+	assert_int_equal(changes, CFN_VIEW_EGRESSES);
+	assert_null(cfn_view_find(view, &sid));
+	assert_non_null(cfn_view_find(view, &other));
+	cfn_view_update(view, &sid, NULL, 0, 4000, &changes);
+	assert_int_equal(changes, 0);
+	assert_int_equal(view->sids.count, 1);
+}
+
+static int alloc_budget;
+
+static void *budget_malloc(size_t size)
+{
+	return alloc_budget-- > 0 ? malloc(size) : NULL;
+}
+
+static void *budget_realloc(void *ptr, size_t size)
+{
+	return alloc_budget-- > 0 ? realloc(ptr, size) : NULL;
+}
+
+static const struct cfn_allocator budget_allocator = {
+	.malloc = budget_malloc,
+	.realloc = budget_realloc,
+	.free = free,
+};
+
+/* Every allocation failure leaves the view as it was; success is whole. */
+static void test_out_of_memory_all_or_nothing(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("198.51.100.10/32");
+	struct cfn_prefix sid2 = pfx("198.51.100.11/32");
+	unsigned int changes, failures = 0, successes = 0;
+
+	for (int budget = 0; budget < 8; budget++) {
+		struct cfn_egress first = candidate(1, "10.0.0.1", 10, 8);
+		struct cfn_egress c[] = { candidate(1, "10.0.0.1", 10, 2),
+					  candidate(2, "10.0.0.2", 10, 8) };
+		struct cfn_egress n = candidate(5, "10.0.0.5", 10, 8);
+		struct cfn_sid_view *sv;
+		enum cfn_err e1, e2;
+
+		cfn_view_update(view, &sid, &first, 1, 1000, &changes);
+		cfn_view_update(view, &sid2, NULL, 0, 1000, &changes);
+		cfn_allocator_set(&budget_allocator);
+		alloc_budget = budget;
+		e1 = cfn_view_update(view, &sid, c, 2, 2000, &changes);
+		alloc_budget = budget;
+		e2 = cfn_view_update(view, &sid2, &n, 1, 2000, &changes);
+		cfn_allocator_set(NULL);
+
+		sv = cfn_view_find(view, &sid);
+		if (e1 == CFN_ERR_NOMEM) {
+			failures++;
+			assert_int_equal(sv->egresses.count, 1);
+			assert_int_equal(egress_at(sv, 0)->attr.scores.l2, 8);
+		} else {
+			successes++;
+			assert_int_equal(e1, CFN_OK);
+			assert_int_equal(sv->egresses.count, 2);
+			assert_int_equal(egress_at(sv, 0)->attr.scores.l2, 2);
+		}
+		if (e2 == CFN_ERR_NOMEM)
+			assert_null(cfn_view_find(view, &sid2));
+		else
+			assert_non_null(cfn_view_find(view, &sid2));
+	}
+	assert_true(failures > 0 && successes > 0);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_add_and_sort),
+		T(test_unchanged_keeps_age),
+		T(test_path_changes),
+		T(test_duplicate_node_prefers_reachable_then_cheaper),
+		T(test_egress_leaves_and_sid_goes),
+		T(test_out_of_memory_all_or_nothing),
+	};
+#undef T
+
+	return cmocka_run_group_tests_name("view", tests, NULL, NULL);
+}
