@@ -7,6 +7,7 @@
 
 #include "command.h"
 #include "debug.h"
+#include "json.h"
 #include "vector.h"
 #include "vty.h"
 
@@ -14,8 +15,16 @@
 #include "cfn_module.h"
 
 struct debug cfn_debug_events = { .desc = "CFN events" };
+struct debug cfn_debug_updates = { .desc = "CFN BGP updates" };
 
-static struct debug *const cfn_debugs[] = { &cfn_debug_events };
+static const struct {
+	struct debug *debug;
+	const char *command; /* as written to the configuration */
+	const char *json;    /* key in "show bgp cfn json" */
+} cfn_debugs[] = {
+	{ &cfn_debug_events, "debug bgp cfn", "debugEvents" },
+	{ &cfn_debug_updates, "debug bgp cfn updates", "debugUpdates" },
+};
 
 static int (*bgp_debug_config_write)(struct vty *vty);
 
@@ -23,17 +32,21 @@ static int (*bgp_debug_config_write)(struct vty *vty);
 #include "bgpd-ext/cfn_debug_clippy.c"
 #endif
 
-DEFPY(cfn_debug, cfn_debug_cmd, "[no] debug bgp cfn",
-      NO_STR DEBUG_STR BGP_STR "Compute-aware anycast (CFN) events\n")
+DEFPY(cfn_debug, cfn_debug_cmd, "[no] debug bgp cfn [updates$updates]",
+      NO_STR DEBUG_STR BGP_STR
+      "Compute-aware anycast (CFN) events\n"
+      "Attribute encode/decode decisions and per-service view changes\n")
 {
-	DEBUG_MODE_SET(&cfn_debug_events, DEBUG_NODE2MODE(vty->node), !no);
+	struct debug *debug = updates ? &cfn_debug_updates : &cfn_debug_events;
+
+	DEBUG_MODE_SET(debug, DEBUG_NODE2MODE(vty->node), !no);
 	return CMD_SUCCESS;
 }
 
 static void cfn_debug_set_all(uint32_t flags, bool set)
 {
 	for (size_t i = 0; i < array_size(cfn_debugs); i++)
-		DEBUG_FLAGS_SET(cfn_debugs[i], flags, set);
+		DEBUG_FLAGS_SET(cfn_debugs[i].debug, flags, set);
 }
 
 static struct debug_callbacks cfn_debug_callbacks = {
@@ -49,11 +62,20 @@ static int cfn_debug_config_write(struct vty *vty)
 {
 	int written = bgp_debug_config_write ? bgp_debug_config_write(vty) : 0;
 
-	if (DEBUG_MODE_CHECK(&cfn_debug_events, DEBUG_MODE_CONF)) {
-		vty_out(vty, "debug bgp cfn\n");
-		written++;
-	}
+	for (size_t i = 0; i < array_size(cfn_debugs); i++)
+		if (DEBUG_MODE_CHECK(cfn_debugs[i].debug, DEBUG_MODE_CONF)) {
+			vty_out(vty, "%s\n", cfn_debugs[i].command);
+			written++;
+		}
 	return written;
+}
+
+void cfn_debug_json(struct json_object *json)
+{
+	for (size_t i = 0; i < array_size(cfn_debugs); i++)
+		json_object_boolean_add(json, cfn_debugs[i].json,
+					DEBUG_MODE_CHECK(cfn_debugs[i].debug,
+							 DEBUG_MODE_ALL));
 }
 
 void cfn_debug_init(void)

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* "debug bgp cfn" switches and the logging macros that honour them. */
+/* "debug bgp cfn" switches and the logging macro that honours them. */
 #ifndef CFN_DEBUG_H
 #define CFN_DEBUG_H
 
 #include "debug.h"
 #include "log.h"
 
-extern struct debug cfn_debug_events;
+extern struct debug cfn_debug_events;  /* debug bgp cfn */
+extern struct debug cfn_debug_updates; /* debug bgp cfn updates */
 
 #define CFN_DEBUG(category, fmt, ...)                                          \
 	do {                                                                   \

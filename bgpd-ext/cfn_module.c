@@ -20,6 +20,7 @@
 DEFINE_MGROUP(CFN, "CFN compute-aware anycast");
 DEFINE_MTYPE_STATIC(CFN, CFN_INSTANCE, "CFN per-BGP-instance state");
 DEFINE_MTYPE_STATIC(CFN, CFN_CORE, "CFN core tables");
+DEFINE_MTYPE(CFN, CFN_PENDING, "CFN pending RIB work");
 
 static struct list *cfn_instances;
 
@@ -57,7 +58,10 @@ struct cfn_instance *cfn_instance_get(struct bgp *bgp, bool create)
 
 	ci = XCALLOC(MTYPE_CFN_INSTANCE, sizeof(*ci));
 	ci->bgp = bgp;
+	ci->attr_type = CFN_ATTR_TYPE_DEFAULT;
 	cfn_service_table_init(&ci->services);
+	cfn_metric_model_default(&ci->model);
+	cfn_view_init(&ci->view);
 	listnode_add(cfn_instances, ci);
 	return ci;
 }
@@ -72,8 +76,39 @@ void cfn_instance_foreach(void (*fn)(struct cfn_instance *ci, void *arg),
 		fn(ci, arg);
 }
 
+uint64_t cfn_now_ms(void)
+{
+	struct timeval now;
+
+	monotime(&now);
+	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_usec / 1000;
+}
+
+void cfn_prefix_to_frr(const struct cfn_prefix *in, struct prefix *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = in->family == CFN_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+	out->prefixlen = in->len;
+	memcpy(&out->u.prefix, in->addr, cfn_family_addrlen(in->family));
+}
+
+bool cfn_prefix_from_frr(const struct prefix *in, struct cfn_prefix *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (in->family == AF_INET)
+		out->family = CFN_FAMILY_IPV4;
+	else if (in->family == AF_INET6)
+		out->family = CFN_FAMILY_IPV6;
+	else
+		return false;
+	out->len = in->prefixlen;
+	memcpy(out->addr, &in->u.prefix, cfn_family_addrlen(out->family));
+	return true;
+}
+
 static void cfn_instance_free(struct cfn_instance *ci)
 {
+	cfn_receive_instance_fini(ci);
 	cfn_service_table_fini(&ci->services);
 	XFREE(MTYPE_CFN_INSTANCE, ci);
 }
@@ -95,7 +130,9 @@ static int cfn_late_init(struct thread_master *master)
 {
 	cfn_instances = list_new();
 	cfn_vty_init();
+	cfn_show_init();
 	cfn_debug_init();
+	cfn_receive_init();
 	zlog_info("CFN: module %s loaded", CFN_VERSION);
 	return 0;
 }
@@ -104,6 +141,7 @@ static int cfn_fini(void)
 {
 	struct cfn_instance *ci;
 
+	cfn_receive_fini();
 	while ((ci = listnode_head(cfn_instances))) {
 		listnode_delete(cfn_instances, ci);
 		cfn_instance_free(ci);

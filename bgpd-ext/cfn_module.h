@@ -7,26 +7,67 @@
 #define CFN_MODULE_H
 
 #include "memory.h"
+#include "prefix.h"
 
+#include "cfn_attr.h"
+#include "cfn_metric.h"
 #include "cfn_service.h"
+#include "cfn_view.h"
 
 struct bgp;
+struct hash;
+struct thread;
 
 DECLARE_MGROUP(CFN);
+DECLARE_MTYPE(CFN_PENDING);
+
+struct cfn_stats {
+	uint64_t announcements;	 /* SID routes originated or updated */
+	uint64_t withdrawals;	 /* SID routes withdrawn */
+	uint64_t encode_failures; /* attribute larger than fits an UPDATE */
+	uint64_t metrics_dropped; /* L0 left out so that the scores fit */
+	uint64_t sid_updates;	 /* received SID routes re-read */
+	uint64_t paths_decoded;	 /* received paths with valid CFN data */
+	uint64_t decode_errors[CFN_DECODE_ERROR_COUNT];
+	uint64_t view_changes;	 /* per-SID view changes */
+};
 
 struct cfn_instance {
 	struct bgp *bgp;
+	uint8_t attr_type;
 	struct cfn_service_table services;
+	struct cfn_metric_model model;
+	struct cfn_view view;
+	struct cfn_stats stats;
+	struct hash *pending; /* struct prefix *: re-read from the RIB */
+	struct thread *t_pending;
 };
 
-/* The module's state of a BGP instance; created on first use if asked. */
+/* cfn_module.c */
 struct cfn_instance *cfn_instance_get(struct bgp *bgp, bool create);
-
-/* Call fn for every BGP instance that has CFN state, in creation order. */
 void cfn_instance_foreach(void (*fn)(struct cfn_instance *ci, void *arg),
 			  void *arg);
+uint64_t cfn_now_ms(void);
+void cfn_prefix_to_frr(const struct cfn_prefix *in, struct prefix *out);
+bool cfn_prefix_from_frr(const struct prefix *in, struct cfn_prefix *out);
 
+/* cfn_originate.c: the egress role */
+void cfn_originate_service(struct cfn_instance *ci,
+			   struct cfn_service *service);
+void cfn_originate_all(struct cfn_instance *ci);
+void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid);
+
+/* cfn_receive.c: the per-service view from received paths */
+void cfn_receive_init(void);
+void cfn_receive_fini(void);
+void cfn_receive_instance_fini(struct cfn_instance *ci);
+void cfn_receive_rescan(struct cfn_instance *ci);
+
+/* cfn_vty.c, cfn_show.c, cfn_debug.c */
+struct json_object;
 void cfn_vty_init(void);
+void cfn_show_init(void);
 void cfn_debug_init(void);
+void cfn_debug_json(struct json_object *json);
 
 #endif /* CFN_MODULE_H */

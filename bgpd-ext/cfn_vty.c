@@ -1,22 +1,92 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * CLI of the CFN module: configuration under "router bgp", its
- * running-config, and "show bgp cfn".
+ * Configuration of the CFN module under "router bgp", and its
+ * running-config. Every refused command says why and changes nothing.
  */
 #include <zebra.h>
 
+#include <math.h>
+
 #include "command.h"
-#include "json.h"
 #include "vty.h"
 
 #include "bgpd/bgpd.h"
 #include "bgpd/bgp_vty.h"
 
+#include "cfn_attr_bgp.h"
 #include "cfn_debug.h"
 #include "cfn_module.h"
 
 #define CFN_STR "Compute-aware anycast (CFN)\n"
-#define CFN_SERVICE_STR "Service reachable at an anycast prefix\n"
+#define CFN_SERVICE_STR "Service reachable at an anycast prefix\n" "Service name\n"
+#define CFN_INSTANCE_STR                                                       \
+	"Local instance of the service\n"                                      \
+	"Binding ID: IPv4 address of the instance\n"                           \
+	"Binding ID: IPv6 address of the instance\n"
+#define CFN_METRIC_TOKEN                                                       \
+	"<cpu-utilization|gpu-utilization|memory-utilization|cpu-cores|active-sessions|queue-depth|processing-delay|network-utilization>$metric"
+#define CFN_METRIC_HELP                                                        \
+	"CPU utilisation, percent\n"                                           \
+	"GPU utilisation, percent\n"                                           \
+	"Memory utilisation, percent\n"                                        \
+	"CPU cores available\n"                                                \
+	"Active sessions\n"                                                    \
+	"Queued requests\n"                                                    \
+	"Processing delay, milliseconds\n"                                     \
+	"Network utilisation, percent\n"
+#define CFN_STATISTIC_HELP                                                     \
+	"How the value was measured over the window\n"                         \
+	"Latest sample\n"                                                      \
+	"Mean\n"                                                               \
+	"Minimum\n"                                                            \
+	"Maximum\n"
+
+static bool cfn_parse_number(struct vty *vty, const char *what,
+			     const char *str, double min, double max,
+			     double *out)
+{
+	char *end;
+	double value = strtod(str, &end);
+
+	if (*str == '\0' || *end != '\0' || !isfinite(value) || value < min ||
+	    value > max) {
+		vty_out(vty, "%% %s must be a number from %g to %g, not '%s'\n",
+			what, min, max, str);
+		return false;
+	}
+	*out = value;
+	return true;
+}
+
+static struct cfn_service *cfn_vty_service(struct vty *vty,
+					   struct cfn_instance *ci,
+					   const char *name)
+{
+	struct cfn_service *service =
+		ci ? cfn_service_find(&ci->services, name) : NULL;
+
+	if (!service)
+		vty_out(vty, "%% No CFN service named %s\n", name);
+	return service;
+}
+
+static struct cfn_local_instance *
+cfn_vty_instance(struct vty *vty, struct cfn_service *service,
+		 const char *bid_str, struct cfn_prefix *bid)
+{
+	struct cfn_local_instance *instance;
+	char reason[128];
+
+	if (!cfn_prefix_parse(bid_str, bid, reason, sizeof(reason))) {
+		vty_out(vty, "%% Invalid binding ID: %s\n", reason);
+		return NULL;
+	}
+	instance = cfn_instance_find(service, bid);
+	if (!instance)
+		vty_out(vty, "%% Service %s has no instance %s\n",
+			service->name, bid_str);
+	return instance;
+}
 
 #ifndef VTYSH_EXTRACT_PL
 #include "bgpd-ext/cfn_vty_clippy.c"
@@ -25,7 +95,6 @@
 DEFPY(cfn_service, cfn_service_cmd,
       "cfn service WORD$name sid <A.B.C.D/M|X:X::X:X/M>$sid",
       CFN_STR CFN_SERVICE_STR
-      "Service name\n"
       "Anycast prefix naming the service (service ID)\n"
       "IPv4 service ID\n"
       "IPv6 service ID\n")
@@ -33,7 +102,8 @@ DEFPY(cfn_service, cfn_service_cmd,
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	struct cfn_instance *ci = cfn_instance_get(bgp, true);
 	const struct cfn_service *holder = NULL;
-	struct cfn_prefix prefix;
+	struct cfn_service *service;
+	struct cfn_prefix prefix, old_sid;
 	char reason[128];
 	enum cfn_err err;
 
@@ -41,6 +111,9 @@ DEFPY(cfn_service, cfn_service_cmd,
 		vty_out(vty, "%% Invalid SID: %s\n", reason);
 		return CMD_WARNING_CONFIG_FAILED;
 	}
+	service = cfn_service_find(&ci->services, name);
+	if (service)
+		old_sid = service->sid;
 	err = cfn_service_set(&ci->services, name, &prefix, &holder);
 	if (err == CFN_ERR_SID_IN_USE) {
 		vty_out(vty, "%% SID %s already names service %s\n", sid_str,
@@ -51,6 +124,9 @@ DEFPY(cfn_service, cfn_service_cmd,
 		vty_out(vty, "%% Service %s: %s\n", name, cfn_strerror(err));
 		return CMD_WARNING_CONFIG_FAILED;
 	}
+	if (service && !cfn_prefix_equal(&old_sid, &prefix))
+		cfn_withdraw_sid(ci, &old_sid);
+	cfn_originate_service(ci, cfn_service_find(&ci->services, name));
 	CFN_DEBUG(events, "%s: service %s sid %s configured", bgp->name_pretty,
 		  name, sid_str);
 	return CMD_SUCCESS;
@@ -59,115 +135,369 @@ DEFPY(cfn_service, cfn_service_cmd,
 DEFPY(no_cfn_service, no_cfn_service_cmd,
       "no cfn service WORD$name [sid <A.B.C.D/M|X:X::X:X/M>]",
       NO_STR CFN_STR CFN_SERVICE_STR
-      "Service name\n"
       "Anycast prefix naming the service (service ID)\n"
       "IPv4 service ID\n"
       "IPv6 service ID\n")
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	struct cfn_instance *ci = cfn_instance_get(bgp, false);
+	struct cfn_service *service = cfn_vty_service(vty, ci, name);
+	struct cfn_prefix old_sid;
 
-	if (!ci || cfn_service_delete(&ci->services, name) != CFN_OK) {
-		vty_out(vty, "%% No CFN service named %s\n", name);
+	if (!service)
 		return CMD_WARNING_CONFIG_FAILED;
-	}
+	old_sid = service->sid;
+	cfn_service_delete(&ci->services, name);
+	cfn_withdraw_sid(ci, &old_sid);
 	CFN_DEBUG(events, "%s: service %s removed", bgp->name_pretty, name);
 	return CMD_SUCCESS;
+}
+
+DEFPY(cfn_instance, cfn_instance_cmd,
+      "cfn service WORD$name instance <A.B.C.D|X:X::X:X>$bid [capacity (0-4294967295)$capacity]",
+      CFN_STR CFN_SERVICE_STR CFN_INSTANCE_STR
+      "Capacity of the instance, relative to the others (e.g. cores)\n"
+      "Capacity\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, false);
+	struct cfn_service *service = cfn_vty_service(vty, ci, name);
+	struct cfn_local_instance *existing;
+	struct cfn_prefix prefix;
+	char reason[128];
+	enum cfn_err err;
+
+	if (!service)
+		return CMD_WARNING_CONFIG_FAILED;
+	if (!cfn_prefix_parse(bid_str, &prefix, reason, sizeof(reason))) {
+		vty_out(vty, "%% Invalid binding ID: %s\n", reason);
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	existing = cfn_instance_find(service, &prefix);
+	err = cfn_instance_set(service, &prefix,
+			       capacity_str ? (uint32_t)capacity
+			       : existing   ? existing->capacity
+					    : 0);
+	if (err != CFN_OK) {
+		vty_out(vty, "%% Instance %s: %s\n", bid_str,
+			cfn_strerror(err));
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	cfn_originate_service(ci, service);
+	return CMD_SUCCESS;
+}
+
+DEFPY(no_cfn_instance, no_cfn_instance_cmd,
+      "no cfn service WORD$name instance <A.B.C.D|X:X::X:X>$bid [capacity [(0-4294967295)]]",
+      NO_STR CFN_STR CFN_SERVICE_STR CFN_INSTANCE_STR
+      "Capacity of the instance\n"
+      "Capacity\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, false);
+	struct cfn_service *service = cfn_vty_service(vty, ci, name);
+	struct cfn_prefix prefix;
+
+	if (!service || !cfn_vty_instance(vty, service, bid_str, &prefix))
+		return CMD_WARNING_CONFIG_FAILED;
+	cfn_instance_delete(service, &prefix);
+	cfn_originate_service(ci, service);
+	return CMD_SUCCESS;
+}
+
+DEFPY(cfn_instance_metric, cfn_instance_metric_cmd,
+      "cfn service WORD$name instance <A.B.C.D|X:X::X:X>$bid metric " CFN_METRIC_TOKEN " WORD$value [statistic <current|mean|min|max>$stat]",
+      CFN_STR CFN_SERVICE_STR CFN_INSTANCE_STR
+      "A measured (L0) metric of the instance\n" CFN_METRIC_HELP
+      "Value, in the metric's unit\n" CFN_STATISTIC_HELP)
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, false);
+	struct cfn_service *service = cfn_vty_service(vty, ci, name);
+	const struct cfn_metric_desc *desc = cfn_metric_desc_by_name(metric);
+	enum cfn_statistic statistic = CFN_STAT_CURRENT;
+	struct cfn_local_instance *instance;
+	struct cfn_metric_value mv;
+	struct cfn_prefix prefix;
+	char reason[128];
+	double units;
+
+	if (!service ||
+	    !(instance = cfn_vty_instance(vty, service, bid_str, &prefix)))
+		return CMD_WARNING_CONFIG_FAILED;
+	if (stat)
+		cfn_statistic_by_name(stat, &statistic);
+	if (!cfn_parse_number(vty, metric, value, 0, desc->max, &units))
+		return CMD_WARNING_CONFIG_FAILED;
+	if (!cfn_metric_value_from_units(desc->type, statistic, units, &mv,
+					 reason, sizeof(reason))) {
+		vty_out(vty, "%% %s\n", reason);
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	if (cfn_instance_metric_set(instance, &mv) != CFN_OK) {
+		vty_out(vty, "%% Instance %s: %s (at most %d)\n", bid_str,
+			cfn_strerror(CFN_ERR_TOO_MANY_METRICS),
+			CFN_METRICS_MAX);
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	cfn_originate_service(ci, service);
+	return CMD_SUCCESS;
+}
+
+DEFPY(no_cfn_instance_metric, no_cfn_instance_metric_cmd,
+      "no cfn service WORD$name instance <A.B.C.D|X:X::X:X>$bid metric " CFN_METRIC_TOKEN " [WORD] [statistic <current|mean|min|max>$stat]",
+      NO_STR CFN_STR CFN_SERVICE_STR CFN_INSTANCE_STR
+      "A measured (L0) metric of the instance\n" CFN_METRIC_HELP
+      "Value, in the metric's unit\n" CFN_STATISTIC_HELP)
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, false);
+	struct cfn_service *service = cfn_vty_service(vty, ci, name);
+	const struct cfn_metric_desc *desc = cfn_metric_desc_by_name(metric);
+	enum cfn_statistic statistic = CFN_STAT_CURRENT;
+	struct cfn_local_instance *instance;
+	struct cfn_prefix prefix;
+
+	if (!service ||
+	    !(instance = cfn_vty_instance(vty, service, bid_str, &prefix)))
+		return CMD_WARNING_CONFIG_FAILED;
+	if (stat)
+		cfn_statistic_by_name(stat, &statistic);
+	if (!cfn_metric_set_remove(&instance->metrics, desc->type,
+				   statistic)) {
+		vty_out(vty, "%% Instance %s has no %s %s value\n", bid_str,
+			cfn_statistic_name(statistic), metric);
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	cfn_originate_service(ci, service);
+	return CMD_SUCCESS;
+}
+
+/* Scores are computed at the egress: re-advertise with the new model. */
+static void cfn_model_changed(struct cfn_instance *ci)
+{
+	cfn_originate_all(ci);
+}
+
+DEFPY(cfn_metric_norm, cfn_metric_norm_cmd,
+      "cfn metric " CFN_METRIC_TOKEN " normalize <min-max$minmax WORD$lo WORD$hi|sigmoid$sigmoid WORD$mid WORD$scale>",
+      CFN_STR
+      "How a measured (L0) metric becomes a 0..10 score\n" CFN_METRIC_HELP
+      "Normalisation function\n"
+      "Linear between two values\n"
+      "Value scoring 10 (or 0 when higher is better)\n"
+      "Value scoring 0 (or 10 when higher is better)\n"
+      "Logistic curve\n"
+      "Value scoring 5\n"
+      "Distance from the midpoint where the score reaches ~2.7 or ~7.3\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, true);
+	const struct cfn_metric_desc *desc = cfn_metric_desc_by_name(metric);
+	struct cfn_norm norm = {};
+	double a, b;
+
+	if (minmax) {
+		if (!cfn_parse_number(vty, "min", lo, 0, desc->max, &a) ||
+		    !cfn_parse_number(vty, "max", hi, 0, desc->max, &b))
+			return CMD_WARNING_CONFIG_FAILED;
+		if (a >= b) {
+			vty_out(vty, "%% min must be below max\n");
+			return CMD_WARNING_CONFIG_FAILED;
+		}
+		norm = (struct cfn_norm){ .method = CFN_NORM_MIN_MAX,
+					  .min = a, .max = b };
+	} else {
+		if (!cfn_parse_number(vty, "midpoint", mid, 0, desc->max, &a) ||
+		    !cfn_parse_number(vty, "scale", scale, 1e-9, desc->max, &b))
+			return CMD_WARNING_CONFIG_FAILED;
+		norm = (struct cfn_norm){ .method = CFN_NORM_SIGMOID,
+					  .midpoint = a, .scale = b };
+	}
+	ci->model.metric[desc->type].norm = norm;
+	cfn_model_changed(ci);
+	return CMD_SUCCESS;
+}
+
+DEFPY(cfn_metric_weight, cfn_metric_weight_cmd,
+      "cfn metric " CFN_METRIC_TOKEN " weight WORD$weight",
+      CFN_STR "How a measured (L0) metric becomes a 0..10 score\n"
+      CFN_METRIC_HELP
+      "Weight of the metric within its category (0 ignores it)\n"
+      "Weight, 0 to 1000\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, true);
+	const struct cfn_metric_desc *desc = cfn_metric_desc_by_name(metric);
+	double w;
+
+	if (!cfn_parse_number(vty, "weight", weight, 0, 1000, &w))
+		return CMD_WARNING_CONFIG_FAILED;
+	ci->model.metric[desc->type].weight = w;
+	cfn_model_changed(ci);
+	return CMD_SUCCESS;
+}
+
+DEFPY(no_cfn_metric, no_cfn_metric_cmd,
+      "no cfn metric " CFN_METRIC_TOKEN " [<normalize$norm|weight$weight>] [WORD] [WORD] [WORD]",
+      NO_STR CFN_STR "How a measured (L0) metric becomes a 0..10 score\n"
+      CFN_METRIC_HELP
+      "Normalisation function: back to the default\n"
+      "Weight: back to the default\n"
+      "Ignored\n" "Ignored\n" "Ignored\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, true);
+	const struct cfn_metric_desc *desc = cfn_metric_desc_by_name(metric);
+	struct cfn_metric_model defaults;
+
+	cfn_metric_model_default(&defaults);
+	if (!weight)
+		ci->model.metric[desc->type].norm =
+			defaults.metric[desc->type].norm;
+	if (!norm)
+		ci->model.metric[desc->type].weight =
+			defaults.metric[desc->type].weight;
+	cfn_model_changed(ci);
+	return CMD_SUCCESS;
+}
+
+DEFPY(cfn_category_weight, cfn_category_weight_cmd,
+      "[no] cfn category <compute|communication|service>$category weight [WORD$weight]",
+      NO_STR CFN_STR
+      "A metric category (L1 score)\n"
+      "Compute: CPU, GPU, memory\n"
+      "Communication: network utilisation\n"
+      "Service: sessions, queue, processing delay\n"
+      "Weight of the category in the single (L2) score\n"
+      "Weight, 0 to 1000\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, true);
+	enum cfn_category cat;
+	double w = 1;
+
+	cfn_category_by_name(category, &cat);
+	if (!no && !weight) {
+		vty_out(vty, "%% Give a weight from 0 to 1000\n");
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	if (!no && !cfn_parse_number(vty, "weight", weight, 0, 1000, &w))
+		return CMD_WARNING_CONFIG_FAILED;
+	ci->model.category_weight[cat] = w;
+	cfn_model_changed(ci);
+	return CMD_SUCCESS;
+}
+
+DEFPY(cfn_attribute_type, cfn_attribute_type_cmd,
+      "[no] cfn attribute-type [(1-255)$type]",
+      NO_STR CFN_STR
+      "BGP path attribute type code carrying CFN data (default 255)\n"
+      "Type code, the same on every CFN node\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, true);
+	unsigned int code = no ? CFN_ATTR_TYPE_DEFAULT : type;
+
+	if (!no && !type_str) {
+		vty_out(vty, "%% Give an attribute type code from 1 to 255\n");
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	if (!cfn_attr_type_usable(code)) {
+		vty_out(vty, "%% Attribute type %u is one bgpd parses itself; choose another (255 is reserved for development, RFC 2042)\n",
+			code);
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	if (code == ci->attr_type)
+		return CMD_SUCCESS;
+	ci->attr_type = (uint8_t)code;
+	cfn_originate_all(ci);
+	cfn_receive_rescan(ci);
+	return CMD_SUCCESS;
+}
+
+static void cfn_write_number(struct vty *vty, double value)
+{
+	vty_out(vty, " %g", value);
+}
+
+static void cfn_config_write_model(struct vty *vty,
+				   const struct cfn_metric_model *model)
+{
+	struct cfn_metric_model defaults;
+
+	cfn_metric_model_default(&defaults);
+	for (unsigned int t = 1; t <= CFN_METRIC_TYPE_MAX; t++) {
+		const struct cfn_metric_policy *policy = &model->metric[t];
+		const char *name = cfn_metric_desc((uint16_t)t)->name;
+
+		if (!cfn_norm_equal(&policy->norm, &defaults.metric[t].norm)) {
+			vty_out(vty, " cfn metric %s normalize %s", name,
+				policy->norm.method == CFN_NORM_SIGMOID
+					? "sigmoid"
+					: "min-max");
+			cfn_write_number(vty, policy->norm.method ==
+							CFN_NORM_SIGMOID
+						? policy->norm.midpoint
+						: policy->norm.min);
+			cfn_write_number(vty, policy->norm.method ==
+							CFN_NORM_SIGMOID
+						? policy->norm.scale
+						: policy->norm.max);
+			vty_out(vty, "\n");
+		}
+		if (policy->weight != defaults.metric[t].weight)
+			vty_out(vty, " cfn metric %s weight %g\n", name,
+				policy->weight);
+	}
+	for (unsigned int c = 0; c < CFN_CATEGORY_COUNT; c++)
+		if (model->category_weight[c] != defaults.category_weight[c])
+			vty_out(vty, " cfn category %s weight %g\n",
+				cfn_category_name(c), model->category_weight[c]);
+}
+
+static void cfn_config_write_service(struct vty *vty,
+				     const struct cfn_service *service)
+{
+	char sid[CFN_PREFIX_STRLEN], bid[CFN_PREFIX_STRLEN];
+
+	vty_out(vty, " cfn service %s sid %s\n", service->name,
+		cfn_prefix_format(&service->sid, sid, sizeof(sid)));
+	for (size_t i = 0; i < service->instances.count; i++) {
+		const struct cfn_local_instance *inst =
+			cfn_instance_at(service, i);
+
+		/* a BID is a host address: written without its length */
+		cfn_prefix_format(&inst->bid, bid, sizeof(bid));
+		*strchr(bid, '/') = '\0';
+		vty_out(vty, " cfn service %s instance %s capacity %u\n",
+			service->name, bid, inst->capacity);
+		for (unsigned int m = 0; m < inst->metrics.count; m++) {
+			const struct cfn_metric_value *mv =
+				&inst->metrics.values[m];
+
+			vty_out(vty,
+				" cfn service %s instance %s metric %s %g statistic %s\n",
+				service->name, bid,
+				cfn_metric_desc(mv->type)->name,
+				cfn_metric_value_units(mv),
+				cfn_statistic_name(mv->statistic));
+		}
+	}
 }
 
 static int cfn_config_write(struct bgp *bgp, struct vty *vty)
 {
 	struct cfn_instance *ci = cfn_instance_get(bgp, false);
-	char sid[CFN_PREFIX_STRLEN];
 
 	if (!ci)
 		return 0;
-	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
-		const struct cfn_service *service = cfn_service_at(&ci->services, i);
-
-		vty_out(vty, " cfn service %s sid %s\n", service->name,
-			cfn_prefix_format(&service->sid, sid, sizeof(sid)));
-	}
+	if (ci->attr_type != CFN_ATTR_TYPE_DEFAULT)
+		vty_out(vty, " cfn attribute-type %u\n", ci->attr_type);
+	cfn_config_write_model(vty, &ci->model);
+	for (size_t i = 0; i < cfn_service_count(&ci->services); i++)
+		cfn_config_write_service(vty, cfn_service_at(&ci->services, i));
 	return 0;
-}
-
-struct cfn_show_ctx {
-	struct vty *vty;
-	json_object *json_instances;
-};
-
-static void cfn_show_instance_json(struct cfn_instance *ci, json_object *jarr)
-{
-	json_object *jinst = json_object_new_object();
-	json_object *jservices = json_object_new_array();
-	char sid[CFN_PREFIX_STRLEN];
-
-	json_object_string_add(jinst, "vrfName",
-			       ci->bgp->name ? ci->bgp->name : VRF_DEFAULT_NAME);
-	json_object_int_add(jinst, "localAS", ci->bgp->as);
-	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
-		const struct cfn_service *service = cfn_service_at(&ci->services, i);
-		json_object *jservice = json_object_new_object();
-
-		json_object_string_add(jservice, "name", service->name);
-		json_object_string_add(
-			jservice, "sid",
-			cfn_prefix_format(&service->sid, sid, sizeof(sid)));
-		json_object_array_add(jservices, jservice);
-	}
-	json_object_object_add(jinst, "services", jservices);
-	json_object_array_add(jarr, jinst);
-}
-
-static void cfn_show_instance_text(struct cfn_instance *ci, struct vty *vty)
-{
-	char sid[CFN_PREFIX_STRLEN];
-
-	vty_out(vty, "BGP instance %s, local AS %u: %zu service%s\n",
-		ci->bgp->name_pretty, ci->bgp->as, cfn_service_count(&ci->services),
-		cfn_service_count(&ci->services) == 1 ? "" : "s");
-	if (!cfn_service_count(&ci->services))
-		return;
-	vty_out(vty, "  %-32s %s\n", "Service", "SID");
-	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
-		const struct cfn_service *service = cfn_service_at(&ci->services, i);
-
-		vty_out(vty, "  %-32s %s\n", service->name,
-			cfn_prefix_format(&service->sid, sid, sizeof(sid)));
-	}
-}
-
-static void cfn_show_instance(struct cfn_instance *ci, void *arg)
-{
-	struct cfn_show_ctx *ctx = arg;
-
-	if (ctx->json_instances)
-		cfn_show_instance_json(ci, ctx->json_instances);
-	else
-		cfn_show_instance_text(ci, ctx->vty);
-}
-
-DEFPY(cfn_show, cfn_show_cmd, "show bgp cfn [json]$uj",
-      SHOW_STR BGP_STR CFN_STR JSON_STR)
-{
-	struct cfn_show_ctx ctx = { .vty = vty };
-	json_object *json;
-
-	if (!uj) {
-		vty_out(vty, "CFN module %s\n", CFN_VERSION);
-		cfn_instance_foreach(cfn_show_instance, &ctx);
-		return CMD_SUCCESS;
-	}
-	json = json_object_new_object();
-	ctx.json_instances = json_object_new_array();
-	json_object_string_add(json, "version", CFN_VERSION);
-	json_object_boolean_add(
-		json, "debugEvents",
-		DEBUG_MODE_CHECK(&cfn_debug_events, DEBUG_MODE_ALL));
-	cfn_instance_foreach(cfn_show_instance, &ctx);
-	json_object_object_add(json, "instances", ctx.json_instances);
-	vty_json(vty, json);
-	return CMD_SUCCESS;
 }
 
 void cfn_vty_init(void)
@@ -175,5 +505,13 @@ void cfn_vty_init(void)
 	hook_register(bgp_inst_config_write, cfn_config_write);
 	install_element(BGP_NODE, &cfn_service_cmd);
 	install_element(BGP_NODE, &no_cfn_service_cmd);
-	install_element(VIEW_NODE, &cfn_show_cmd);
+	install_element(BGP_NODE, &cfn_instance_cmd);
+	install_element(BGP_NODE, &no_cfn_instance_cmd);
+	install_element(BGP_NODE, &cfn_instance_metric_cmd);
+	install_element(BGP_NODE, &no_cfn_instance_metric_cmd);
+	install_element(BGP_NODE, &cfn_metric_norm_cmd);
+	install_element(BGP_NODE, &cfn_metric_weight_cmd);
+	install_element(BGP_NODE, &no_cfn_metric_cmd);
+	install_element(BGP_NODE, &cfn_category_weight_cmd);
+	install_element(BGP_NODE, &cfn_attribute_type_cmd);
 }

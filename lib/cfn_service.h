@@ -31,6 +31,7 @@ struct cfn_service {
 	char name[CFN_SERVICE_NAME_MAX + 1];
 	struct cfn_prefix sid;
 	struct cfn_vec instances; /* struct cfn_local_instance *, by BID */
+	uint32_t sequence;	  /* of the last advertisement sent */
 };
 
 /*

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The CFN attribute in bgpd's storage of unknown optional transitive
+ * attributes ("transit"): bgpd neither parses nor changes it, and
+ * re-advertises it verbatim.
+ */
+#ifndef CFN_ATTR_BGP_H
+#define CFN_ATTR_BGP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct attr;
+struct transit;
+
+/* Attribute codes bgpd 8.4 parses itself: the CFN attribute cannot use
+ * them (255 is free: bgpd parses it only with ENABLE_BGP_VNC_ATTR). */
+bool cfn_attr_type_usable(unsigned int type);
+
+/* The value of attribute `type` in attr's transit storage, or NULL. */
+const uint8_t *cfn_transit_find(const struct attr *attr, uint8_t type,
+				size_t *len);
+
+/* A transit holding one optional transitive attribute (not interned). */
+struct transit *cfn_transit_new(uint8_t type, const uint8_t *value,
+				size_t len);
+
+#endif /* CFN_ATTR_BGP_H */

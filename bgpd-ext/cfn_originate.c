@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The egress role: for every service with at least one local instance,
+ * originate its SID with the CFN attribute and next-hop self; withdraw it
+ * when the last instance goes; send an update when what is advertised
+ * changes.
+ */
+#include <zebra.h>
+
+#include "bgpd/bgpd.h"
+#include "bgpd/bgp_aspath.h"
+#include "bgpd/bgp_attr.h"
+#include "bgpd/bgp_route.h"
+#include "bgpd/bgp_table.h"
+
+#include "cfn_attr_bgp.h"
+#include "cfn_debug.h"
+#include "cfn_module.h"
+
+/*
+ * SID routes are BGP_ROUTE_STATIC paths of peer_self, like "network"
+ * routes; this instance number tells ours apart from those.
+ */
+#define CFN_PATH_INSTANCE 0xcf4e
+
+static struct bgp_path_info *cfn_local_path(struct bgp *bgp,
+					    struct bgp_dest *dest)
+{
+	struct bgp_path_info *pi;
+
+	for (pi = bgp_dest_get_bgp_path_info(dest); pi; pi = pi->next)
+		if (pi->peer == bgp->peer_self && pi->type == ZEBRA_ROUTE_BGP &&
+		    pi->sub_type == BGP_ROUTE_STATIC &&
+		    pi->instance == CFN_PATH_INSTANCE)
+			return pi;
+	return NULL;
+}
+
+static afi_t sid_afi(const struct cfn_prefix *sid)
+{
+	return sid->family == CFN_FAMILY_IPV6 ? AFI_IP6 : AFI_IP;
+}
+
+/* The attribute value of what this node advertises for a service. */
+static size_t cfn_encode_service(struct cfn_instance *ci,
+				 const struct cfn_service *service,
+				 uint32_t sequence, uint8_t *buf, size_t buflen)
+{
+	struct cfn_attr attr;
+	size_t len;
+
+	if (cfn_service_build_attr(service, &ci->model,
+				   ntohl(ci->bgp->router_id.s_addr), sequence,
+				   &attr) != CFN_OK)
+		return 0;
+	len = cfn_attr_encode(&attr, true, buf, buflen);
+	if (!len) {
+		/* L0 values are optional on the wire; the scores are not. */
+		len = cfn_attr_encode(&attr, false, buf, buflen);
+		if (len)
+			ci->stats.metrics_dropped++;
+	}
+	cfn_attr_free(&attr);
+	return len;
+}
+
+/* Does the path already carry exactly this value? */
+static bool cfn_path_carries(struct cfn_instance *ci,
+			     const struct bgp_path_info *pi,
+			     const uint8_t *value, size_t len)
+{
+	size_t current_len;
+	const uint8_t *current;
+
+	if (!pi || CHECK_FLAG(pi->flags, BGP_PATH_REMOVED))
+		return false;
+	current = cfn_transit_find(pi->attr, ci->attr_type, &current_len);
+	return current && current_len == len && memcmp(current, value, len) == 0;
+}
+
+static void cfn_install_path(struct cfn_instance *ci, struct bgp_dest *dest,
+			     struct bgp_path_info *pi, afi_t afi,
+			     const uint8_t *value, size_t len)
+{
+	struct bgp *bgp = ci->bgp;
+	struct attr attr, *attr_new;
+
+	bgp_attr_default_set(&attr, bgp, BGP_ORIGIN_IGP);
+	if (afi == AFI_IP)
+		attr.mp_nexthop_len = BGP_ATTR_NHLEN_IPV4;
+	else
+		attr.mp_nexthop_len = BGP_ATTR_NHLEN_IPV6_GLOBAL;
+	bgp_attr_set_transit(&attr, cfn_transit_new(ci->attr_type, value, len));
+	attr_new = bgp_attr_intern(&attr);
+	/* attr's transit now belongs to attr_new; only the aspath is ours */
+	aspath_unintern(&attr.aspath);
+
+	if (pi) {
+		bgp_path_info_set_flag(dest, pi, BGP_PATH_ATTR_CHANGED);
+		if (CHECK_FLAG(pi->flags, BGP_PATH_REMOVED))
+			bgp_path_info_restore(dest, pi);
+		bgp_attr_unintern(&pi->attr);
+		pi->attr = attr_new;
+		pi->uptime = monotime(NULL);
+	} else {
+		pi = info_make(ZEBRA_ROUTE_BGP, BGP_ROUTE_STATIC,
+			       CFN_PATH_INSTANCE, bgp->peer_self, attr_new,
+			       dest);
+		bgp_path_info_set_flag(dest, pi, BGP_PATH_VALID);
+		bgp_path_info_add(dest, pi);
+	}
+	bgp_process(bgp, dest, afi, SAFI_UNICAST);
+}
+
+void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid)
+{
+	afi_t afi = sid_afi(sid);
+	struct bgp_path_info *pi;
+	struct bgp_dest *dest;
+	struct prefix p;
+
+	cfn_prefix_to_frr(sid, &p);
+	dest = bgp_node_lookup(ci->bgp->rib[afi][SAFI_UNICAST], &p);
+	if (!dest)
+		return;
+	pi = cfn_local_path(ci->bgp, dest);
+	if (pi && !CHECK_FLAG(pi->flags, BGP_PATH_REMOVED)) {
+		bgp_path_info_delete(dest, pi);
+		bgp_process(ci->bgp, dest, afi, SAFI_UNICAST);
+		ci->stats.withdrawals++;
+		CFN_DEBUG(updates, "withdraw %pFX", &p);
+	}
+	bgp_dest_unlock_node(dest);
+}
+
+void cfn_originate_service(struct cfn_instance *ci,
+			   struct cfn_service *service)
+{
+	uint8_t value[CFN_ATTR_MAX_LEN];
+	afi_t afi = sid_afi(&service->sid);
+	struct bgp_path_info *pi;
+	struct bgp_dest *dest;
+	struct prefix p;
+	size_t len;
+
+	if (!service->instances.count) {
+		cfn_withdraw_sid(ci, &service->sid);
+		return;
+	}
+	cfn_prefix_to_frr(&service->sid, &p);
+	dest = bgp_afi_node_get(ci->bgp->rib[afi][SAFI_UNICAST], afi,
+				SAFI_UNICAST, &p, NULL);
+	pi = cfn_local_path(ci->bgp, dest);
+
+	/* Unchanged content keeps its sequence number: no update is sent. */
+	len = cfn_encode_service(ci, service, service->sequence, value,
+				 sizeof(value));
+	if (len && !cfn_path_carries(ci, pi, value, len)) {
+		service->sequence++;
+		len = cfn_encode_service(ci, service, service->sequence, value,
+					 sizeof(value));
+		cfn_install_path(ci, dest, pi, afi, value, len);
+		ci->stats.announcements++;
+		CFN_DEBUG(updates, "announce %pFX: %zu instances, seq %u, %zu octets",
+			  &p, service->instances.count, service->sequence, len);
+	} else if (!len) {
+		ci->stats.encode_failures++;
+		zlog_warn("CFN: %pFX: the CFN attribute of service %s does not fit in an UPDATE; not advertised",
+			  &p, service->name);
+	}
+	bgp_dest_unlock_node(dest);
+}
+
+void cfn_originate_all(struct cfn_instance *ci)
+{
+	for (size_t i = 0; i < cfn_service_count(&ci->services); i++)
+		cfn_originate_service(ci, cfn_service_at(&ci->services, i));
+}

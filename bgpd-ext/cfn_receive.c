@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Every node: keep the per-service view current from the SID routes in
+ * bgpd's RIB. bgpd calls the bgp_process hook on updates, withdrawals and
+ * session loss, before the RIB entry settles; the prefix is queued and
+ * re-read from the RIB once the current batch of work is done. Changes of
+ * IGP cost arrive as zebra nexthop updates, which bgpd's zclient handles:
+ * the module chains its own handler behind bgpd's to re-read every SID.
+ */
+#include <zebra.h>
+
+#include "hash.h"
+#include "jhash.h"
+#include "thread.h"
+#include "zclient.h"
+
+#include "bgpd/bgpd.h"
+#include "bgpd/bgp_attr.h"
+#include "bgpd/bgp_nexthop.h"
+#include "bgpd/bgp_route.h"
+#include "bgpd/bgp_table.h"
+
+#include "cfn_attr_bgp.h"
+#include "cfn_debug.h"
+#include "cfn_module.h"
+
+extern struct zclient *zclient; /* bgpd's, defined in bgp_zebra.c */
+
+static zclient_handler *bgp_nexthop_update_handler;
+static zclient_handler *const *bgp_zclient_handlers;
+static zclient_handler **cfn_zclient_handlers;
+
+/* A prefix to re-read; "updated" when a BGP update touched it. */
+struct cfn_pending {
+	struct prefix prefix;
+	bool updated;
+};
+
+static unsigned int cfn_pending_hash(const void *item)
+{
+	return prefix_hash_key(&((const struct cfn_pending *)item)->prefix);
+}
+
+static bool cfn_pending_equal(const void *a, const void *b)
+{
+	return prefix_same(&((const struct cfn_pending *)a)->prefix,
+			   &((const struct cfn_pending *)b)->prefix);
+}
+
+static void *cfn_pending_alloc(void *key)
+{
+	struct cfn_pending *pending = XMALLOC(MTYPE_CFN_PENDING,
+					      sizeof(*pending));
+
+	*pending = *(struct cfn_pending *)key;
+	return pending;
+}
+
+static void cfn_pending_free(void *item)
+{
+	XFREE(MTYPE_CFN_PENDING, item);
+}
+
+/* Rate-limited: one line per reason every 10 s, with what was skipped. */
+static void cfn_log_decode_error(const struct bgp_path_info *pi,
+				 const struct prefix *p,
+				 enum cfn_decode_error error)
+{
+	static time_t last[CFN_DECODE_ERROR_COUNT];
+	static unsigned int suppressed[CFN_DECODE_ERROR_COUNT];
+	time_t now = monotime(NULL);
+
+	if (last[error] && now - last[error] < 10) {
+		suppressed[error]++;
+		return;
+	}
+	zlog_warn("CFN: %pFX from %s: malformed CFN attribute (%s), path kept without CFN data%s",
+		  p, pi->peer->host, cfn_decode_error_name(error),
+		  suppressed[error] ? " (more suppressed)" : "");
+	last[error] = now;
+	suppressed[error] = 0;
+}
+
+static void cfn_candidate_path(struct bgp *bgp, const struct bgp_path_info *pi,
+			       afi_t afi, struct cfn_egress *candidate)
+{
+	const struct attr *attr = pi->attr;
+	struct prefix nexthop = { .family = afi == AFI_IP ? AF_INET : AF_INET6 };
+
+	if (afi == AFI_IP) {
+		nexthop.prefixlen = IPV4_MAX_BITLEN;
+		nexthop.u.prefix4 = attr->mp_nexthop_len == BGP_ATTR_NHLEN_IPV4 ||
+					    !attr->mp_nexthop_len
+				    ? attr->nexthop
+				    : attr->mp_nexthop_global_in;
+	} else {
+		nexthop.prefixlen = IPV6_MAX_BITLEN;
+		nexthop.u.prefix6 = attr->mp_nexthop_global;
+	}
+	if (pi->peer == bgp->peer_self)
+		memset(&nexthop.u, 0, sizeof(nexthop.u)); /* ourselves */
+	cfn_prefix_from_frr(&nexthop, &candidate->nexthop);
+	candidate->igp_metric = pi->nexthop ? pi->nexthop->metric : 0;
+	candidate->reachable =
+		CHECK_FLAG(pi->flags, BGP_PATH_VALID) &&
+		(!pi->nexthop ||
+		 CHECK_FLAG(pi->nexthop->flags, BGP_NEXTHOP_VALID));
+	strlcpy(candidate->source,
+		pi->peer == bgp->peer_self ? "local" : pi->peer->host,
+		sizeof(candidate->source));
+}
+
+/* The CFN data of the paths of one RIB entry, as view candidates. */
+static size_t cfn_collect(struct cfn_instance *ci, struct bgp_dest *dest,
+			  afi_t afi, bool updated, struct cfn_egress **out)
+{
+	const struct prefix *p = bgp_dest_get_prefix(dest);
+	struct cfn_egress *candidates = NULL;
+	struct bgp_path_info *pi;
+	size_t count = 0, capacity = 0;
+
+	for (pi = bgp_dest_get_bgp_path_info(dest); pi; pi = pi->next) {
+		enum cfn_decode_error error;
+		const uint8_t *value;
+		struct cfn_attr attr;
+		size_t len;
+
+		if (CHECK_FLAG(pi->flags, BGP_PATH_REMOVED))
+			continue;
+		value = cfn_transit_find(pi->attr, ci->attr_type, &len);
+		if (!value)
+			continue;
+		error = cfn_attr_decode(value, len, &attr);
+		if (error) {
+			if (updated) {
+				ci->stats.decode_errors[error]++;
+				cfn_log_decode_error(pi, p, error);
+			}
+			continue;
+		}
+		if (updated)
+			ci->stats.paths_decoded++;
+		if (count == capacity) {
+			capacity = capacity ? capacity * 2 : 4;
+			candidates = XREALLOC(MTYPE_CFN_PENDING, candidates,
+					      capacity * sizeof(*candidates));
+		}
+		memset(&candidates[count], 0, sizeof(*candidates));
+		candidates[count].node_id = attr.node_id;
+		candidates[count].attr = attr;
+		cfn_candidate_path(ci->bgp, pi, afi, &candidates[count]);
+		count++;
+	}
+	*out = candidates;
+	return count;
+}
+
+static void cfn_reread(struct cfn_instance *ci, const struct cfn_pending *pending)
+{
+	afi_t afi = family2afi(pending->prefix.family);
+	struct cfn_egress *candidates = NULL;
+	struct cfn_prefix sid;
+	struct bgp_dest *dest;
+	unsigned int changes;
+	size_t count = 0;
+
+	if (!cfn_prefix_from_frr(&pending->prefix, &sid))
+		return;
+	dest = bgp_node_lookup(ci->bgp->rib[afi][SAFI_UNICAST],
+			       &pending->prefix);
+	if (dest) {
+		count = cfn_collect(ci, dest, afi, pending->updated,
+				    &candidates);
+		bgp_dest_unlock_node(dest);
+	}
+	if (!count && !cfn_view_find(&ci->view, &sid))
+		return; /* an ordinary route */
+	ci->stats.sid_updates++;
+	cfn_view_update(&ci->view, &sid, candidates, count, cfn_now_ms(),
+			&changes);
+	XFREE(MTYPE_CFN_PENDING, candidates);
+	if (changes) {
+		ci->stats.view_changes++;
+		CFN_DEBUG(updates, "%pFX: view changed (%s%s%s), %zu egresses",
+			  &pending->prefix,
+			  changes & CFN_VIEW_EGRESSES ? "egresses " : "",
+			  changes & CFN_VIEW_DATA ? "data " : "",
+			  changes & CFN_VIEW_PATH ? "path" : "", count);
+	}
+}
+
+static int cfn_reread_one(struct hash_bucket *bucket, void *arg)
+{
+	cfn_reread(arg, bucket->data);
+	return HASHWALK_CONTINUE;
+}
+
+static void cfn_process_pending(struct thread *t)
+{
+	struct cfn_instance *ci = THREAD_ARG(t);
+
+	hash_walk(ci->pending, cfn_reread_one, ci);
+	hash_clean(ci->pending, cfn_pending_free);
+}
+
+static void cfn_enqueue(struct cfn_instance *ci, const struct prefix *p,
+			bool updated)
+{
+	struct cfn_pending key = { .updated = updated };
+	struct cfn_pending *pending;
+
+	if (!ci->pending)
+		ci->pending = hash_create(cfn_pending_hash, cfn_pending_equal,
+					  "CFN pending prefixes");
+	prefix_copy(&key.prefix, p);
+	pending = hash_get(ci->pending, &key, cfn_pending_alloc);
+	pending->updated |= updated;
+	thread_add_event(bm->master, cfn_process_pending, ci, 0,
+			 &ci->t_pending);
+}
+
+static int cfn_bgp_process(struct bgp *bgp, afi_t afi, safi_t safi,
+			   struct bgp_dest *dest, struct peer *peer,
+			   bool withdraw)
+{
+	if (safi != SAFI_UNICAST || (afi != AFI_IP && afi != AFI_IP6))
+		return 0;
+	cfn_enqueue(cfn_instance_get(bgp, true), bgp_dest_get_prefix(dest),
+		    true);
+	return 0;
+}
+
+static void cfn_enqueue_view(struct cfn_instance *ci, void *arg)
+{
+	for (size_t i = 0; i < ci->view.sids.count; i++) {
+		const struct cfn_sid_view *sv = ci->view.sids.items[i];
+		struct prefix p;
+
+		cfn_prefix_to_frr(&sv->sid, &p);
+		cfn_enqueue(ci, &p, false);
+	}
+}
+
+/* IGP cost or reachability of some next hop changed: re-read all SIDs. */
+static int cfn_nexthop_update(ZAPI_CALLBACK_ARGS)
+{
+	int ret = bgp_nexthop_update_handler(cmd, zclient, length, vrf_id);
+
+	cfn_instance_foreach(cfn_enqueue_view, NULL);
+	return ret;
+}
+
+/* Re-read the whole unicast RIB, e.g. after the attribute type changed. */
+void cfn_receive_rescan(struct cfn_instance *ci)
+{
+	for (afi_t afi = AFI_IP; afi <= AFI_IP6; afi++) {
+		struct bgp_dest *dest;
+
+		for (dest = bgp_table_top(ci->bgp->rib[afi][SAFI_UNICAST]);
+		     dest; dest = bgp_route_next(dest))
+			if (bgp_dest_has_bgp_path_info_data(dest))
+				cfn_enqueue(ci, bgp_dest_get_prefix(dest),
+					    false);
+	}
+	cfn_enqueue_view(ci, NULL);
+}
+
+void cfn_receive_instance_fini(struct cfn_instance *ci)
+{
+	THREAD_OFF(ci->t_pending);
+	if (ci->pending) {
+		hash_clean(ci->pending, cfn_pending_free);
+		hash_free(ci->pending);
+		ci->pending = NULL;
+	}
+	cfn_view_fini(&ci->view);
+}
+
+void cfn_receive_init(void)
+{
+	hook_register(bgp_process, cfn_bgp_process);
+	if (!zclient || zclient->n_handlers <= ZEBRA_NEXTHOP_UPDATE ||
+	    !zclient->handlers[ZEBRA_NEXTHOP_UPDATE]) {
+		zlog_warn("CFN: cannot follow IGP cost changes: bgpd's zebra client has no nexthop handler");
+		return;
+	}
+	cfn_zclient_handlers = XCALLOC(MTYPE_CFN_PENDING,
+				       zclient->n_handlers *
+					       sizeof(*cfn_zclient_handlers));
+	memcpy(cfn_zclient_handlers, zclient->handlers,
+	       zclient->n_handlers * sizeof(*cfn_zclient_handlers));
+	bgp_zclient_handlers = zclient->handlers;
+	bgp_nexthop_update_handler =
+		cfn_zclient_handlers[ZEBRA_NEXTHOP_UPDATE];
+	cfn_zclient_handlers[ZEBRA_NEXTHOP_UPDATE] = cfn_nexthop_update;
+	zclient->handlers = cfn_zclient_handlers;
+}
+
+void cfn_receive_fini(void)
+{
+	hook_unregister(bgp_process, cfn_bgp_process);
+	if (cfn_zclient_handlers) {
+		if (zclient && zclient->handlers == cfn_zclient_handlers)
+			zclient->handlers = bgp_zclient_handlers;
+		XFREE(MTYPE_CFN_PENDING, cfn_zclient_handlers);
+	}
+}

@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* "show bgp cfn ..." commands, each with a json form. */
+#include <zebra.h>
+
+#include "command.h"
+#include "json.h"
+#include "vty.h"
+
+#include "bgpd/bgpd.h"
+#include "bgpd/bgp_vty.h"
+
+#include "cfn_debug.h"
+#include "cfn_module.h"
+
+#define CFN_STR "Compute-aware anycast (CFN)\n"
+
+struct cfn_show {
+	struct vty *vty;
+	json_object *json; /* array of instances, NULL for text */
+	const struct cfn_prefix *sid; /* "show bgp cfn service SID" */
+	bool found;
+	uint64_t now_ms;
+};
+
+static const char *cfn_vrf_name(const struct cfn_instance *ci)
+{
+	return ci->bgp->name ? ci->bgp->name : VRF_DEFAULT_NAME;
+}
+
+static json_object *cfn_json_instance(struct cfn_show *show,
+				      const struct cfn_instance *ci)
+{
+	json_object *jinst = json_object_new_object();
+
+	json_object_string_add(jinst, "vrfName", cfn_vrf_name(ci));
+	json_object_int_add(jinst, "localAS", ci->bgp->as);
+	json_object_array_add(show->json, jinst);
+	return jinst;
+}
+
+static const char *cfn_score_str(uint8_t score, char *buf, size_t len)
+{
+	if (score == CFN_SCORE_NONE)
+		return "-";
+	snprintf(buf, len, "%u", score);
+	return buf;
+}
+
+static void cfn_text_scores(struct vty *vty, const struct cfn_scores *scores)
+{
+	char b[3][4];
+
+	vty_out(vty, "L2 %u (compute %s, communication %s, service %s)",
+		scores->l2,
+		cfn_score_str(scores->l1[CFN_CATEGORY_COMPUTE], b[0], 4),
+		cfn_score_str(scores->l1[CFN_CATEGORY_COMMUNICATION], b[1], 4),
+		cfn_score_str(scores->l1[CFN_CATEGORY_SERVICE], b[2], 4));
+}
+
+static void cfn_json_scores(json_object *obj, const struct cfn_scores *scores)
+{
+	json_object *jl1 = json_object_new_object();
+
+	json_object_int_add(obj, "l2", scores->l2);
+	for (unsigned int c = 0; c < CFN_CATEGORY_COUNT; c++)
+		if (scores->l1[c] != CFN_SCORE_NONE)
+			json_object_int_add(jl1, cfn_category_name(c),
+					    scores->l1[c]);
+	json_object_object_add(obj, "l1", jl1);
+}
+
+static json_object *cfn_json_metrics(const struct cfn_metric_set *set)
+{
+	json_object *jarr = json_object_new_array();
+
+	for (unsigned int i = 0; i < set->count; i++) {
+		const struct cfn_metric_value *mv = &set->values[i];
+		const struct cfn_metric_desc *desc = cfn_metric_desc(mv->type);
+		json_object *jm = json_object_new_object();
+
+		json_object_string_add(jm, "name", desc->name);
+		json_object_string_add(jm, "statistic",
+				       cfn_statistic_name(mv->statistic));
+		json_object_double_add(jm, "value",
+				       cfn_metric_value_units(mv));
+		json_object_string_add(jm, "unit", desc->unit);
+		json_object_array_add(jarr, jm);
+	}
+	return jarr;
+}
+
+static void cfn_text_metrics(struct vty *vty, const struct cfn_metric_set *set)
+{
+	for (unsigned int i = 0; i < set->count; i++) {
+		const struct cfn_metric_value *mv = &set->values[i];
+		const struct cfn_metric_desc *desc = cfn_metric_desc(mv->type);
+
+		vty_out(vty, "        %s %g %s (%s)\n", desc->name,
+			cfn_metric_value_units(mv), desc->unit,
+			cfn_statistic_name(mv->statistic));
+	}
+}
+
+static double cfn_age_s(const struct cfn_show *show, uint64_t when_ms)
+{
+	return (double)(show->now_ms - when_ms) / 1000.0;
+}
+
+static const char *cfn_bid_str(const struct cfn_prefix *bid, char *buf,
+			       size_t len)
+{
+	cfn_prefix_format(bid, buf, len);
+	*strchr(buf, '/') = '\0';
+	return buf;
+}
+
+/* -- show bgp cfn ---------------------------------------------------- */
+
+static void cfn_print_overview(struct cfn_instance *ci, void *arg)
+{
+	struct cfn_show *show = arg;
+	struct vty *vty = show->vty;
+	json_object *jservices = NULL, *jinst;
+	char sid[CFN_PREFIX_STRLEN];
+
+	if (show->json) {
+		jinst = cfn_json_instance(show, ci);
+		json_object_int_add(jinst, "attributeType", ci->attr_type);
+		json_object_int_add(jinst, "sidsKnown", ci->view.sids.count);
+		jservices = json_object_new_array();
+		json_object_object_add(jinst, "services", jservices);
+	} else {
+		vty_out(vty,
+			"BGP instance %s, local AS %u: %zu service%s, attribute type %u, %zu SIDs known\n",
+			ci->bgp->name_pretty, ci->bgp->as,
+			cfn_service_count(&ci->services),
+			cfn_service_count(&ci->services) == 1 ? "" : "s",
+			ci->attr_type, ci->view.sids.count);
+		if (cfn_service_count(&ci->services))
+			vty_out(vty, "  %-32s %-24s %s\n", "Service", "SID",
+				"Local instances");
+	}
+	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
+		const struct cfn_service *service =
+			cfn_service_at(&ci->services, i);
+		json_object *jservice;
+
+		cfn_prefix_format(&service->sid, sid, sizeof(sid));
+		if (!show->json) {
+			vty_out(vty, "  %-32s %-24s %zu\n", service->name, sid,
+				service->instances.count);
+			continue;
+		}
+		jservice = json_object_new_object();
+		json_object_string_add(jservice, "name", service->name);
+		json_object_string_add(jservice, "sid", sid);
+		json_object_int_add(jservice, "localInstances",
+				    service->instances.count);
+		json_object_array_add(jservices, jservice);
+	}
+}
+
+/* -- show bgp cfn services ------------------------------------------- */
+
+static uint8_t cfn_best_l2(const struct cfn_sid_view *sv)
+{
+	uint8_t best = 0;
+
+	for (size_t i = 0; i < sv->egresses.count; i++) {
+		const struct cfn_egress *egress = sv->egresses.items[i];
+
+		if (egress->reachable && egress->attr.scores.l2 > best)
+			best = egress->attr.scores.l2;
+	}
+	return best;
+}
+
+static void cfn_print_services(struct cfn_instance *ci, void *arg)
+{
+	struct cfn_show *show = arg;
+	json_object *jsids = NULL;
+	char sid[CFN_PREFIX_STRLEN];
+
+	if (show->json) {
+		jsids = json_object_new_array();
+		json_object_object_add(cfn_json_instance(show, ci), "sids",
+				       jsids);
+	} else {
+		vty_out(show->vty, "BGP instance %s:\n", ci->bgp->name_pretty);
+		vty_out(show->vty, "  %-24s %-20s %8s %9s %7s %12s\n", "SID",
+			"Service", "Egresses", "Instances", "Best L2",
+			"Changed (s)");
+	}
+	for (size_t i = 0; i < ci->view.sids.count; i++) {
+		const struct cfn_sid_view *sv = ci->view.sids.items[i];
+		const struct cfn_service *local =
+			cfn_service_find_sid(&ci->services, &sv->sid);
+		json_object *jsid;
+
+		cfn_prefix_format(&sv->sid, sid, sizeof(sid));
+		if (!show->json) {
+			vty_out(show->vty, "  %-24s %-20s %8zu %9zu %7u %12.1f\n",
+				sid, local ? local->name : "-",
+				sv->egresses.count, cfn_view_instance_count(sv),
+				cfn_best_l2(sv), cfn_age_s(show, sv->changed_ms));
+			continue;
+		}
+		jsid = json_object_new_object();
+		json_object_string_add(jsid, "sid", sid);
+		if (local)
+			json_object_string_add(jsid, "service", local->name);
+		json_object_int_add(jsid, "egresses", sv->egresses.count);
+		json_object_int_add(jsid, "instances",
+				    cfn_view_instance_count(sv));
+		json_object_int_add(jsid, "bestL2", cfn_best_l2(sv));
+		json_object_double_add(jsid, "secondsSinceChange",
+				       cfn_age_s(show, sv->changed_ms));
+		json_object_array_add(jsids, jsid);
+	}
+}
+
+/* -- show bgp cfn service SID ---------------------------------------- */
+
+static json_object *cfn_json_egress(const struct cfn_show *show,
+				    const struct cfn_egress *egress)
+{
+	json_object *jegress = json_object_new_object();
+	json_object *jinstances = json_object_new_array();
+	struct in_addr node = { .s_addr = htonl(egress->node_id) };
+	char buf[CFN_PREFIX_STRLEN];
+
+	json_object_string_addf(jegress, "nodeId", "%pI4", &node);
+	json_object_string_add(jegress, "nexthop",
+			       cfn_bid_str(&egress->nexthop, buf, sizeof(buf)));
+	json_object_string_add(jegress, "learnedFrom", egress->source);
+	json_object_int_add(jegress, "igpMetric", egress->igp_metric);
+	json_object_boolean_add(jegress, "reachable", egress->reachable);
+	json_object_double_add(jegress, "ageSeconds",
+			       cfn_age_s(show, egress->updated_ms));
+	json_object_int_add(jegress, "sequence", egress->attr.sequence);
+	json_object_int_add(jegress, "capacity", egress->attr.capacity);
+	cfn_json_scores(jegress, &egress->attr.scores);
+	for (unsigned int i = 0; i < egress->attr.n_instances; i++) {
+		const struct cfn_instance_info *inst =
+			&egress->attr.instances[i];
+		json_object *jinst = json_object_new_object();
+
+		json_object_string_add(jinst, "bid",
+				       cfn_bid_str(&inst->bid, buf,
+						   sizeof(buf)));
+		json_object_int_add(jinst, "capacity", inst->capacity);
+		cfn_json_scores(jinst, &inst->scores);
+		json_object_object_add(jinst, "metrics",
+				       cfn_json_metrics(&inst->metrics));
+		json_object_array_add(jinstances, jinst);
+	}
+	json_object_object_add(jegress, "instances", jinstances);
+	return jegress;
+}
+
+static void cfn_text_egress(const struct cfn_show *show,
+			    const struct cfn_egress *egress)
+{
+	struct vty *vty = show->vty;
+	struct in_addr node = { .s_addr = htonl(egress->node_id) };
+	char buf[CFN_PREFIX_STRLEN];
+
+	vty_out(vty,
+		"  Egress %pI4, next hop %s from %s, IGP cost %u, %s, updated %.1f s ago (seq %u)\n",
+		&node, cfn_bid_str(&egress->nexthop, buf, sizeof(buf)),
+		egress->source, egress->igp_metric,
+		egress->reachable ? "reachable" : "UNREACHABLE",
+		cfn_age_s(show, egress->updated_ms), egress->attr.sequence);
+	vty_out(vty, "    ");
+	cfn_text_scores(vty, &egress->attr.scores);
+	vty_out(vty, ", capacity %u\n", egress->attr.capacity);
+	for (unsigned int i = 0; i < egress->attr.n_instances; i++) {
+		const struct cfn_instance_info *inst =
+			&egress->attr.instances[i];
+
+		vty_out(vty, "      Instance %s: ",
+			cfn_bid_str(&inst->bid, buf, sizeof(buf)));
+		cfn_text_scores(vty, &inst->scores);
+		vty_out(vty, ", capacity %u\n", inst->capacity);
+		cfn_text_metrics(vty, &inst->metrics);
+	}
+}
+
+static void cfn_print_service(struct cfn_instance *ci, void *arg)
+{
+	struct cfn_show *show = arg;
+	const struct cfn_sid_view *sv = cfn_view_find(&ci->view, show->sid);
+	const struct cfn_service *local =
+		cfn_service_find_sid(&ci->services, show->sid);
+	json_object *jinst, *jegresses;
+	char sid[CFN_PREFIX_STRLEN];
+
+	if (!sv)
+		return;
+	show->found = true;
+	cfn_prefix_format(&sv->sid, sid, sizeof(sid));
+	if (!show->json) {
+		vty_out(show->vty,
+			"SID %s%s%s%s (BGP instance %s): %zu egresses, %zu instances, changed %.1f s ago\n",
+			sid, local ? " (service " : "", local ? local->name : "",
+			local ? ")" : "", ci->bgp->name_pretty,
+			sv->egresses.count, cfn_view_instance_count(sv),
+			cfn_age_s(show, sv->changed_ms));
+		for (size_t i = 0; i < sv->egresses.count; i++)
+			cfn_text_egress(show, sv->egresses.items[i]);
+		return;
+	}
+	jinst = cfn_json_instance(show, ci);
+	json_object_string_add(jinst, "sid", sid);
+	if (local)
+		json_object_string_add(jinst, "service", local->name);
+	json_object_double_add(jinst, "secondsSinceChange",
+			       cfn_age_s(show, sv->changed_ms));
+	jegresses = json_object_new_array();
+	for (size_t i = 0; i < sv->egresses.count; i++)
+		json_object_array_add(jegresses,
+				      cfn_json_egress(show,
+						      sv->egresses.items[i]));
+	json_object_object_add(jinst, "egresses", jegresses);
+}
+
+/* -- show bgp cfn statistics ----------------------------------------- */
+
+static const struct {
+	const char *text, *json;
+	size_t offset;
+} cfn_counters[] = {
+	{ "SID routes announced", "announcements",
+	  offsetof(struct cfn_stats, announcements) },
+	{ "SID routes withdrawn", "withdrawals",
+	  offsetof(struct cfn_stats, withdrawals) },
+	{ "Attributes too large to send", "encodeFailures",
+	  offsetof(struct cfn_stats, encode_failures) },
+	{ "Sent without L0 metrics to fit", "metricsDropped",
+	  offsetof(struct cfn_stats, metrics_dropped) },
+	{ "SID routes re-read from the RIB", "sidUpdates",
+	  offsetof(struct cfn_stats, sid_updates) },
+	{ "Received paths with valid CFN data", "pathsDecoded",
+	  offsetof(struct cfn_stats, paths_decoded) },
+	{ "Per-service view changes", "viewChanges",
+	  offsetof(struct cfn_stats, view_changes) },
+};
+
+static uint64_t cfn_counter(const struct cfn_stats *stats, size_t i)
+{
+	return *(const uint64_t *)((const char *)stats +
+				   cfn_counters[i].offset);
+}
+
+static void cfn_print_statistics(struct cfn_instance *ci, void *arg)
+{
+	struct cfn_show *show = arg;
+	const struct cfn_stats *stats = &ci->stats;
+	json_object *jinst, *jerrors;
+	uint64_t total = 0;
+
+	if (show->json) {
+		jinst = cfn_json_instance(show, ci);
+		jerrors = json_object_new_object();
+		for (size_t i = 0; i < array_size(cfn_counters); i++)
+			json_object_int_add(jinst, cfn_counters[i].json,
+					    cfn_counter(stats, i));
+		for (int e = 1; e < CFN_DECODE_ERROR_COUNT; e++) {
+			json_object_int_add(jerrors, cfn_decode_error_name(e),
+					    stats->decode_errors[e]);
+			total += stats->decode_errors[e];
+		}
+		json_object_int_add(jinst, "decodeErrors", total);
+		json_object_object_add(jinst, "decodeErrorsByReason", jerrors);
+		return;
+	}
+	vty_out(show->vty, "BGP instance %s:\n", ci->bgp->name_pretty);
+	for (size_t i = 0; i < array_size(cfn_counters); i++)
+		vty_out(show->vty, "  %-38s %" PRIu64 "\n", cfn_counters[i].text,
+			cfn_counter(stats, i));
+	vty_out(show->vty, "  Malformed CFN attributes (path kept as plain BGP):\n");
+	for (int e = 1; e < CFN_DECODE_ERROR_COUNT; e++)
+		vty_out(show->vty, "    %-36s %" PRIu64 "\n",
+			cfn_decode_error_name(e), stats->decode_errors[e]);
+}
+
+/* -- commands -------------------------------------------------------- */
+
+static int cfn_show_run(struct vty *vty, bool uj, struct cfn_show *show,
+			void (*fn)(struct cfn_instance *ci, void *arg),
+			json_object *json)
+{
+	show->vty = vty;
+	show->now_ms = cfn_now_ms();
+	if (uj) {
+		show->json = json_object_new_array();
+		json_object_object_add(json, "instances", show->json);
+	}
+	cfn_instance_foreach(fn, show);
+	if (uj)
+		return vty_json(vty, json);
+	json_object_free(json);
+	return CMD_SUCCESS;
+}
+
+#ifndef VTYSH_EXTRACT_PL
+#include "bgpd-ext/cfn_show_clippy.c"
+#endif
+
+DEFPY(cfn_show, cfn_show_cmd, "show bgp cfn [json]$uj",
+      SHOW_STR BGP_STR CFN_STR JSON_STR)
+{
+	struct cfn_show show = {};
+	json_object *json = json_object_new_object();
+
+	json_object_string_add(json, "version", CFN_VERSION);
+	cfn_debug_json(json);
+	if (!uj)
+		vty_out(vty, "CFN module %s\n", CFN_VERSION);
+	return cfn_show_run(vty, !!uj, &show, cfn_print_overview, json);
+}
+
+DEFPY(cfn_show_services, cfn_show_services_cmd,
+      "show bgp cfn services [json]$uj",
+      SHOW_STR BGP_STR CFN_STR "Every SID known, with its egresses\n"
+      JSON_STR)
+{
+	struct cfn_show show = {};
+
+	return cfn_show_run(vty, !!uj, &show, cfn_print_services,
+			    json_object_new_object());
+}
+
+DEFPY(cfn_show_service, cfn_show_service_cmd,
+      "show bgp cfn service <A.B.C.D/M|X:X::X:X/M>$sid [json]$uj",
+      SHOW_STR BGP_STR CFN_STR
+      "One SID: every egress and instance, with metrics and IGP cost\n"
+      "IPv4 service ID\n"
+      "IPv6 service ID\n" JSON_STR)
+{
+	struct cfn_show show = {};
+	struct cfn_prefix prefix;
+	char reason[128];
+	int ret;
+
+	if (!cfn_prefix_parse(sid_str, &prefix, reason, sizeof(reason))) {
+		vty_out(vty, "%% Invalid SID: %s\n", reason);
+		return CMD_WARNING;
+	}
+	show.sid = &prefix;
+	ret = cfn_show_run(vty, !!uj, &show, cfn_print_service,
+			   json_object_new_object());
+	if (!show.found && !uj)
+		vty_out(vty, "%% No CFN data for SID %s\n", sid_str);
+	return ret;
+}
+
+DEFPY(cfn_show_statistics, cfn_show_statistics_cmd,
+      "show bgp cfn statistics [json]$uj",
+      SHOW_STR BGP_STR CFN_STR "Update and decode counters\n" JSON_STR)
+{
+	struct cfn_show show = {};
+
+	return cfn_show_run(vty, !!uj, &show, cfn_print_statistics,
+			    json_object_new_object());
+}
+
+void cfn_show_init(void)
+{
+	install_element(VIEW_NODE, &cfn_show_cmd);
+	install_element(VIEW_NODE, &cfn_show_services_cmd);
+	install_element(VIEW_NODE, &cfn_show_service_cmd);
+	install_element(VIEW_NODE, &cfn_show_statistics_cmd);
+}
