@@ -62,6 +62,9 @@ void cfn_receive_init(void);
 void cfn_receive_fini(void);
 void cfn_receive_instance_fini(struct cfn_instance *ci);
 void cfn_receive_rescan(struct cfn_instance *ci);
+/* Re-read a prefix from the RIB soon; "updated" counts decode errors. */
+void cfn_receive_enqueue(struct cfn_instance *ci, const struct prefix *p,
+			 bool updated);
 
 /* cfn_vty.c, cfn_show.c, cfn_debug.c */
 struct json_object;

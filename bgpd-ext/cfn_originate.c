@@ -110,6 +110,7 @@ static void cfn_install_path(struct cfn_instance *ci, struct bgp_dest *dest,
 		bgp_path_info_add(dest, pi);
 	}
 	bgp_process(bgp, dest, afi, SAFI_UNICAST);
+	cfn_receive_enqueue(ci, bgp_dest_get_prefix(dest), true);
 }
 
 void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid)
@@ -127,6 +128,7 @@ void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid)
 	if (pi && !CHECK_FLAG(pi->flags, BGP_PATH_REMOVED)) {
 		bgp_path_info_delete(dest, pi);
 		bgp_process(ci->bgp, dest, afi, SAFI_UNICAST);
+		cfn_receive_enqueue(ci, &p, true);
 		ci->stats.withdrawals++;
 		CFN_DEBUG(updates, "withdraw %pFX", &p);
 	}

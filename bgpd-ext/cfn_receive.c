@@ -203,8 +203,8 @@ static void cfn_process_pending(struct thread *t)
 	hash_clean(ci->pending, cfn_pending_free);
 }
 
-static void cfn_enqueue(struct cfn_instance *ci, const struct prefix *p,
-			bool updated)
+void cfn_receive_enqueue(struct cfn_instance *ci, const struct prefix *p,
+			 bool updated)
 {
 	struct cfn_pending key = { .updated = updated };
 	struct cfn_pending *pending;
@@ -225,7 +225,7 @@ static int cfn_bgp_process(struct bgp *bgp, afi_t afi, safi_t safi,
 {
 	if (safi != SAFI_UNICAST || (afi != AFI_IP && afi != AFI_IP6))
 		return 0;
-	cfn_enqueue(cfn_instance_get(bgp, true), bgp_dest_get_prefix(dest),
+	cfn_receive_enqueue(cfn_instance_get(bgp, true), bgp_dest_get_prefix(dest),
 		    true);
 	return 0;
 }
@@ -237,7 +237,7 @@ static void cfn_enqueue_view(struct cfn_instance *ci, void *arg)
 		struct prefix p;
 
 		cfn_prefix_to_frr(&sv->sid, &p);
-		cfn_enqueue(ci, &p, false);
+		cfn_receive_enqueue(ci, &p, false);
 	}
 }
 
@@ -259,7 +259,7 @@ void cfn_receive_rescan(struct cfn_instance *ci)
 		for (dest = bgp_table_top(ci->bgp->rib[afi][SAFI_UNICAST]);
 		     dest; dest = bgp_route_next(dest))
 			if (bgp_dest_has_bgp_path_info_data(dest))
-				cfn_enqueue(ci, bgp_dest_get_prefix(dest),
+				cfn_receive_enqueue(ci, bgp_dest_get_prefix(dest),
 					    false);
 	}
 	cfn_enqueue_view(ci, NULL);

@@ -67,13 +67,14 @@ def wait_until(predicate, timeout=30.0, interval=0.25, what="condition"):
 class Router:
     """One FRR node: a namespace, a pathspace and its daemons."""
 
-    def __init__(self, topo, name, asn, router_id, daemons):
+    def __init__(self, topo, name, asn, router_id, daemons, link_peers):
         self.topo = topo
         self.name = name
         self.ns = f"{NS_PREFIX}{topo.name}-{name}"
         self.asn = asn
         self.router_id = router_id
         self.daemons = list(daemons)
+        self.link_peers = link_peers  # BGP neighbors on every link
         self.interfaces = {}  # ifname -> (address/len, peer Router, peer address)
         self.config = ""      # extra integrated config appended at boot
 
@@ -98,7 +99,8 @@ class Router:
 
     def base_config(self):
         lines = ["frr defaults traditional", f"hostname {self.name}",
-                 "service integrated-vtysh-config", "!"]
+                 "service integrated-vtysh-config", "!",
+                 "interface lo", f" ip address {self.router_id}/32", "exit"]
         for ifname, (addr, _, _) in sorted(self.interfaces.items()):
             lines += [f"interface {ifname}", f" ip address {addr}", "exit"]
         lines.append("!")
@@ -107,7 +109,7 @@ class Router:
                       f" bgp router-id {self.router_id}",
                       " no bgp ebgp-requires-policy",
                       " no bgp network import-check"]
-            for peer, addr in self.neighbors():
+            for peer, addr in self.neighbors() if self.link_peers else []:
                 if peer.asn:
                     lines.append(f" neighbor {addr} remote-as {peer.asn}")
             lines += ["exit", "!"]
@@ -127,6 +129,15 @@ class Router:
             f.write("service integrated-vtysh-config\n")
         shutil.chown(self.config_file, "frr", "frr")
         os.chmod(self.config_file, 0o640)
+
+    def popen(self, *cmd, log=None):
+        """Start a background process in the namespace (stopped at
+        teardown with everything else in it); output goes to log."""
+        os.makedirs(self.run_dir, exist_ok=True)
+        out = open(os.path.join(self.run_dir, log or f"{os.path.basename(cmd[0])}.log"), "w")
+        return subprocess.Popen(["ip", "netns", "exec", self.ns, *cmd],
+                                stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
 
     def start_daemons(self):
         """Start the daemons and load frr.conf with vtysh -b, like frrinit."""
@@ -203,12 +214,14 @@ class Router:
 
     def wait_established(self, timeout=60.0):
         """Wait until every configured BGP neighbor is Established."""
-        expected = {addr for peer, addr in self.neighbors() if peer.asn}
+        expected = {addr for peer, addr in self.neighbors()
+                    if peer.asn and self.link_peers}
 
         def established():
             peers = self.bgp_peers()
-            return all(peers.get(a, {}).get("state") == "Established"
-                       for a in expected)
+            return (peers or expected) and all(
+                peers.get(a, {}).get("state") == "Established"
+                for a in expected or peers)
         wait_until(established, timeout=timeout,
                    what=f"{self.name}: BGP sessions to {sorted(expected)}")
 
@@ -224,10 +237,12 @@ class Topology:
             new_prefix=30)
 
     def add_router(self, name, asn=None, router_id=None,
-                   daemons=DEFAULT_DAEMONS):
+                   daemons=DEFAULT_DAEMONS, link_peers=True):
+        """A router; daemons=() makes a plain host for other software.
+        link_peers=False leaves BGP neighbors to Router.config."""
         index = len(self.routers) + 1
         router = Router(self, name, asn, router_id or f"10.0.0.{index}",
-                        daemons)
+                        daemons, link_peers)
         self.routers[name] = router
         return router
 
@@ -253,17 +268,23 @@ class Topology:
         for router in self.routers.values():
             run(["ip", "netns", "add", router.ns])
             router.exec("ip", "link", "set", "lo", "up")
+            if router.daemons:  # routers forward, plain hosts do not
+                router.exec("sysctl", "-qw", "net.ipv4.ip_forward=1",
+                            "net.ipv6.conf.all.forwarding=1")
         for index, (a, if_a, b, if_b) in enumerate(self.links):
             tmp_a, tmp_b = f"cfnv{os.getpid()}a{index}", f"cfnv{os.getpid()}b{index}"
             run(["ip", "link", "add", tmp_a, "type", "veth", "peer", "name",
                  tmp_b])
             run(["ip", "link", "set", tmp_a, "netns", a.ns, "name", if_a])
             run(["ip", "link", "set", tmp_b, "netns", b.ns, "name", if_b])
-            a.exec("ip", "link", "set", if_a, "up")
-            b.exec("ip", "link", "set", if_b, "up")
+            for router, ifname in ((a, if_a), (b, if_b)):
+                router.exec("ip", "addr", "add",
+                            router.interfaces[ifname][0], "dev", ifname)
+                router.exec("ip", "link", "set", ifname, "up")
         for router in self.routers.values():
-            router.write_config()
-            router.start_daemons()
+            if router.daemons:
+                router.write_config()
+                router.start_daemons()
         return self
 
     def stop(self):

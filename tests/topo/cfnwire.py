@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""An independent encoder of the CFN attribute, written from
+doc/wire-format.md, for feeding third-party BGP speakers in tests."""
+
+import ipaddress
+import struct
+
+ATTR_TYPE = 255
+FLAGS = 0xC0  # optional, transitive
+TLV_EGRESS, TLV_INSTANCE, SUB_METRIC = 1, 2, 1
+NONE = 255
+METRIC = {"cpu-utilization": (1, 100), "queue-depth": (6, 1)}
+STAT = {"current": 0, "mean": 1, "min": 2, "max": 3}
+
+
+def tlv(kind, value):
+    return struct.pack("!BH", kind, len(value)) + value
+
+
+def egress(node_id, sequence, l2, l1=(NONE, NONE, NONE), capacity=0):
+    node = int(ipaddress.IPv4Address(node_id))
+    return tlv(TLV_EGRESS, struct.pack("!IIB3BI", node, sequence, l2, *l1,
+                                       capacity))
+
+
+def metric(name, value, statistic="current"):
+    code, scale = METRIC[name]
+    return tlv(SUB_METRIC, struct.pack("!HBBI", code, STAT[statistic], 0,
+                                       round(value * scale)))
+
+
+def instance(bid, l2, l1=(NONE, NONE, NONE), capacity=0, metrics=b""):
+    address = ipaddress.ip_address(bid)
+    afi = 1 if address.version == 4 else 2
+    return tlv(TLV_INSTANCE, struct.pack("!BBB3BI", afi, 0, l2, *l1, capacity)
+               + address.packed + metrics)
+
+
+def attribute(*tlvs, version=1):
+    return struct.pack("!BB", version, 0) + b"".join(tlvs)
+
+
+def exabgp(value, code=ATTR_TYPE, flags=FLAGS):
+    """The value as an exabgp 'attribute [ code flags data ]' clause."""
+    return f"attribute [ {code:#04x} {flags:#04x} 0x{value.hex()} ]"

@@ -1,0 +1,235 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Third-party BGP speakers: exabgp originates SID routes whose CFN
+attributes are built from raw bytes, valid and malformed; bird2 in the
+middle passes the attribute through unchanged."""
+
+import os
+import textwrap
+
+import pytest
+
+import cfnwire as w
+from topolib import Topology, wait_until
+
+VALID = w.attribute(
+    w.egress("10.0.0.9", 3, 7, (6, NONE := w.NONE, 8), 300),
+    w.instance("10.9.0.11", 6, (6, NONE, NONE), 100,
+               w.metric("cpu-utilization", 42.5, "mean")),
+    w.instance("10.9.0.12", 8, (NONE, NONE, 8), 200,
+               w.metric("queue-depth", 3)))
+GOOD_EGRESS = w.egress("10.0.0.9", 1, 5)
+GOOD_INSTANCE = w.instance("10.9.0.21", 5, capacity=10)
+
+# prefix -> (attribute value, decode error the ingress must count)
+MALFORMED = {
+    "203.0.113.2/32": (VALID[:20], "truncated"),
+    "203.0.113.3/32": (w.attribute(GOOD_EGRESS, version=9),
+                       "unknown-version"),
+    "203.0.113.4/32": (w.attribute(w.egress("10.0.0.9", 1, 11)), "bad-score"),
+    "203.0.113.5/32": (w.attribute(GOOD_EGRESS, GOOD_INSTANCE, GOOD_INSTANCE),
+                       "duplicate-instance"),
+    "203.0.113.6/32": (w.attribute(GOOD_EGRESS, w.instance(
+        "10.9.0.21", 5, metrics=w.metric("cpu-utilization", 150))),
+        "bad-metric-value"),
+    "203.0.113.7/32": (w.attribute(w.tlv(w.TLV_EGRESS, b"\x0a\x00\x00\x09")),
+                       "bad-length"),
+    "203.0.113.8/32": (w.attribute(GOOD_INSTANCE), "missing-egress"),
+    "203.0.113.9/32": (w.attribute(GOOD_EGRESS, w.instance(
+        "10.9.0.21", 5, metrics=w.metric("queue-depth", 1) +
+        w.metric("queue-depth", 2))), "duplicate-metric"),
+    "203.0.113.10/32": (w.attribute(GOOD_EGRESS, GOOD_EGRESS),
+                        "duplicate-egress"),
+    "203.0.113.11/32": (w.attribute(GOOD_EGRESS, w.tlv(w.TLV_INSTANCE,
+                        b"\x07\x00\x05\xff\xff\xff\x00\x00\x00\x01\x0a\x09\x00\x01")),
+                        "bad-address-family"),
+}
+# unknown TLVs and sub-TLVs are skipped, not fatal
+UNKNOWN_TLVS = w.attribute(w.tlv(99, b"\x01\x02"), GOOD_EGRESS,
+                           w.instance("10.9.0.21", 5, capacity=10,
+                                      metrics=w.tlv(42, b"\xff")))
+
+FEEDER = """\
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+with os.fdopen(fd) as fifo:
+    for line in fifo:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+"""
+
+
+def exabgp_config(run_dir, local, peer):
+    routes = [f"route 203.0.113.1/32 next-hop self {w.exabgp(VALID)};",
+              f"route 203.0.113.12/32 next-hop self {w.exabgp(UNKNOWN_TLVS)};"]
+    routes += [f"route {p} next-hop self {w.exabgp(v)};"
+               for p, (v, _) in MALFORMED.items()]
+    return textwrap.dedent(f"""\
+        process feed {{
+            run /usr/bin/python3 {run_dir}/feeder.py {run_dir}/feed.fifo;
+            encoder text;
+        }}
+        neighbor {peer} {{
+            router-id 10.0.0.9;
+            local-address {local};
+            local-as 65009;
+            peer-as 65001;
+            api {{ processes [ feed ]; }}
+            static {{
+        """) + "\n".join("        " + r for r in routes) + "\n    }\n}\n"
+
+
+@pytest.fixture(scope="module")
+def exa():
+    topo = Topology("exa")
+    frr = topo.add_router("frr", asn=65001)
+    host = topo.add_router("exabgp", asn=65009, daemons=())
+    frr_addr, exa_addr = topo.add_link(frr, host)
+    with topo:
+        os.makedirs(host.run_dir, exist_ok=True)
+        with open(os.path.join(host.run_dir, "feeder.py"), "w") as f:
+            f.write(FEEDER)
+        fifo = os.path.join(host.run_dir, "feed.fifo")
+        os.mkfifo(fifo)
+        conf = os.path.join(host.run_dir, "exabgp.conf")
+        with open(conf, "w") as f:
+            f.write(exabgp_config(host.run_dir, exa_addr, frr_addr))
+        env = os.path.join(host.run_dir, "exabgp.env")
+        with open(env, "w") as f:
+            f.write("[exabgp.daemon]\nuser = 'root'\n"
+                    "[exabgp.log]\ndestination = 'stdout'\n")
+        host.popen("exabgp", "--env", env, conf, log="exabgp.log")
+        frr.wait_established(timeout=60)
+        topo.fifo = fifo
+        topo.peer = exa_addr
+        yield topo
+
+
+def view(router, sid):
+    data = router.vtysh_json(f"show bgp cfn service {sid} json")
+    return data["instances"][0] if data["instances"] else None
+
+
+def session(router, peer):
+    return router.vtysh_json(f"show bgp neighbors {peer} json")[peer]
+
+
+def announce(topo, prefix, value):
+    with open(topo.fifo, "w") as fifo:
+        fifo.write(f"announce route {prefix} next-hop self {w.exabgp(value)}\n")
+
+
+def test_valid_attribute_from_exabgp_decoded(exa):
+    frr = exa["frr"]
+    sid = wait_until(lambda: view(frr, "203.0.113.1/32"), timeout=30,
+                     what="exabgp's SID in the view")
+    (egress,) = sid["egresses"]
+    assert egress["nodeId"] == "10.0.0.9"
+    assert egress["sequence"] == 3
+    assert egress["l2"] == 7 and egress["l1"] == {"compute": 6,
+                                                  "service": 8}
+    assert egress["capacity"] == 300
+    assert egress["learnedFrom"] == exa.peer
+    first, second = egress["instances"]
+    assert first["bid"] == "10.9.0.11" and first["capacity"] == 100
+    assert first["metrics"] == [{"name": "cpu-utilization",
+                                 "statistic": "mean", "value": 42.5,
+                                 "unit": "percent"}]
+    assert second["metrics"][0]["name"] == "queue-depth"
+    assert second["metrics"][0]["value"] == 3
+    unknown = wait_until(lambda: view(frr, "203.0.113.12/32"), timeout=10,
+                         what="attribute with unknown TLVs")
+    assert unknown["egresses"][0]["instances"][0]["bid"] == "10.9.0.21"
+
+
+def test_malformed_attributes_discarded_path_kept(exa):
+    frr = exa["frr"]
+    for prefix in MALFORMED:
+        route = wait_until(
+            lambda: frr.vtysh_json(f"show bgp ipv4 unicast {prefix} json"),
+            timeout=30, what=f"plain BGP route {prefix}")
+        assert route["paths"], prefix  # kept as a plain BGP path
+        assert view(frr, prefix) is None, prefix
+    stats = frr.vtysh_json("show bgp cfn statistics json")["instances"][0]
+    for prefix, (_, reason) in MALFORMED.items():
+        assert stats["decodeErrorsByReason"][reason] >= 1, reason
+    with open(frr.log_file("bgpd")) as log:
+        text = log.read()
+    assert "malformed CFN attribute (duplicate-instance)" in text
+    peer = session(frr, exa.peer)
+    assert peer["bgpState"] == "Established"
+    assert peer["connectionsEstablished"] == 1
+    assert peer["connectionsDropped"] == 0
+
+
+def test_updates_valid_malformed_valid_keep_session(exa):
+    frr = exa["frr"]
+    prefix = "203.0.113.50/32"
+    good = w.attribute(w.egress("10.0.0.9", 10, 9), GOOD_INSTANCE)
+    announce(exa, prefix, good)
+    wait_until(lambda: view(frr, prefix), timeout=30, what="valid update")
+    errors = frr.vtysh_json("show bgp cfn statistics json")[
+        "instances"][0]["decodeErrorsByReason"]["bad-score"]
+    announce(exa, prefix, w.attribute(w.egress("10.0.0.9", 11, 12)))
+    wait_until(lambda: view(frr, prefix) is None, timeout=30,
+               what="malformed update to drop the CFN data")
+    assert frr.vtysh_json(f"show bgp ipv4 unicast {prefix} json")["paths"]
+    stats = frr.vtysh_json("show bgp cfn statistics json")["instances"][0]
+    assert stats["decodeErrorsByReason"]["bad-score"] == errors + 1
+    announce(exa, prefix, w.attribute(w.egress("10.0.0.9", 12, 4),
+                                      GOOD_INSTANCE))
+    back = wait_until(lambda: view(frr, prefix), timeout=30,
+                      what="valid update again")
+    assert back["egresses"][0]["sequence"] == 12
+    assert back["egresses"][0]["l2"] == 4
+    peer = session(frr, exa.peer)
+    assert peer["bgpState"] == "Established"
+    assert peer["connectionsEstablished"] == 1
+
+
+BIRD_CONF = """\
+router id 10.0.0.10;
+protocol device {{ }}
+protocol bgp left {{
+    local {left_local} as 65010;
+    neighbor {left_peer} as 65001;
+    ipv4 {{ import all; export all; }};
+}}
+protocol bgp right {{
+    local {right_local} as 65010;
+    neighbor {right_peer} as 65002;
+    ipv4 {{ import all; export all; }};
+}}
+"""
+
+
+def test_bird_in_the_middle_passes_attribute_unchanged():
+    topo = Topology("bird")
+    egress = topo.add_router("egress", asn=65001)
+    bird = topo.add_router("bird", asn=65010, daemons=())
+    ingress = topo.add_router("ingress", asn=65002)
+    e_addr, b_left = topo.add_link(egress, bird)
+    b_right, i_addr = topo.add_link(bird, ingress)
+    with topo:
+        conf = os.path.join(bird.run_dir, "bird.conf")
+        os.makedirs(bird.run_dir, exist_ok=True)
+        with open(conf, "w") as f:
+            f.write(BIRD_CONF.format(left_local=b_left, left_peer=e_addr,
+                                     right_local=b_right, right_peer=i_addr))
+        bird.popen("bird", "-f", "-c", conf, "-s",
+                   os.path.join(bird.run_dir, "bird.ctl"), log="bird.log")
+        topo.wait_established()
+        egress.configure(
+            "cfn service video sid 198.51.100.10/32",
+            "cfn service video instance 10.1.0.11 capacity 100",
+            "cfn service video instance 10.1.0.11 metric cpu-utilization 35",
+            context="router bgp 65001")
+        remote = wait_until(lambda: view(ingress, "198.51.100.10/32"),
+                            timeout=30, what="the SID across bird")
+        local = view(egress, "198.51.100.10/32")
+        route = ingress.vtysh_json("show bgp ipv4 unicast 198.51.100.10/32 json")
+        assert route["paths"][0]["aspath"]["string"] == "65010 65001"
+        (theirs,), (ours,) = remote["egresses"], local["egresses"]
+        for key in ("nodeId", "sequence", "l2", "l1", "capacity",
+                    "instances"):
+            assert theirs[key] == ours[key], key
+        assert theirs["instances"][0]["metrics"][0]["value"] == 35
