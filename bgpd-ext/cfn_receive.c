@@ -138,8 +138,14 @@ static size_t cfn_collect(struct cfn_instance *ci, struct bgp_dest *dest,
 			}
 			continue;
 		}
-		if (updated)
+		if (updated) {
 			ci->stats.paths_decoded++;
+			CFN_DEBUG(updates,
+				  "%pFX from %s: decoded egress %pI4 seq %u, %u instances, L2 %u",
+				  p, pi->peer->host,
+				  &(struct in_addr){ .s_addr = htonl(attr.node_id) },
+				  attr.sequence, attr.n_instances, attr.scores.l2);
+		}
 		if (count == capacity) {
 			capacity = capacity ? capacity * 2 : 4;
 			candidates = XREALLOC(MTYPE_CFN_PENDING, candidates,

@@ -99,6 +99,7 @@ def exa():
                     "[exabgp.log]\ndestination = 'stdout'\n")
         host.popen("exabgp", "--env", env, conf, log="exabgp.log")
         frr.wait_established(timeout=60)
+        frr.configure("debug bgp cfn updates")
         topo.fifo = fifo
         topo.peer = exa_addr
         yield topo
@@ -181,6 +182,10 @@ def test_updates_valid_malformed_valid_keep_session(exa):
                       what="valid update again")
     assert back["egresses"][0]["sequence"] == 12
     assert back["egresses"][0]["l2"] == 4
+    with open(frr.log_file("bgpd")) as log:
+        text = log.read()
+    assert (f"CFN: {prefix} from {exa.peer}: decoded egress 10.0.0.9 seq 12,"
+            " 1 instances, L2 4") in text
     peer = session(frr, exa.peer)
     assert peer["bgpState"] == "Established"
     assert peer["connectionsEstablished"] == 1
