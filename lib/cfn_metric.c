@@ -263,6 +263,16 @@ representative_value(const struct cfn_metric_set *set, uint16_t type)
 	return NULL;
 }
 
+bool cfn_metric_set_value(const struct cfn_metric_set *set, uint16_t type,
+			  double *units)
+{
+	const struct cfn_metric_value *value = representative_value(set, type);
+
+	if (value)
+		*units = cfn_metric_value_units(value);
+	return value != NULL;
+}
+
 static uint8_t round_score(double score)
 {
 	return (uint8_t)lround(fmin(CFN_SCORE_MAX, fmax(0, score)));

@@ -129,6 +129,9 @@ bool cfn_metric_set_put(struct cfn_metric_set *set,
 			const struct cfn_metric_value *value);
 bool cfn_metric_set_remove(struct cfn_metric_set *set, uint16_t type,
 			   uint8_t statistic);
+/* The value (in units) that stands for a metric in scores; see .c */
+bool cfn_metric_set_value(const struct cfn_metric_set *set, uint16_t type,
+			  double *units);
 
 void cfn_metric_model_default(struct cfn_metric_model *model);
 bool cfn_norm_equal(const struct cfn_norm *a, const struct cfn_norm *b);

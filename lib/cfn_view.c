@@ -136,6 +136,17 @@ static bool pool_fill(struct egress_pool *pool, const struct cfn_sid_view *sv,
 	return true;
 }
 
+static bool hops_equal(const struct cfn_egress *a, const struct cfn_egress *b)
+{
+	if (a->n_hops != b->n_hops)
+		return false;
+	for (unsigned int i = 0; i < a->n_hops; i++)
+		if (a->hops[i].ifindex != b->hops[i].ifindex ||
+		    !cfn_prefix_equal(&a->hops[i].gateway, &b->hops[i].gateway))
+			return false;
+	return true;
+}
+
 static void apply_candidate(struct cfn_egress *egress,
 			    struct cfn_egress *candidate, uint64_t now_ms,
 			    unsigned int *changes)
@@ -151,10 +162,13 @@ static void apply_candidate(struct cfn_egress *egress,
 	memset(&candidate->attr, 0, sizeof(candidate->attr));
 	if (!cfn_prefix_equal(&egress->nexthop, &candidate->nexthop) ||
 	    egress->igp_metric != candidate->igp_metric ||
-	    egress->reachable != candidate->reachable) {
+	    egress->reachable != candidate->reachable ||
+	    !hops_equal(egress, candidate)) {
 		egress->nexthop = candidate->nexthop;
 		egress->igp_metric = candidate->igp_metric;
 		egress->reachable = candidate->reachable;
+		egress->n_hops = candidate->n_hops;
+		memcpy(egress->hops, candidate->hops, sizeof(egress->hops));
 		*changes |= CFN_VIEW_PATH;
 	}
 	memcpy(egress->source, candidate->source, sizeof(egress->source));

@@ -5,6 +5,7 @@ A module built against other structure layouts would corrupt bgpd's memory
 silently, so these checks must stop the build with a clear message.
 """
 
+import glob
 import os
 import re
 import shutil
@@ -16,9 +17,13 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FRR_SOURCE = os.environ.get("CFN_FRR_SOURCE")
 GENERATED = ["config.h", "lib/version.h", "lib/route_types.h", "lib/clippy",
              "bgpd/bgpd.h"]
-CONFIGURE_INPUTS = ["configure", "Makefile.in", "cfn_config.h.in",
-                    "tests/unit/Makefile.in", "build-aux",
-                    "lib/cfn_service.h"]
+# What configure reads: itself, its helpers and every Makefile.in.
+CONFIGURE_INPUTS = ["configure", "cfn_config.h.in", "build-aux",
+                    "lib/cfn_service.h"] + [
+    os.path.relpath(path, TOP)
+    for path in glob.glob(os.path.join(TOP, "**", "Makefile.in"),
+                          recursive=True)
+    if "/build/" not in path]
 
 pytestmark = pytest.mark.skipif(
     not FRR_SOURCE or not os.path.exists(os.path.join(TOP, "configure")),

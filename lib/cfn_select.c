@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cfn_select.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfn_alloc.h"
+
+static const char *const verdict_names[CFN_VERDICT_COUNT] = {
+	[CFN_VERDICT_CHOSEN] = "chosen",
+	[CFN_VERDICT_FALLBACK] = "chosen-fallback",
+	[CFN_VERDICT_LOWER_SCORE] = "lower-score",
+	[CFN_VERDICT_HYSTERESIS] = "within-hysteresis",
+	[CFN_VERDICT_MAX_PATHS] = "beyond-max-paths",
+	[CFN_VERDICT_LOW_SCORE] = "below-min-score",
+	[CFN_VERDICT_OVERLOADED] = "above-max-utilization",
+	[CFN_VERDICT_STALE] = "stale",
+	[CFN_VERDICT_UNREACHABLE] = "unreachable",
+};
+
+const char *cfn_verdict_name(enum cfn_verdict verdict)
+{
+	return verdict < CFN_VERDICT_COUNT ? verdict_names[verdict] : "?";
+}
+
+const char *cfn_select_mode_name(enum cfn_select_mode mode)
+{
+	return mode == CFN_SELECT_WEIGHTED ? "weighted" : "best";
+}
+
+void cfn_policy_default(struct cfn_policy *policy)
+{
+	*policy = (struct cfn_policy){
+		.mode = CFN_SELECT_BEST,
+		.compute_weight = 1,
+		.network_weight = 1,
+		.igp_cost_max = 100,
+		.min_score = 4, /* CATS: 0-3 "not recommended for steering" */
+		.max_utilization = 100,
+		.stale_after_s = 0,
+		.hysteresis = 1,
+		.weight_threshold = 10,
+		.max_paths = 8,
+	};
+}
+
+void cfn_policy_merge(struct cfn_policy *base, const struct cfn_policy *over,
+		      unsigned int fields)
+{
+	if (fields & CFN_POLICY_MODE)
+		base->mode = over->mode;
+	if (fields & CFN_POLICY_WEIGHTS) {
+		base->compute_weight = over->compute_weight;
+		base->network_weight = over->network_weight;
+	}
+	if (fields & CFN_POLICY_IGP_COST_MAX)
+		base->igp_cost_max = over->igp_cost_max;
+	if (fields & CFN_POLICY_MIN_SCORE)
+		base->min_score = over->min_score;
+	if (fields & CFN_POLICY_MAX_UTILIZATION)
+		base->max_utilization = over->max_utilization;
+	if (fields & CFN_POLICY_STALE_AFTER)
+		base->stale_after_s = over->stale_after_s;
+	if (fields & CFN_POLICY_HYSTERESIS)
+		base->hysteresis = over->hysteresis;
+	if (fields & CFN_POLICY_WEIGHT_THRESHOLD)
+		base->weight_threshold = over->weight_threshold;
+	if (fields & CFN_POLICY_MAX_PATHS)
+		base->max_paths = over->max_paths;
+}
+
+/* The highest utilisation any instance of the egress reports. */
+static double peak_utilization(const struct cfn_egress *egress)
+{
+	static const uint16_t utilizations[] = {
+		CFN_METRIC_CPU_UTIL, CFN_METRIC_GPU_UTIL, CFN_METRIC_MEM_UTIL,
+		CFN_METRIC_NET_UTIL
+	};
+	double peak = 0, value;
+
+	for (unsigned int i = 0; i < egress->attr.n_instances; i++)
+		for (size_t u = 0; u < sizeof(utilizations) /
+					       sizeof(*utilizations);
+		     u++)
+			if (cfn_metric_set_value(
+				    &egress->attr.instances[i].metrics,
+				    utilizations[u], &value))
+				peak = fmax(peak, value);
+	return peak;
+}
+
+static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
+		     uint64_t now_ms, struct cfn_eval *eval)
+{
+	double cost_share = p->igp_cost_max
+				    ? fmin(1, (double)e->igp_metric /
+						      p->igp_cost_max)
+				    : 0;
+	double weights = p->compute_weight + p->network_weight;
+
+	eval->egress = e;
+	eval->weight = 0;
+	eval->network = CFN_SCORE_MAX * (1 - cost_share);
+	eval->score = weights > 0 ? (p->compute_weight * e->attr.scores.l2 +
+				     p->network_weight * eval->network) /
+					    weights
+				  : 0;
+	if (!e->reachable)
+		eval->verdict = CFN_VERDICT_UNREACHABLE;
+	else if (p->stale_after_s &&
+		 now_ms - e->updated_ms > (uint64_t)p->stale_after_s * 1000)
+		eval->verdict = CFN_VERDICT_STALE;
+	else if (peak_utilization(e) > p->max_utilization)
+		eval->verdict = CFN_VERDICT_OVERLOADED;
+	else if (e->attr.scores.l2 < p->min_score)
+		eval->verdict = CFN_VERDICT_LOW_SCORE;
+	else
+		eval->verdict = CFN_VERDICT_LOWER_SCORE; /* eligible so far */
+}
+
+static bool eligible(const struct cfn_eval *eval)
+{
+	return eval->verdict == CFN_VERDICT_LOWER_SCORE;
+}
+
+/*
+ * Ranking: by score; ties go to the cheaper path, then the less loaded
+ * egress, then the lower node ID, so that every node decides alike.
+ */
+static int rank_by_score(const void *pa, const void *pb)
+{
+	const struct cfn_eval *a = *(const struct cfn_eval *const *)pa;
+	const struct cfn_eval *b = *(const struct cfn_eval *const *)pb;
+
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	if (a->egress->igp_metric != b->egress->igp_metric)
+		return a->egress->igp_metric < b->egress->igp_metric ? -1 : 1;
+	if (a->egress->attr.scores.l2 != b->egress->attr.scores.l2)
+		return a->egress->attr.scores.l2 > b->egress->attr.scores.l2
+			       ? -1
+			       : 1;
+	return a->egress->node_id < b->egress->node_id ? -1 : 1;
+}
+
+/* Fallback ranking: the least loaded first, then as above. */
+static int rank_by_load(const void *pa, const void *pb)
+{
+	const struct cfn_eval *a = *(const struct cfn_eval *const *)pa;
+	const struct cfn_eval *b = *(const struct cfn_eval *const *)pb;
+
+	if (a->egress->attr.scores.l2 != b->egress->attr.scores.l2)
+		return a->egress->attr.scores.l2 > b->egress->attr.scores.l2
+			       ? -1
+			       : 1;
+	return rank_by_score(pa, pb);
+}
+
+static const struct cfn_choice *
+find_choice(const struct cfn_selection *sel, uint32_t node_id)
+{
+	for (unsigned int i = 0; i < sel->count; i++)
+		if (sel->chosen[i].node_id == node_id)
+			return &sel->chosen[i];
+	return NULL;
+}
+
+static double fallback_key(const struct cfn_eval *eval)
+{
+	return eval->egress->attr.scores.l2;
+}
+
+static double score_key(const struct cfn_eval *eval)
+{
+	return eval->score;
+}
+
+/*
+ * Best mode: the top of the ranking, unless the current egress is still
+ * in the pool and the top does not beat it by the hysteresis margin.
+ */
+static void pick_best(const struct cfn_policy *p,
+		      const struct cfn_selection *old, struct cfn_eval **pool,
+		      size_t n, bool fallback, struct cfn_selection *sel)
+{
+	double (*key)(const struct cfn_eval *) =
+		fallback ? fallback_key : score_key;
+	size_t pick = 0;
+
+	if (old->count == 1 && old->fallback == fallback)
+		for (size_t i = 1; i < n; i++)
+			if (pool[i]->egress->node_id == old->chosen[0].node_id &&
+			    key(pool[0]) - key(pool[i]) < p->hysteresis) {
+				pool[0]->verdict = CFN_VERDICT_HYSTERESIS;
+				pick = i;
+			}
+	pool[pick]->weight = 255;
+	sel->count = 1;
+	sel->chosen[0] = (struct cfn_choice){ pool[pick]->egress->node_id, 255 };
+}
+
+static uint8_t proportional_weight(double score, double top)
+{
+	return top > 0 ? (uint8_t)fmax(1, lround(255 * score / top)) : 1;
+}
+
+/* Same egresses as before, each weight within the threshold of before? */
+static bool weights_hold(const struct cfn_policy *p,
+			 const struct cfn_selection *old,
+			 const struct cfn_selection *sel)
+{
+	double threshold = p->weight_threshold * 255 / 100;
+
+	if (old->count != sel->count || old->fallback != sel->fallback)
+		return false;
+	for (unsigned int i = 0; i < sel->count; i++) {
+		const struct cfn_choice *before =
+			find_choice(old, sel->chosen[i].node_id);
+
+		if (!before || fabs((double)before->weight -
+				    sel->chosen[i].weight) >= threshold)
+			return false;
+	}
+	return true;
+}
+
+/* Weighted mode: the top max-paths egresses, weights by score. */
+static void pick_weighted(const struct cfn_policy *p,
+			  const struct cfn_selection *old,
+			  struct cfn_eval **pool, size_t n, bool fallback,
+			  struct cfn_selection *sel)
+{
+	size_t limit = fallback ? 1 : p->max_paths ? p->max_paths : 1;
+
+	if (limit > CFN_SELECT_MAX)
+		limit = CFN_SELECT_MAX;
+	sel->count = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i >= limit) {
+			if (eligible(pool[i]))
+				pool[i]->verdict = CFN_VERDICT_MAX_PATHS;
+			continue;
+		}
+		pool[i]->weight = fallback ? 255
+					   : proportional_weight(pool[i]->score,
+								 pool[0]->score);
+		sel->chosen[sel->count++] = (struct cfn_choice){
+			pool[i]->egress->node_id, pool[i]->weight
+		};
+	}
+	if (!weights_hold(p, old, sel))
+		return;
+	for (unsigned int i = 0; i < sel->count; i++)
+		sel->chosen[i].weight =
+			find_choice(old, sel->chosen[i].node_id)->weight;
+	for (size_t i = 0; i < n && i < limit; i++)
+		pool[i]->weight = find_choice(sel, pool[i]->egress->node_id)
+					  ->weight;
+}
+
+static bool selection_equal(const struct cfn_selection *a,
+			    const struct cfn_selection *b)
+{
+	if (a->count != b->count || a->fallback != b->fallback)
+		return false;
+	for (unsigned int i = 0; i < a->count; i++) {
+		const struct cfn_choice *other =
+			find_choice(b, a->chosen[i].node_id);
+
+		if (!other || other->weight != a->chosen[i].weight)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The decision itself, on `sel` (in: the previous one, out: the new).
+ * False, with nothing changed, when out of memory.
+ */
+static bool decide(const struct cfn_policy *p, const struct cfn_sid_view *sv,
+		   uint64_t now_ms, struct cfn_eval *evals,
+		   struct cfn_selection *sel)
+{
+	size_t n = sv->egresses.count, pooled = 0;
+	struct cfn_eval **pool = cfn_calloc(n ? n : 1, sizeof(*pool));
+	struct cfn_selection old = *sel;
+	bool fallback;
+
+	if (!pool)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		evaluate(p, sv->egresses.items[i], now_ms, &evals[i]);
+		if (eligible(&evals[i]))
+			pool[pooled++] = &evals[i];
+	}
+	fallback = pooled == 0;
+	if (fallback)
+		for (size_t i = 0; i < n; i++)
+			if (evals[i].verdict != CFN_VERDICT_UNREACHABLE)
+				pool[pooled++] = &evals[i];
+	sel->count = 0;
+	sel->fallback = fallback && pooled > 0;
+	if (pooled == 0) {
+		cfn_free(pool);
+		return true;
+	}
+	qsort(pool, pooled, sizeof(*pool),
+	      fallback ? rank_by_load : rank_by_score);
+	if (p->mode == CFN_SELECT_BEST)
+		pick_best(p, &old, pool, pooled, fallback, sel);
+	else
+		pick_weighted(p, &old, pool, pooled, fallback, sel);
+	for (unsigned int i = 0; i < sel->count; i++)
+		for (size_t e = 0; e < n; e++)
+			if (evals[e].egress->node_id == sel->chosen[i].node_id)
+				evals[e].verdict = fallback
+							   ? CFN_VERDICT_FALLBACK
+							   : CFN_VERDICT_CHOSEN;
+	cfn_free(pool);
+	return true;
+}
+
+bool cfn_select(const struct cfn_policy *policy, struct cfn_sid_view *sv,
+		uint64_t now_ms, struct cfn_eval *evals)
+{
+	struct cfn_eval *scratch = NULL;
+	struct cfn_selection old = sv->selection;
+	bool decided;
+
+	if (!evals) {
+		scratch = cfn_calloc(sv->egresses.count ? sv->egresses.count : 1,
+				     sizeof(*scratch));
+		if (!scratch)
+			return false;
+	}
+	decided = decide(policy, sv, now_ms, evals ? evals : scratch,
+			 &sv->selection);
+	cfn_free(scratch);
+	if (!decided || selection_equal(&old, &sv->selection))
+		return false;
+	sv->selection.changes = old.changes + 1;
+	sv->selection.changed_ms = now_ms;
+	return true;
+}
+
+void cfn_select_explain(const struct cfn_policy *policy,
+			const struct cfn_sid_view *sv, uint64_t now_ms,
+			struct cfn_eval *evals)
+{
+	struct cfn_selection sel = sv->selection;
+
+	decide(policy, sv, now_ms, evals, &sel);
+}

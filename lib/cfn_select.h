@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Per-service selection: which egress(es) receive new flows for a SID,
+ * from each egress's compute score (L2) and the IGP cost to reach it,
+ * with eligibility rules, a fallback that never black-holes a reachable
+ * service, and hysteresis so that small oscillations move no traffic.
+ */
+#ifndef CFN_SELECT_H
+#define CFN_SELECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cfn_view.h"
+
+enum cfn_select_mode {
+	CFN_SELECT_BEST,     /* one egress */
+	CFN_SELECT_WEIGHTED, /* several, weights proportional to score */
+};
+
+struct cfn_policy {
+	enum cfn_select_mode mode;
+	double compute_weight;	/* of the egress's L2 in its score */
+	double network_weight;	/* of the network score */
+	uint32_t igp_cost_max;	/* IGP cost at which the network score is 0 */
+	uint8_t min_score;	/* L2 below this: ineligible */
+	double max_utilization; /* percent; an instance above: ineligible */
+	uint32_t stale_after_s; /* data older than this: ineligible; 0 off */
+	double hysteresis;	/* best: score margin needed to move */
+	double weight_threshold; /* weighted: percent of 255 to re-weight */
+	uint8_t max_paths;	/* weighted: at most this many egresses */
+};
+
+/* Policy fields a service may override; the rest come from the default. */
+enum cfn_policy_field {
+	CFN_POLICY_MODE = 1 << 0,
+	CFN_POLICY_WEIGHTS = 1 << 1,
+	CFN_POLICY_IGP_COST_MAX = 1 << 2,
+	CFN_POLICY_MIN_SCORE = 1 << 3,
+	CFN_POLICY_MAX_UTILIZATION = 1 << 4,
+	CFN_POLICY_STALE_AFTER = 1 << 5,
+	CFN_POLICY_HYSTERESIS = 1 << 6,
+	CFN_POLICY_WEIGHT_THRESHOLD = 1 << 7,
+	CFN_POLICY_MAX_PATHS = 1 << 8,
+};
+
+void cfn_policy_default(struct cfn_policy *policy);
+/* Fields of `over` named in `fields` replace those of `base`. */
+void cfn_policy_merge(struct cfn_policy *base, const struct cfn_policy *over,
+		      unsigned int fields);
+
+/* Why an egress was or was not chosen. */
+enum cfn_verdict {
+	CFN_VERDICT_CHOSEN,
+	CFN_VERDICT_FALLBACK,	 /* chosen: nothing eligible, least loaded */
+	CFN_VERDICT_LOWER_SCORE, /* eligible, others scored higher */
+	CFN_VERDICT_HYSTERESIS,	 /* scored higher, by less than the margin */
+	CFN_VERDICT_MAX_PATHS,	 /* eligible, beyond max-paths */
+	CFN_VERDICT_LOW_SCORE,	 /* L2 below min-score */
+	CFN_VERDICT_OVERLOADED,	 /* an instance above max-utilization */
+	CFN_VERDICT_STALE,	 /* data older than stale-after */
+	CFN_VERDICT_UNREACHABLE, /* BGP next hop not resolved */
+	CFN_VERDICT_COUNT
+};
+
+const char *cfn_verdict_name(enum cfn_verdict verdict);
+
+struct cfn_eval {
+	const struct cfn_egress *egress;
+	double network;	 /* 0..10 */
+	double score;	 /* 0..10, compute and network combined */
+	enum cfn_verdict verdict;
+	uint8_t weight;	 /* 1..255 when chosen */
+};
+
+const char *cfn_select_mode_name(enum cfn_select_mode mode);
+
+/*
+ * Decide the SID's selection and store it in sv->selection; true when it
+ * changed. evals, when given, receives one entry per egress of sv in
+ * their order, saying why each was or was not chosen.
+ */
+bool cfn_select(const struct cfn_policy *policy, struct cfn_sid_view *sv,
+		uint64_t now_ms, struct cfn_eval *evals);
+
+/*
+ * The same decision, leaving sv unchanged: what "show" explains. Both
+ * keep the previous selection when out of memory.
+ */
+void cfn_select_explain(const struct cfn_policy *policy,
+			const struct cfn_sid_view *sv, uint64_t now_ms,
+			struct cfn_eval *evals);
+
+#endif /* CFN_SELECT_H */

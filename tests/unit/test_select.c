@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Selection policy: every rule, ties and equal scores. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cfn_alloc.h"
+#include "cfn_select.h"
+
+#define MAX_EGRESSES 8
+
+struct fixture {
+	struct cfn_sid_view sv;
+	struct cfn_egress egress[MAX_EGRESSES];
+	struct cfn_instance_info inst[MAX_EGRESSES];
+	void *items[MAX_EGRESSES];
+	struct cfn_policy policy;
+	struct cfn_eval evals[MAX_EGRESSES];
+};
+
+static struct fixture *fx;
+
+/* Egress `node` with score l2, IGP cost igp, one instance at `cpu` %. */
+static struct cfn_egress *add(uint32_t node, uint8_t l2, uint32_t igp,
+			      double cpu)
+{
+	size_t i = fx->sv.egresses.count;
+	struct cfn_egress *e = &fx->egress[i];
+	struct cfn_metric_value v;
+	char err[64];
+
+	memset(e, 0, sizeof(*e));
+	e->node_id = node;
+	e->igp_metric = igp;
+	e->reachable = true;
+	e->updated_ms = 1000;
+	e->attr.node_id = node;
+	e->attr.scores.l2 = l2;
+	e->attr.n_instances = 1;
+	e->attr.instances = &fx->inst[i];
+	memset(&fx->inst[i], 0, sizeof(fx->inst[i]));
+	fx->inst[i].scores.l2 = l2;
+	if (cpu >= 0) {
+		assert_true(cfn_metric_value_from_units(CFN_METRIC_CPU_UTIL,
+							CFN_STAT_MEAN, cpu, &v,
+							err, sizeof(err)));
+		cfn_metric_set_put(&fx->inst[i].metrics, &v);
+	}
+	fx->items[i] = e;
+	fx->sv.egresses.count++;
+	return e;
+}
+
+static int setup(void **state)
+{
+	fx = calloc(1, sizeof(*fx));
+	fx->sv.egresses.items = fx->items;
+	fx->sv.egresses.capacity = MAX_EGRESSES;
+	cfn_policy_default(&fx->policy);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	free(fx);
+	return 0;
+}
+
+static bool select_now(uint64_t now_ms)
+{
+	return cfn_select(&fx->policy, &fx->sv, now_ms, fx->evals);
+}
+
+static uint32_t chosen(unsigned int i)
+{
+	assert_true(i < fx->sv.selection.count);
+	return fx->sv.selection.chosen[i].node_id;
+}
+
+static uint8_t weight_of(uint32_t node)
+{
+	for (unsigned int i = 0; i < fx->sv.selection.count; i++)
+		if (fx->sv.selection.chosen[i].node_id == node)
+			return fx->sv.selection.chosen[i].weight;
+	fail_msg("node %u not chosen", node);
+	return 0;
+}
+
+static void test_defaults(void **state)
+{
+	assert_int_equal(fx->policy.mode, CFN_SELECT_BEST);
+	assert_int_equal(fx->policy.min_score, 4);
+	assert_string_equal(cfn_verdict_name(CFN_VERDICT_HYSTERESIS),
+			    "within-hysteresis");
+	assert_string_equal(cfn_select_mode_name(CFN_SELECT_WEIGHTED),
+			    "weighted");
+}
+
+static void test_score_combines_compute_and_network(void **state)
+{
+	add(1, 8, 50, -1); /* network 5, score (8 + 5) / 2 */
+	select_now(2000);
+	assert_true(fx->evals[0].network > 4.99 && fx->evals[0].network < 5.01);
+	assert_true(fx->evals[0].score > 6.49 && fx->evals[0].score < 6.51);
+	fx->policy.compute_weight = 3;
+	select_now(2000);
+	assert_true(fx->evals[0].score > 7.24 && fx->evals[0].score < 7.26);
+	fx->egress[0].igp_metric = 1000; /* beyond igp-cost-max: network 0 */
+	select_now(2000);
+	assert_true(fx->evals[0].network == 0);
+}
+
+static void test_load_moves_choice_at_equal_cost(void **state)
+{
+	add(1, 9, 10, 10);
+	add(2, 6, 10, 40);
+	assert_true(select_now(2000));
+	assert_int_equal(chosen(0), 1);
+	assert_int_equal(fx->evals[0].verdict, CFN_VERDICT_CHOSEN);
+	assert_int_equal(fx->evals[1].verdict, CFN_VERDICT_LOWER_SCORE);
+	assert_int_equal(fx->sv.selection.changes, 1);
+	assert_int_equal(fx->sv.selection.changed_ms, 2000);
+
+	fx->egress[0].attr.scores.l2 = 4; /* node 1 gets loaded */
+	assert_true(select_now(3000));
+	assert_int_equal(chosen(0), 2);
+	assert_int_equal(fx->sv.selection.changes, 2);
+}
+
+static void test_lower_cost_wins_at_equal_load(void **state)
+{
+	add(1, 7, 30, -1);
+	add(2, 7, 10, -1);
+	add(3, 7, 20, -1);
+	select_now(2000);
+	assert_int_equal(chosen(0), 2);
+}
+
+static void test_hysteresis_holds_then_moves(void **state)
+{
+	add(1, 8, 10, -1);
+	add(2, 7, 10, -1);
+	select_now(2000);
+	assert_int_equal(chosen(0), 1);
+	/* node 2 now scores 0.5 higher: inside the margin of 1 */
+	fx->egress[0].attr.scores.l2 = 7;
+	fx->egress[1].attr.scores.l2 = 8;
+	assert_false(select_now(3000));
+	assert_int_equal(chosen(0), 1);
+	assert_int_equal(fx->evals[1].verdict, CFN_VERDICT_HYSTERESIS);
+	assert_int_equal(fx->sv.selection.changes, 1);
+	/* 1.5 higher: beyond the margin */
+	fx->egress[0].attr.scores.l2 = 6;
+	fx->egress[1].attr.scores.l2 = 9;
+	assert_true(select_now(4000));
+	assert_int_equal(chosen(0), 2);
+	/* without hysteresis the smallest lead moves it */
+	fx->policy.hysteresis = 0;
+	fx->egress[0].attr.scores.l2 = 9;
+	fx->egress[1].attr.scores.l2 = 8;
+	assert_true(select_now(5000));
+	assert_int_equal(chosen(0), 1);
+}
+
+static void test_ties_are_deterministic(void **state)
+{
+	/* equal score: cost 0 for both, same L2: lower node ID */
+	add(7, 6, 0, -1);
+	add(3, 6, 0, -1);
+	select_now(2000);
+	assert_int_equal(chosen(0), 3);
+	/* equal score from different mixes: the cheaper path wins */
+	teardown(state);
+	setup(state);
+	fx->policy.igp_cost_max = 10;
+	add(1, 10, 10, -1); /* (10 + 0) / 2 = 5 */
+	add(2, 5, 5, -1);   /* (5 + 5) / 2 = 5 */
+	select_now(2000);
+	assert_int_equal(chosen(0), 2);
+}
+
+static void test_eligibility_rules(void **state)
+{
+	add(1, 9, 10, 10);
+	add(2, 9, 10, 10);
+	add(3, 9, 10, 97);
+	add(4, 3, 10, 10);
+	add(5, 9, 10, 10);
+	for (int i = 0; i < 5; i++)
+		fx->egress[i].updated_ms = 55000;
+	fx->egress[0].reachable = false;
+	fx->egress[1].updated_ms = 0;
+	fx->policy.stale_after_s = 30;
+	fx->policy.max_utilization = 90;
+	select_now(60000);
+	assert_int_equal(fx->evals[0].verdict, CFN_VERDICT_UNREACHABLE);
+	assert_int_equal(fx->evals[1].verdict, CFN_VERDICT_STALE);
+	assert_int_equal(fx->evals[2].verdict, CFN_VERDICT_OVERLOADED);
+	assert_int_equal(fx->evals[3].verdict, CFN_VERDICT_LOW_SCORE);
+	assert_int_equal(fx->evals[4].verdict, CFN_VERDICT_CHOSEN);
+	assert_false(fx->sv.selection.fallback);
+	/* staleness off: node 2 is eligible again, ties with node 5 and
+	 * ranks first on the lower node ID, but does not lead by the margin */
+	fx->policy.stale_after_s = 0;
+	assert_false(select_now(60000));
+	assert_int_equal(fx->evals[1].verdict, CFN_VERDICT_HYSTERESIS);
+	assert_int_equal(chosen(0), 5);
+}
+
+static void test_fallback_least_loaded_never_blackholes(void **state)
+{
+	add(1, 2, 10, 95);
+	add(2, 3, 50, 85);
+	add(3, 9, 5, 10);
+	fx->egress[2].reachable = false;
+	select_now(2000);
+	/* nothing eligible and reachable: least loaded reachable one */
+	assert_true(fx->sv.selection.fallback);
+	assert_int_equal(fx->sv.selection.count, 1);
+	assert_int_equal(chosen(0), 2);
+	assert_int_equal(fx->evals[1].verdict, CFN_VERDICT_FALLBACK);
+	assert_int_equal(fx->evals[0].verdict, CFN_VERDICT_LOW_SCORE);
+	assert_int_equal(fx->evals[2].verdict, CFN_VERDICT_UNREACHABLE);
+	/* weighted mode falls back to one egress too */
+	fx->policy.mode = CFN_SELECT_WEIGHTED;
+	select_now(3000);
+	assert_int_equal(fx->sv.selection.count, 1);
+	assert_int_equal(chosen(0), 2);
+	/* leaving the fallback is a change even to the same egress */
+	fx->egress[1].attr.scores.l2 = 6;
+	assert_true(select_now(4000));
+	assert_false(fx->sv.selection.fallback);
+}
+
+static void test_nothing_reachable_selects_nothing(void **state)
+{
+	add(1, 9, 10, -1);
+	select_now(1000);
+	fx->egress[0].reachable = false;
+	assert_true(select_now(2000));
+	assert_int_equal(fx->sv.selection.count, 0);
+	assert_false(fx->sv.selection.fallback);
+	fx->sv.egresses.count = 0;
+	assert_false(select_now(3000));
+}
+
+static void test_weighted_proportional(void **state)
+{
+	fx->policy.mode = CFN_SELECT_WEIGHTED;
+	fx->policy.network_weight = 0;
+	add(1, 10, 0, -1);
+	add(2, 5, 0, -1);
+	add(3, 8, 0, -1);
+	add(4, 2, 0, -1); /* below min-score */
+	select_now(2000);
+	assert_int_equal(fx->sv.selection.count, 3);
+	assert_int_equal(weight_of(1), 255);
+	assert_int_equal(weight_of(2), 128); /* 255 * 5 / 10 */
+	assert_int_equal(weight_of(3), 204);
+	assert_int_equal(fx->evals[3].verdict, CFN_VERDICT_LOW_SCORE);
+	assert_int_equal(fx->evals[1].weight, 128);
+	/* max-paths keeps the best two */
+	fx->policy.max_paths = 2;
+	select_now(3000);
+	assert_int_equal(fx->sv.selection.count, 2);
+	assert_int_equal(fx->evals[1].verdict, CFN_VERDICT_MAX_PATHS);
+}
+
+static void test_weighted_threshold(void **state)
+{
+	fx->policy.mode = CFN_SELECT_WEIGHTED;
+	fx->policy.network_weight = 0;
+	add(1, 10, 0, -1);
+	add(2, 8, 0, -1);
+	select_now(2000); /* 255, 204 */
+	assert_int_equal(weight_of(2), 204);
+	/* 9 -> 230: moves 26 units, at the 10 % threshold (25.5): change */
+	fx->egress[1].attr.scores.l2 = 9;
+	assert_true(select_now(3000));
+	assert_int_equal(weight_of(2), 230);
+	/* a 5 % move is held */
+	fx->policy.weight_threshold = 20;
+	fx->egress[1].attr.scores.l2 = 8;
+	assert_false(select_now(4000));
+	assert_int_equal(weight_of(2), 230);
+	assert_int_equal(fx->evals[1].weight, 230);
+	/* a new egress always changes the set */
+	add(3, 10, 0, -1);
+	assert_true(select_now(5000));
+	assert_int_equal(fx->sv.selection.count, 3);
+}
+
+static void test_explain_changes_nothing(void **state)
+{
+	add(1, 9, 10, -1);
+	add(2, 5, 10, -1);
+	select_now(2000);
+	fx->egress[0].attr.scores.l2 = 1;
+	cfn_select_explain(&fx->policy, &fx->sv, 3000, fx->evals);
+	assert_int_equal(fx->evals[1].verdict, CFN_VERDICT_CHOSEN);
+	assert_int_equal(chosen(0), 1); /* unchanged until cfn_select */
+	assert_int_equal(fx->sv.selection.changes, 1);
+}
+
+static void test_policy_merge(void **state)
+{
+	struct cfn_policy base, over = { .mode = CFN_SELECT_WEIGHTED,
+					 .hysteresis = 3, .max_paths = 2 };
+
+	cfn_policy_default(&base);
+	cfn_policy_merge(&base, &over, CFN_POLICY_MODE | CFN_POLICY_HYSTERESIS);
+	assert_int_equal(base.mode, CFN_SELECT_WEIGHTED);
+	assert_true(base.hysteresis == 3);
+	assert_int_equal(base.max_paths, 8); /* not named: default kept */
+}
+
+static int alloc_budget;
+
+static void *budget_malloc(size_t size)
+{
+	return alloc_budget-- > 0 ? malloc(size) : NULL;
+}
+
+static const struct cfn_allocator budget_allocator = {
+	.malloc = budget_malloc, .realloc = realloc, .free = free,
+};
+
+static void test_out_of_memory_keeps_selection(void **state)
+{
+	add(1, 9, 10, -1);
+	add(2, 5, 10, -1);
+	select_now(2000);
+	fx->egress[0].attr.scores.l2 = 1;
+	cfn_allocator_set(&budget_allocator);
+	alloc_budget = 0;
+	assert_false(cfn_select(&fx->policy, &fx->sv, 3000, NULL));
+	cfn_allocator_set(NULL);
+	assert_int_equal(chosen(0), 1);
+	assert_true(cfn_select(&fx->policy, &fx->sv, 3000, NULL));
+	assert_int_equal(chosen(0), 2);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_defaults),
+		T(test_score_combines_compute_and_network),
+		T(test_load_moves_choice_at_equal_cost),
+		T(test_lower_cost_wins_at_equal_load),
+		T(test_hysteresis_holds_then_moves),
+		T(test_ties_are_deterministic),
+		T(test_eligibility_rules),
+		T(test_fallback_least_loaded_never_blackholes),
+		T(test_nothing_reachable_selects_nothing),
+		T(test_weighted_proportional),
+		T(test_weighted_threshold),
+		T(test_explain_changes_nothing),
+		T(test_policy_merge),
+		T(test_out_of_memory_keeps_selection),
+	};
+#undef T
+
+	return cmocka_run_group_tests_name("select", tests, NULL, NULL);
+}
