@@ -16,6 +16,7 @@
 
 struct debug cfn_debug_events = { .desc = "CFN events" };
 struct debug cfn_debug_updates = { .desc = "CFN BGP updates" };
+struct debug cfn_debug_selection = { .desc = "CFN selection" };
 
 static const struct {
 	struct debug *debug;
@@ -24,6 +25,7 @@ static const struct {
 } cfn_debugs[] = {
 	{ &cfn_debug_events, "debug bgp cfn", "debugEvents" },
 	{ &cfn_debug_updates, "debug bgp cfn updates", "debugUpdates" },
+	{ &cfn_debug_selection, "debug bgp cfn selection", "debugSelection" },
 };
 
 static int (*bgp_debug_config_write)(struct vty *vty);
@@ -32,12 +34,16 @@ static int (*bgp_debug_config_write)(struct vty *vty);
 #include "bgpd-ext/cfn_debug_clippy.c"
 #endif
 
-DEFPY(cfn_debug, cfn_debug_cmd, "[no] debug bgp cfn [updates$updates]",
+DEFPY(cfn_debug, cfn_debug_cmd,
+      "[no] debug bgp cfn [<updates$updates|selection$selection>]",
       NO_STR DEBUG_STR BGP_STR
       "Compute-aware anycast (CFN) events\n"
-      "Attribute encode/decode decisions and per-service view changes\n")
+      "Attribute encode/decode decisions and per-service view changes\n"
+      "Every change of a service's selection, with its reason\n")
 {
-	struct debug *debug = updates ? &cfn_debug_updates : &cfn_debug_events;
+	struct debug *debug = updates	  ? &cfn_debug_updates
+			      : selection ? &cfn_debug_selection
+					  : &cfn_debug_events;
 
 	DEBUG_MODE_SET(debug, DEBUG_NODE2MODE(vty->node), !no);
 	return CMD_SUCCESS;

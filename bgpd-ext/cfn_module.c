@@ -61,6 +61,7 @@ struct cfn_instance *cfn_instance_get(struct bgp *bgp, bool create)
 	ci->attr_type = CFN_ATTR_TYPE_DEFAULT;
 	cfn_service_table_init(&ci->services);
 	cfn_metric_model_default(&ci->model);
+	cfn_policy_default(&ci->policy);
 	cfn_view_init(&ci->view);
 	listnode_add(cfn_instances, ci);
 	return ci;
@@ -133,6 +134,7 @@ static int cfn_late_init(struct thread_master *master)
 	cfn_show_init();
 	cfn_debug_init();
 	cfn_receive_init();
+	cfn_fib_init(master);
 	zlog_info("CFN: module %s loaded", CFN_VERSION);
 	return 0;
 }
@@ -142,6 +144,7 @@ static int cfn_fini(void)
 	struct cfn_instance *ci;
 
 	cfn_receive_fini();
+	cfn_fib_fini();
 	while ((ci = listnode_head(cfn_instances))) {
 		listnode_delete(cfn_instances, ci);
 		cfn_instance_free(ci);

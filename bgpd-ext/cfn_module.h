@@ -11,6 +11,7 @@
 
 #include "cfn_attr.h"
 #include "cfn_metric.h"
+#include "cfn_select.h"
 #include "cfn_service.h"
 #include "cfn_view.h"
 
@@ -30,6 +31,7 @@ struct cfn_stats {
 	uint64_t paths_decoded;	 /* received paths with valid CFN data */
 	uint64_t decode_errors[CFN_DECODE_ERROR_COUNT];
 	uint64_t view_changes;	 /* per-SID view changes */
+	uint64_t selection_changes; /* choices or weights changed */
 };
 
 struct cfn_instance {
@@ -37,6 +39,7 @@ struct cfn_instance {
 	uint8_t attr_type;
 	struct cfn_service_table services;
 	struct cfn_metric_model model;
+	struct cfn_policy policy; /* default selection policy */
 	struct cfn_view view;
 	struct cfn_stats stats;
 	struct hash *pending; /* struct prefix *: re-read from the RIB */
@@ -65,6 +68,19 @@ void cfn_receive_rescan(struct cfn_instance *ci);
 /* Re-read a prefix from the RIB soon; "updated" counts decode errors. */
 void cfn_receive_enqueue(struct cfn_instance *ci, const struct prefix *p,
 			 bool updated);
+
+/* cfn_fib.c: selection -> FIB */
+struct thread_master;
+void cfn_fib_init(struct thread_master *master);
+void cfn_fib_fini(void);
+/* Run the SID's selection; install when it or the next hops changed. */
+void cfn_fib_select(struct cfn_instance *ci, struct cfn_sid_view *sv,
+		    bool path_changed);
+void cfn_fib_select_all(struct cfn_instance *ci);
+void cfn_fib_withdraw(struct cfn_instance *ci, const struct cfn_prefix *sid);
+/* The policy of a SID: the default, overridden by its service's. */
+void cfn_policy_for(const struct cfn_instance *ci,
+		    const struct cfn_prefix *sid, struct cfn_policy *policy);
 
 /* cfn_vty.c, cfn_show.c, cfn_debug.c */
 struct json_object;

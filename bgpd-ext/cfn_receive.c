@@ -14,6 +14,8 @@
 #include "thread.h"
 #include "zclient.h"
 
+#include "nexthop.h"
+
 #include "bgpd/bgpd.h"
 #include "bgpd/bgp_attr.h"
 #include "bgpd/bgp_nexthop.h"
@@ -81,6 +83,44 @@ static void cfn_log_decode_error(const struct bgp_path_info *pi,
 	suppressed[error] = 0;
 }
 
+/* How the IGP reaches the BGP next hop, from bgpd's nexthop tracking. */
+static void cfn_candidate_hops(const struct bgp_path_info *pi,
+			       const struct prefix *bgp_nexthop,
+			       struct cfn_egress *candidate)
+{
+	const struct nexthop *nh;
+
+	if (!pi->nexthop)
+		return;
+	for (nh = pi->nexthop->nexthop; nh && candidate->n_hops < CFN_HOPS_MAX;
+	     nh = nh->next) {
+		struct cfn_hop *hop = &candidate->hops[candidate->n_hops];
+		struct prefix gw = { .family = bgp_nexthop->family,
+				     .prefixlen = bgp_nexthop->prefixlen };
+
+		switch (nh->type) {
+		case NEXTHOP_TYPE_IPV4:
+		case NEXTHOP_TYPE_IPV4_IFINDEX:
+			gw.u.prefix4 = nh->gate.ipv4;
+			break;
+		case NEXTHOP_TYPE_IPV6:
+		case NEXTHOP_TYPE_IPV6_IFINDEX:
+			gw.u.prefix6 = nh->gate.ipv6;
+			break;
+		case NEXTHOP_TYPE_IFINDEX: /* the BGP next hop is on-link */
+			gw = *bgp_nexthop;
+			break;
+		case NEXTHOP_TYPE_BLACKHOLE:
+			continue;
+		}
+		if (gw.family != bgp_nexthop->family || !nh->ifindex)
+			continue;
+		cfn_prefix_from_frr(&gw, &hop->gateway);
+		hop->ifindex = (uint32_t)nh->ifindex;
+		candidate->n_hops++;
+	}
+}
+
 static void cfn_candidate_path(struct bgp *bgp, const struct bgp_path_info *pi,
 			       afi_t afi, struct cfn_egress *candidate)
 {
@@ -105,6 +145,7 @@ static void cfn_candidate_path(struct bgp *bgp, const struct bgp_path_info *pi,
 		CHECK_FLAG(pi->flags, BGP_PATH_VALID) &&
 		(!pi->nexthop ||
 		 CHECK_FLAG(pi->nexthop->flags, BGP_NEXTHOP_VALID));
+	cfn_candidate_hops(pi, &nexthop, candidate);
 	strlcpy(candidate->source,
 		pi->peer == bgp->peer_self ? "local" : pi->peer->host,
 		sizeof(candidate->source));
@@ -165,6 +206,7 @@ static void cfn_reread(struct cfn_instance *ci, const struct cfn_pending *pendin
 {
 	afi_t afi = family2afi(pending->prefix.family);
 	struct cfn_egress *candidates = NULL;
+	struct cfn_sid_view *sv;
 	struct cfn_prefix sid;
 	struct bgp_dest *dest;
 	unsigned int changes;
@@ -185,6 +227,11 @@ static void cfn_reread(struct cfn_instance *ci, const struct cfn_pending *pendin
 	cfn_view_update(&ci->view, &sid, candidates, count, cfn_now_ms(),
 			&changes);
 	XFREE(MTYPE_CFN_PENDING, candidates);
+	sv = cfn_view_find(&ci->view, &sid);
+	if (sv)
+		cfn_fib_select(ci, sv, changes & CFN_VIEW_PATH);
+	else if (changes)
+		cfn_fib_withdraw(ci, &sid);
 	if (changes) {
 		ci->stats.view_changes++;
 		CFN_DEBUG(updates, "%pFX: view changed (%s%s%s), %zu egresses",

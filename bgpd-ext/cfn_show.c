@@ -11,6 +11,7 @@
 
 #include "cfn_debug.h"
 #include "cfn_module.h"
+#include "cfn_select.h"
 
 #define CFN_STR "Compute-aware anycast (CFN)\n"
 
@@ -324,6 +325,131 @@ static void cfn_print_service(struct cfn_instance *ci, void *arg)
 	json_object_object_add(jinst, "egresses", jegresses);
 }
 
+/* -- show bgp cfn selection [SID] ------------------------------------ */
+
+static void cfn_json_selection(struct cfn_show *show, json_object *jsid,
+			       const struct cfn_sid_view *sv,
+			       const struct cfn_policy *policy,
+			       const struct cfn_eval *evals)
+{
+	const struct cfn_selection *sel = &sv->selection;
+	json_object *jchosen = json_object_new_array();
+	json_object *jcands = json_object_new_array();
+	struct in_addr node;
+
+	json_object_string_add(jsid, "mode", cfn_select_mode_name(policy->mode));
+	json_object_boolean_add(jsid, "fallback", sel->fallback);
+	json_object_int_add(jsid, "changes", sel->changes);
+	if (sel->changes)
+		json_object_double_add(jsid, "secondsSinceChange",
+				       cfn_age_s(show, sel->changed_ms));
+	for (unsigned int i = 0; i < sel->count; i++) {
+		json_object *jc = json_object_new_object();
+
+		node.s_addr = htonl(sel->chosen[i].node_id);
+		json_object_string_addf(jc, "nodeId", "%pI4", &node);
+		json_object_int_add(jc, "weight", sel->chosen[i].weight);
+		json_object_array_add(jchosen, jc);
+	}
+	json_object_object_add(jsid, "chosen", jchosen);
+	for (size_t i = 0; i < sv->egresses.count; i++) {
+		json_object *jc = json_object_new_object();
+
+		node.s_addr = htonl(evals[i].egress->node_id);
+		json_object_string_addf(jc, "nodeId", "%pI4", &node);
+		json_object_int_add(jc, "l2", evals[i].egress->attr.scores.l2);
+		json_object_int_add(jc, "igpMetric",
+				    evals[i].egress->igp_metric);
+		json_object_double_add(jc, "networkScore", evals[i].network);
+		json_object_double_add(jc, "score", evals[i].score);
+		json_object_string_add(jc, "verdict",
+				       cfn_verdict_name(evals[i].verdict));
+		json_object_array_add(jcands, jc);
+	}
+	json_object_object_add(jsid, "candidates", jcands);
+}
+
+static void cfn_text_selection(struct cfn_show *show,
+			       const struct cfn_sid_view *sv,
+			       const struct cfn_policy *policy,
+			       const struct cfn_eval *evals)
+{
+	const struct cfn_selection *sel = &sv->selection;
+	struct vty *vty = show->vty;
+	char sid[CFN_PREFIX_STRLEN];
+	struct in_addr node;
+
+	vty_out(vty, "SID %s: mode %s, %" PRIu64 " changes",
+		cfn_prefix_format(&sv->sid, sid, sizeof(sid)),
+		cfn_select_mode_name(policy->mode), sel->changes);
+	if (sel->changes)
+		vty_out(vty, ", last %.1f s ago", cfn_age_s(show, sel->changed_ms));
+	vty_out(vty, "%s\n", sel->fallback ? ", FALLBACK (no egress eligible)"
+					  : "");
+	vty_out(vty, "  Chosen:");
+	for (unsigned int i = 0; i < sel->count; i++) {
+		node.s_addr = htonl(sel->chosen[i].node_id);
+		vty_out(vty, " %pI4 (weight %u)", &node, sel->chosen[i].weight);
+	}
+	vty_out(vty, "%s\n", sel->count ? "" : " none (no egress reachable)");
+	vty_out(vty, "  %-16s %3s %9s %8s %6s  %s\n", "Egress", "L2",
+		"IGP cost", "Network", "Score", "Verdict");
+	for (size_t i = 0; i < sv->egresses.count; i++) {
+		node.s_addr = htonl(evals[i].egress->node_id);
+		vty_out(vty, "  %-16pI4 %3u %9u %8.2f %6.2f  %s\n", &node,
+			evals[i].egress->attr.scores.l2,
+			evals[i].egress->igp_metric, evals[i].network,
+			evals[i].score, cfn_verdict_name(evals[i].verdict));
+	}
+}
+
+static void cfn_print_selection_sid(struct cfn_show *show,
+				    const struct cfn_instance *ci,
+				    const struct cfn_sid_view *sv,
+				    json_object *jsids)
+{
+	struct cfn_eval *evals = XCALLOC(MTYPE_CFN_PENDING,
+					 (sv->egresses.count + 1) *
+						 sizeof(*evals));
+	struct cfn_policy policy;
+	char sid[CFN_PREFIX_STRLEN];
+	json_object *jsid;
+
+	cfn_policy_for(ci, &sv->sid, &policy);
+	cfn_select_explain(&policy, sv, show->now_ms, evals);
+	if (jsids) {
+		jsid = json_object_new_object();
+		json_object_string_add(jsid, "sid",
+				       cfn_prefix_format(&sv->sid, sid,
+							 sizeof(sid)));
+		cfn_json_selection(show, jsid, sv, &policy, evals);
+		json_object_array_add(jsids, jsid);
+	} else {
+		cfn_text_selection(show, sv, &policy, evals);
+	}
+	XFREE(MTYPE_CFN_PENDING, evals);
+}
+
+static void cfn_print_selection(struct cfn_instance *ci, void *arg)
+{
+	struct cfn_show *show = arg;
+	json_object *jsids = NULL;
+
+	if (show->json) {
+		jsids = json_object_new_array();
+		json_object_object_add(cfn_json_instance(show, ci), "sids",
+				       jsids);
+	}
+	for (size_t i = 0; i < ci->view.sids.count; i++) {
+		const struct cfn_sid_view *sv = ci->view.sids.items[i];
+
+		if (show->sid && !cfn_prefix_equal(show->sid, &sv->sid))
+			continue;
+		show->found = true;
+		cfn_print_selection_sid(show, ci, sv, jsids);
+	}
+}
+
 /* -- show bgp cfn statistics ----------------------------------------- */
 
 static const struct {
@@ -344,6 +470,8 @@ static const struct {
 	  offsetof(struct cfn_stats, paths_decoded) },
 	{ "Per-service view changes", "viewChanges",
 	  offsetof(struct cfn_stats, view_changes) },
+	{ "Selection changes", "selectionChanges",
+	  offsetof(struct cfn_stats, selection_changes) },
 };
 
 static uint64_t cfn_counter(const struct cfn_stats *stats, size_t i)
@@ -465,10 +593,38 @@ DEFPY(cfn_show_statistics, cfn_show_statistics_cmd,
 			    json_object_new_object());
 }
 
+DEFPY(cfn_show_selection, cfn_show_selection_cmd,
+      "show bgp cfn selection [<A.B.C.D/M|X:X::X:X/M>$sid] [json]$uj",
+      SHOW_STR BGP_STR CFN_STR
+      "Chosen egresses and weights, every candidate's score and verdict\n"
+      "IPv4 service ID\n"
+      "IPv6 service ID\n" JSON_STR)
+{
+	struct cfn_show show = {};
+	struct cfn_prefix prefix;
+	char reason[128];
+	int ret;
+
+	if (sid_str) {
+		if (!cfn_prefix_parse(sid_str, &prefix, reason,
+				      sizeof(reason))) {
+			vty_out(vty, "%% Invalid SID: %s\n", reason);
+			return CMD_WARNING;
+		}
+		show.sid = &prefix;
+	}
+	ret = cfn_show_run(vty, !!uj, &show, cfn_print_selection,
+			   json_object_new_object());
+	if (sid_str && !show.found && !uj)
+		vty_out(vty, "%% No CFN data for SID %s\n", sid_str);
+	return ret;
+}
+
 void cfn_show_init(void)
 {
 	install_element(VIEW_NODE, &cfn_show_cmd);
 	install_element(VIEW_NODE, &cfn_show_services_cmd);
 	install_element(VIEW_NODE, &cfn_show_service_cmd);
 	install_element(VIEW_NODE, &cfn_show_statistics_cmd);
+	install_element(VIEW_NODE, &cfn_show_selection_cmd);
 }

@@ -416,6 +416,117 @@ DEFPY(cfn_attribute_type, cfn_attribute_type_cmd,
 	return CMD_SUCCESS;
 }
 
+/*
+ * Selection policy, as the default ("cfn selection ...") or for one
+ * service ("cfn service NAME selection ..."). "no" restores the default
+ * (for a service: follows the default again).
+ */
+DEFPY(cfn_selection, cfn_selection_cmd,
+      "[no] cfn [service WORD$name] selection <mode <best|weighted>$mode|weight compute WORD$wc network WORD$wn|igp-cost-max (1-4294967295)$cost_max|min-score (0-10)$min_score|max-utilization WORD$max_util|stale-after (0-86400)$stale|hysteresis WORD$hyst|weight-threshold WORD$wthr|max-paths (1-16)$max_paths>",
+      NO_STR CFN_STR CFN_SERVICE_STR
+      "How the egresses of a service are chosen\n"
+      "Selection mode\n"
+      "One egress, the best\n"
+      "Several egresses, weights proportional to their scores\n"
+      "Weights of the two parts of an egress's score\n"
+      "Compute: the egress's L2 score\n"
+      "Weight, 0 to 1000\n"
+      "Network: the IGP cost to the egress\n"
+      "Weight, 0 to 1000\n"
+      "IGP cost at which the network part of the score is 0\n"
+      "IGP cost\n"
+      "Egresses scoring (L2) below this are not eligible\n"
+      "Score, 0 to 10 (IETF CATS: 0-3 not recommended)\n"
+      "Egresses with an instance above this utilisation are not eligible\n"
+      "Percent, 0 to 100\n"
+      "Egresses whose data is older than this are not eligible\n"
+      "Seconds (0: never stale)\n"
+      "Best mode: another egress must score this much more to take over\n"
+      "Score points, 0 to 10\n"
+      "Weighted mode: weights change only when one moves by this much\n"
+      "Percent of the weight range, 0 to 100\n"
+      "Weighted mode: most egresses used\n"
+      "Count\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, true);
+	struct cfn_service *service = NULL;
+	struct cfn_policy defaults, *policy = &ci->policy;
+	unsigned int field;
+	double a = 0, b = 0;
+
+	if (name) {
+		service = cfn_vty_service(vty, ci, name);
+		if (!service)
+			return CMD_WARNING_CONFIG_FAILED;
+		policy = &service->policy;
+	}
+	if (mode) {
+		field = CFN_POLICY_MODE;
+		if (!no)
+			policy->mode = strmatch(mode, "weighted")
+					       ? CFN_SELECT_WEIGHTED
+					       : CFN_SELECT_BEST;
+	} else if (wc) {
+		field = CFN_POLICY_WEIGHTS;
+		if (!no && (!cfn_parse_number(vty, "compute weight", wc, 0,
+					      1000, &a) ||
+			    !cfn_parse_number(vty, "network weight", wn, 0,
+					      1000, &b)))
+			return CMD_WARNING_CONFIG_FAILED;
+		if (!no && a + b <= 0) {
+			vty_out(vty, "%% At least one weight must be positive\n");
+			return CMD_WARNING_CONFIG_FAILED;
+		}
+		if (!no) {
+			policy->compute_weight = a;
+			policy->network_weight = b;
+		}
+	} else if (cost_max_str) {
+		field = CFN_POLICY_IGP_COST_MAX;
+		if (!no)
+			policy->igp_cost_max = (uint32_t)cost_max;
+	} else if (min_score_str) {
+		field = CFN_POLICY_MIN_SCORE;
+		if (!no)
+			policy->min_score = (uint8_t)min_score;
+	} else if (max_util) {
+		field = CFN_POLICY_MAX_UTILIZATION;
+		if (!no && !cfn_parse_number(vty, "max-utilization", max_util,
+					     0, 100, &policy->max_utilization))
+			return CMD_WARNING_CONFIG_FAILED;
+	} else if (stale_str) {
+		field = CFN_POLICY_STALE_AFTER;
+		if (!no)
+			policy->stale_after_s = (uint32_t)stale;
+	} else if (hyst) {
+		field = CFN_POLICY_HYSTERESIS;
+		if (!no && !cfn_parse_number(vty, "hysteresis", hyst, 0, 10,
+					     &policy->hysteresis))
+			return CMD_WARNING_CONFIG_FAILED;
+	} else if (wthr) {
+		field = CFN_POLICY_WEIGHT_THRESHOLD;
+		if (!no && !cfn_parse_number(vty, "weight-threshold", wthr, 0,
+					     100, &policy->weight_threshold))
+			return CMD_WARNING_CONFIG_FAILED;
+	} else {
+		field = CFN_POLICY_MAX_PATHS;
+		if (!no)
+			policy->max_paths = (uint8_t)max_paths;
+	}
+	if (service) {
+		if (no)
+			service->policy_fields &= ~field;
+		else
+			service->policy_fields |= field;
+	} else if (no) {
+		cfn_policy_default(&defaults);
+		cfn_policy_merge(policy, &defaults, field);
+	}
+	cfn_fib_select_all(ci);
+	return CMD_SUCCESS;
+}
+
 static void cfn_write_number(struct vty *vty, double value)
 {
 	vty_out(vty, " %g", value);
@@ -486,6 +597,67 @@ static void cfn_config_write_service(struct vty *vty,
 	}
 }
 
+/* The fields of policy that differ from the defaults. */
+static unsigned int cfn_policy_changed(const struct cfn_policy *policy)
+{
+	struct cfn_policy d;
+	unsigned int fields = 0;
+
+	cfn_policy_default(&d);
+	if (policy->mode != d.mode)
+		fields |= CFN_POLICY_MODE;
+	if (policy->compute_weight != d.compute_weight ||
+	    policy->network_weight != d.network_weight)
+		fields |= CFN_POLICY_WEIGHTS;
+	if (policy->igp_cost_max != d.igp_cost_max)
+		fields |= CFN_POLICY_IGP_COST_MAX;
+	if (policy->min_score != d.min_score)
+		fields |= CFN_POLICY_MIN_SCORE;
+	if (policy->max_utilization != d.max_utilization)
+		fields |= CFN_POLICY_MAX_UTILIZATION;
+	if (policy->stale_after_s != d.stale_after_s)
+		fields |= CFN_POLICY_STALE_AFTER;
+	if (policy->hysteresis != d.hysteresis)
+		fields |= CFN_POLICY_HYSTERESIS;
+	if (policy->weight_threshold != d.weight_threshold)
+		fields |= CFN_POLICY_WEIGHT_THRESHOLD;
+	if (policy->max_paths != d.max_paths)
+		fields |= CFN_POLICY_MAX_PATHS;
+	return fields;
+}
+
+static void cfn_config_write_policy(struct vty *vty, const char *scope,
+				    const struct cfn_policy *p,
+				    unsigned int fields)
+{
+	/* scope: "" for the default, " service NAME" for one service */
+	if (fields & CFN_POLICY_MODE)
+		vty_out(vty, " cfn%s selection mode %s\n", scope,
+			cfn_select_mode_name(p->mode));
+	if (fields & CFN_POLICY_WEIGHTS)
+		vty_out(vty, " cfn%s selection weight compute %g network %g\n",
+			scope, p->compute_weight, p->network_weight);
+	if (fields & CFN_POLICY_IGP_COST_MAX)
+		vty_out(vty, " cfn%s selection igp-cost-max %u\n", scope,
+			p->igp_cost_max);
+	if (fields & CFN_POLICY_MIN_SCORE)
+		vty_out(vty, " cfn%s selection min-score %u\n", scope,
+			p->min_score);
+	if (fields & CFN_POLICY_MAX_UTILIZATION)
+		vty_out(vty, " cfn%s selection max-utilization %g\n", scope, p->max_utilization);
+	if (fields & CFN_POLICY_STALE_AFTER)
+		vty_out(vty, " cfn%s selection stale-after %u\n", scope,
+			p->stale_after_s);
+	if (fields & CFN_POLICY_HYSTERESIS)
+		vty_out(vty, " cfn%s selection hysteresis %g\n", scope,
+			p->hysteresis);
+	if (fields & CFN_POLICY_WEIGHT_THRESHOLD)
+		vty_out(vty, " cfn%s selection weight-threshold %g\n", scope, p->weight_threshold);
+	if (fields & CFN_POLICY_MAX_PATHS)
+		vty_out(vty, " cfn%s selection max-paths %u\n", scope,
+			p->max_paths);
+}
+
 static int cfn_config_write(struct bgp *bgp, struct vty *vty)
 {
 	struct cfn_instance *ci = cfn_instance_get(bgp, false);
@@ -495,8 +667,18 @@ static int cfn_config_write(struct bgp *bgp, struct vty *vty)
 	if (ci->attr_type != CFN_ATTR_TYPE_DEFAULT)
 		vty_out(vty, " cfn attribute-type %u\n", ci->attr_type);
 	cfn_config_write_model(vty, &ci->model);
-	for (size_t i = 0; i < cfn_service_count(&ci->services); i++)
-		cfn_config_write_service(vty, cfn_service_at(&ci->services, i));
+	cfn_config_write_policy(vty, "", &ci->policy,
+				cfn_policy_changed(&ci->policy));
+	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
+		const struct cfn_service *service =
+			cfn_service_at(&ci->services, i);
+		char scope[sizeof(service->name) + 10];
+
+		cfn_config_write_service(vty, service);
+		snprintf(scope, sizeof(scope), " service %s", service->name);
+		cfn_config_write_policy(vty, scope, &service->policy,
+					service->policy_fields);
+	}
 	return 0;
 }
 
@@ -514,4 +696,5 @@ void cfn_vty_init(void)
 	install_element(BGP_NODE, &no_cfn_metric_cmd);
 	install_element(BGP_NODE, &cfn_category_weight_cmd);
 	install_element(BGP_NODE, &cfn_attribute_type_cmd);
+	install_element(BGP_NODE, &cfn_selection_cmd);
 }

@@ -15,6 +15,7 @@
 #include "cfn_error.h"
 #include "cfn_metric.h"
 #include "cfn_prefix.h"
+#include "cfn_select.h"
 #include "cfn_vec.h"
 
 #define CFN_SERVICE_NAME_MAX 63
@@ -32,6 +33,8 @@ struct cfn_service {
 	struct cfn_prefix sid;
 	struct cfn_vec instances; /* struct cfn_local_instance *, by BID */
 	uint32_t sequence;	  /* of the last advertisement sent */
+	struct cfn_policy policy; /* selection settings of this service */
+	unsigned int policy_fields; /* those set: enum cfn_policy_field */
 };
 
 /*

@@ -6,76 +6,20 @@ loss of an egress."""
 
 import pytest
 
-from topolib import Topology, wait_until
+import cfnnet
+from cfnnet import RR, egresses, wait_egresses
+from topolib import wait_until
 
 VIDEO = "198.51.100.10/32"
 AI = "198.51.100.20/32"
 EGRESS_COST = {"e1": 10, "e2": 20, "e3": 30}
-RR = "10.0.0.2"
-
-
-def ospf_config(router, costs):
-    lines = []
-    for ifname in router.interfaces:
-        lines += [f"interface {ifname}", " ip ospf network point-to-point",
-                  " ip ospf hello-interval 1", " ip ospf dead-interval 4"]
-        peer = router.interfaces[ifname][1].name
-        if peer in costs:
-            lines.append(f" ip ospf cost {costs[peer]}")
-        lines.append("exit")
-    lines += ["router ospf", f" ospf router-id {router.router_id}",
-              " network 10.0.0.0/8 area 0", "exit"]
-    return "\n".join(lines) + "\n"
-
-
-def ibgp_client_config(router):
-    return "\n".join([
-        "router bgp 65000",
-        " timers bgp 3 9",
-        f" neighbor {RR} remote-as 65000",
-        f" neighbor {RR} update-source lo",
-        f" neighbor {RR} timers connect 1",
-        "exit"]) + "\n"
-
-
-def rr_config(clients):
-    lines = ["router bgp 65000", " timers bgp 3 9"]
-    for client in clients:
-        lines += [f" neighbor {client.router_id} remote-as 65000",
-                  f" neighbor {client.router_id} update-source lo",
-                  f" neighbor {client.router_id} timers connect 1"]
-    lines.append(" address-family ipv4 unicast")
-    for client in clients:
-        lines += [f"  neighbor {client.router_id} route-reflector-client",
-                  f"  neighbor {client.router_id} addpath-tx-all-paths"]
-    lines += [" exit-address-family", "exit"]
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
 def net():
-    topo = Topology("attr")
-    daemons = ("zebra", "ospfd", "bgpd")
-    ingress = topo.add_router("ingress", asn=65000, router_id="10.0.0.1",
-                              daemons=daemons, link_peers=False)
-    rr = topo.add_router("rr", asn=65000, router_id=RR, daemons=daemons,
-                         link_peers=False)
-    egresses = [topo.add_router(name, asn=65000,
-                                router_id=f"10.0.0.{11 + i}",
-                                daemons=daemons, link_peers=False)
-                for i, name in enumerate(EGRESS_COST)]
-    topo.add_link(ingress, rr)
-    for egress in egresses:
-        topo.add_link(ingress, egress)
-    ingress.config = ospf_config(ingress, EGRESS_COST) + \
-        ibgp_client_config(ingress)
-    rr.config = ospf_config(rr, {}) + rr_config([ingress] + egresses)
-    for egress in egresses:
-        egress.config = ospf_config(egress, {}) + ibgp_client_config(egress)
+    topo = cfnnet.build("attr", EGRESS_COST)
     with topo:
-        wait_until(lambda: len(rr.bgp_peers()) == 4 and all(
-            p["state"] == "Established" for p in rr.bgp_peers().values()),
-            timeout=90, what="route reflector sessions")
+        cfnnet.wait_converged(topo)
         configure_services(topo)
         yield topo
 
@@ -102,20 +46,6 @@ def configure_services(topo):
         f"cfn service ai sid {AI}",
         "cfn service ai instance 10.1.3.21 capacity 4",
         context="router bgp 65000")
-
-
-def egresses(router, sid):
-    data = router.vtysh_json(f"show bgp cfn service {sid} json")
-    if not data["instances"]:
-        return {}
-    return {e["nodeId"]: e for e in data["instances"][0]["egresses"]}
-
-
-def wait_egresses(router, sid, node_ids, what):
-    return wait_until(
-        lambda: (lambda e: e if set(e) == set(node_ids) else None)(
-            egresses(router, sid)),
-        timeout=30, what=what)
 
 
 def metric(instance, name):

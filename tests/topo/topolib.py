@@ -139,19 +139,20 @@ class Router:
                                 stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
 
-    def start_daemons(self):
-        """Start the daemons and load frr.conf with vtysh -b, like frrinit."""
+    def start_daemons(self, only=None):
+        """Start the daemons (or those named in `only`) and load frr.conf
+        with vtysh -b, like frrinit."""
         os.makedirs(self.run_dir, exist_ok=True)
         shutil.chown(self.run_dir, "frr", "frr")
         shutil.chown(self.etc_dir, "frr", "frr")
-        for daemon in self.daemons:
+        for daemon in only or self.daemons:
             pid_file = os.path.join(self.run_dir, f"{daemon}.pid")
             self.exec(os.path.join(FRR_SBIN, daemon), "-d", "-N", self.ns,
                       "-P", "0", "-i", pid_file,
                       "--log", f"file:{self.log_file(daemon)}",
                       "--log-level", "debug",
                       *DAEMON_ARGS.get(daemon, []))
-        for daemon in self.daemons:
+        for daemon in only or self.daemons:
             sock = os.path.join(self.run_dir, f"{daemon}.vty")
             wait_until(lambda: os.path.exists(sock), timeout=15,
                        what=f"{self.name} {daemon} vty socket")

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The CFN test network: an ingress and three egresses (e1, e2, e3), each
+egress linked to the ingress, OSPF as IGP, iBGP (AS 65000) through a route
+reflector (rr, behind the ingress) that reflects every path (add-path).
+
+    e1 --\\
+    e2 --- ingress --- rr
+    e3 --/
+"""
+
+import json
+
+from topolib import Topology, wait_until
+
+RR = "10.0.0.2"
+EGRESS_IDS = {"e1": "10.0.0.11", "e2": "10.0.0.12", "e3": "10.0.0.13"}
+DAEMONS = ("zebra", "ospfd", "bgpd")
+
+
+def ospf_config(router, costs):
+    lines = []
+    for ifname in router.interfaces:
+        lines += [f"interface {ifname}", " ip ospf network point-to-point",
+                  " ip ospf hello-interval 1", " ip ospf dead-interval 4"]
+        peer = router.interfaces[ifname][1].name
+        if peer in costs:
+            lines.append(f" ip ospf cost {costs[peer]}")
+        lines.append("exit")
+    lines += ["router ospf", f" ospf router-id {router.router_id}",
+              " network 10.0.0.0/8 area 0", "exit"]
+    return "\n".join(lines) + "\n"
+
+
+def ibgp_client_config():
+    return "\n".join([
+        "router bgp 65000",
+        " timers bgp 3 9",
+        f" neighbor {RR} remote-as 65000",
+        f" neighbor {RR} update-source lo",
+        f" neighbor {RR} timers connect 1",
+        "exit"]) + "\n"
+
+
+def rr_config(clients):
+    lines = ["router bgp 65000", " timers bgp 3 9"]
+    for client in clients:
+        lines += [f" neighbor {client.router_id} remote-as 65000",
+                  f" neighbor {client.router_id} update-source lo",
+                  f" neighbor {client.router_id} timers connect 1"]
+    lines.append(" address-family ipv4 unicast")
+    for client in clients:
+        lines += [f"  neighbor {client.router_id} route-reflector-client",
+                  f"  neighbor {client.router_id} addpath-tx-all-paths"]
+    lines += [" exit-address-family", "exit"]
+    return "\n".join(lines) + "\n"
+
+
+def build(name, costs):
+    """The topology, not started; costs: OSPF cost of ingress -> egress."""
+    topo = Topology(name)
+    ingress = topo.add_router("ingress", asn=65000, router_id="10.0.0.1",
+                              daemons=DAEMONS, link_peers=False)
+    rr = topo.add_router("rr", asn=65000, router_id=RR, daemons=DAEMONS,
+                         link_peers=False)
+    egresses = [topo.add_router(e, asn=65000, router_id=node,
+                                daemons=DAEMONS, link_peers=False)
+                for e, node in EGRESS_IDS.items()]
+    topo.add_link(ingress, rr)
+    for egress in egresses:
+        topo.add_link(ingress, egress)
+    ingress.config = ospf_config(ingress, costs) + ibgp_client_config()
+    rr.config = ospf_config(rr, {}) + rr_config([ingress] + egresses)
+    for egress in egresses:
+        egress.config = ospf_config(egress, {}) + ibgp_client_config()
+    return topo
+
+
+def wait_converged(topo):
+    rr = topo["rr"]
+    wait_until(lambda: len(rr.bgp_peers()) == 4 and all(
+        p["state"] == "Established" for p in rr.bgp_peers().values()),
+        timeout=90, what="route reflector sessions")
+
+
+def egresses(router, sid):
+    data = router.vtysh_json(f"show bgp cfn service {sid} json")
+    if not data["instances"]:
+        return {}
+    return {e["nodeId"]: e for e in data["instances"][0]["egresses"]}
+
+
+def wait_egresses(router, sid, node_ids, what):
+    return wait_until(
+        lambda: (lambda e: e if set(e) == set(node_ids) else None)(
+            egresses(router, sid)),
+        timeout=30, what=what)
+
+
+def kernel_nexthops(router, prefix):
+    """{(gateway, dev): weight} of the kernel route, {} when none."""
+    out = router.exec("ip", "-j", "route", "show", prefix).stdout
+    routes = json.loads(out or "[]")
+    if not routes:
+        return {}
+    route = routes[0]
+    if "nexthops" in route:
+        return {(nh["gateway"], nh["dev"]): nh.get("weight", 1)
+                for nh in route["nexthops"]}
+    return {(route["gateway"], route["dev"]): 1}
+
+
+def gateway_to(ingress, egress_name):
+    """(gateway, dev) the ingress uses toward an egress."""
+    ifname = f"eth-{egress_name}"
+    return ingress.interfaces[ifname][2], ifname

@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Per-service selection installed into the ingress's kernel FIB: load
+moves the route away from a busy egress, IGP cost breaks ties of load,
+hysteresis absorbs small oscillations, weighted mode sets kernel weights,
+a fallback keeps an overloaded service reachable, a lost egress leaves
+the FIB, and restarts of bgpd or zebra leave no stale route."""
+
+import time
+
+import pytest
+
+import cfnnet
+from cfnnet import EGRESS_IDS, gateway_to, kernel_nexthops
+from topolib import wait_until
+
+SID = "198.51.100.10/32"
+EQUAL = {"e1": 10, "e2": 10, "e3": 10}
+
+
+def set_load(topo, **cpu):
+    """One egress after the other, each until the ingress has seen it, so
+    that the order of updates (and so hysteresis) is the order given."""
+    ingress = topo["ingress"]
+    for name, value in cpu.items():
+        topo[name].configure(
+            f"cfn service video instance 10.1.{name[1]}.1 metric "
+            f"cpu-utilization {value} statistic mean",
+            context="router bgp 65000")
+
+        def seen():
+            egress = cfnnet.egresses(ingress, SID)[EGRESS_IDS[name]]
+            metrics = egress["instances"][0]["metrics"]
+            return metrics and metrics[0]["value"] == value
+        wait_until(seen, timeout=30, what=f"{name} at {value} % CPU")
+
+
+def wait_l2(topo, **expected):
+    """Until the ingress sees each named egress with the given L2."""
+    ingress = topo["ingress"]
+
+    def seen():
+        view = cfnnet.egresses(ingress, SID)
+        return all(view.get(EGRESS_IDS[n], {}).get("l2") == l2
+                   for n, l2 in expected.items())
+    wait_until(seen, timeout=30, what=f"L2 {expected} at the ingress")
+
+
+def selection(topo):
+    data = topo["ingress"].vtysh_json(f"show bgp cfn selection {SID} json")
+    return data["instances"][0]["sids"][0]
+
+
+def fib_via(topo, *names):
+    return {gateway_to(topo["ingress"], n) for n in names}
+
+
+def wait_fib(topo, *names):
+    ingress = topo["ingress"]
+    want = fib_via(topo, *names)
+    return wait_until(
+        lambda: (lambda nh: nh if set(nh) == want else None)(
+            kernel_nexthops(ingress, SID)),
+        timeout=30, what=f"kernel route to {SID} via {names}")
+
+
+@pytest.fixture(scope="module")
+def net():
+    topo = cfnnet.build("sel", EQUAL)
+    with topo:
+        cfnnet.wait_converged(topo)
+        for name in EGRESS_IDS:
+            topo[name].configure(
+                f"cfn service video sid {SID}",
+                f"cfn service video instance 10.1.{name[1]}.1 capacity 10",
+                context="router bgp 65000")
+        topo["ingress"].configure(
+            f"cfn service video sid {SID}",
+            "cfn service video selection igp-cost-max 40",
+            "debug bgp cfn selection", context="router bgp 65000")
+        cfnnet.wait_egresses(topo["ingress"], SID, EGRESS_IDS.values(),
+                             "all three egresses")
+        yield topo
+
+
+def test_load_moves_fib_away_from_busy_egress(net):
+    set_load(net, e3=40, e2=30, e1=90)
+    wait_l2(net, e1=1, e2=7, e3=6)
+    wait_fib(net, "e2")
+    sel = selection(net)
+    assert [c["nodeId"] for c in sel["chosen"]] == [EGRESS_IDS["e2"]]
+    verdicts = {c["nodeId"]: c["verdict"] for c in sel["candidates"]}
+    assert verdicts[EGRESS_IDS["e1"]] == "below-min-score"
+    assert verdicts[EGRESS_IDS["e3"]] == "lower-score"
+    set_load(net, e1=0, e2=95)
+    wait_l2(net, e1=10, e2=1)
+    wait_fib(net, "e1")
+    with open(net["ingress"].log_file("bgpd")) as log:
+        assert f"selection #" in log.read()
+
+
+def test_lower_igp_cost_wins_at_equal_load(net):
+    ingress = net["ingress"]
+    set_load(net, e1=30, e2=30, e3=30)
+    ingress.configure("ip ospf cost 30", context="interface eth-e1")
+    ingress.configure("ip ospf cost 20", context="interface eth-e3")
+
+    def ranked():
+        scores = {c["nodeId"]: c["score"] for c in selection(net)["candidates"]}
+        return scores[EGRESS_IDS["e2"]] > scores[EGRESS_IDS["e3"]] > \
+            scores[EGRESS_IDS["e1"]]
+    wait_until(ranked, timeout=30, what="scores ranked by IGP cost")
+    wait_fib(net, "e2")
+    for name in ("e1", "e3"):
+        ingress.configure("ip ospf cost 10", context=f"interface eth-{name}")
+
+
+def test_small_oscillation_inside_hysteresis_keeps_fib(net):
+    set_load(net, e1=80, e3=40, e2=30)
+    wait_l2(net, e1=2, e2=7, e3=6)
+    wait_fib(net, "e2")
+    changes = selection(net)["changes"]
+    for cpu in (20, 30, 20, 30, 20):  # e3 oscillates between L2 8 and 7
+        set_load(net, e3=cpu)
+        wait_l2(net, e3=8 if cpu == 20 else 7)
+        assert set(kernel_nexthops(net["ingress"], SID)) == fib_via(net, "e2")
+    sel = selection(net)
+    assert sel["changes"] == changes
+    verdicts = {c["nodeId"]: c["verdict"] for c in sel["candidates"]}
+    assert verdicts[EGRESS_IDS["e3"]] == "within-hysteresis"
+
+
+def test_weighted_mode_sets_kernel_weights(net):
+    ingress = net["ingress"]
+    set_load(net, e1=10, e2=40, e3=20)
+    ingress.configure("cfn service video selection mode weighted",
+                      context="router bgp 65000")
+    # scores (L2 + network 7.5) / 2: 8.25, 6.75, 7.75 -> 255, 209, 240
+    nexthops = wait_fib(net, "e1", "e2", "e3")
+    gw = {n: gateway_to(ingress, n) for n in EGRESS_IDS}
+    assert nexthops == {gw["e1"]: 255, gw["e2"]: 209, gw["e3"]: 240}
+    chosen = {c["nodeId"]: c["weight"] for c in selection(net)["chosen"]}
+    assert chosen == {EGRESS_IDS["e1"]: 255, EGRESS_IDS["e2"]: 209,
+                      EGRESS_IDS["e3"]: 240}
+
+
+def test_fallback_when_every_egress_overloaded(net):
+    set_load(net, e1=95, e2=80, e3=90)
+    nexthops = wait_fib(net, "e2")  # the least loaded, alone
+    assert list(nexthops.values()) == [1]
+    sel = selection(net)
+    assert sel["fallback"] is True
+    assert [c["nodeId"] for c in sel["chosen"]] == [EGRESS_IDS["e2"]]
+
+
+def test_lost_egress_leaves_fib(net):
+    set_load(net, e1=10, e3=20, e2=40)
+    wait_fib(net, "e1", "e2", "e3")
+    net["e3"].vtysh("write memory")
+    start = time.monotonic()
+    net["e3"].stop_daemons()
+    wait_fib(net, "e1", "e2")
+    elapsed = time.monotonic() - start
+    assert elapsed < 15, elapsed  # bgpd's hold time is 9 s
+    net["e3"].start_daemons()
+    wait_fib(net, "e1", "e2", "e3")
+
+
+def test_no_stale_route_after_bgpd_or_zebra_restart(net):
+    """zebra restarting means FRR restarting (watchfrr restarts every
+    daemon with it; ospfd does not resend its routes to a new zebra)."""
+    ingress = net["ingress"]
+    wait_fib(net, "e1", "e2", "e3")
+    ingress.vtysh("write memory")
+    ingress.stop_daemons()
+    assert kernel_nexthops(ingress, SID) == {}
+    ingress.start_daemons()
+    wait_fib(net, "e1", "e2", "e3")
+
+    bgpd = ingress.daemon_pids()["bgpd"]
+    ingress.exec("kill", str(bgpd))
+    wait_until(lambda: kernel_nexthops(ingress, SID) == {}, timeout=10,
+               what="route gone with bgpd")
+    ingress.start_daemons(only=("bgpd",))
+    wait_fib(net, "e1", "e2", "e3")
