@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Reaction time to the kernel FIB, CFN against plain BGP, in one run.
+
+In the CFN test network (ingress, route reflector, three egresses, OSPF),
+one egress's load is flipped so that the ingress's selection for a SID
+moves between two egresses; each flip is timed from the vtysh command at
+the egress to the route change in the ingress's kernel ("ip -ts monitor").
+The baseline is the same path for an ordinary BGP route: a "network"
+statement added and removed at an egress, timed to the ingress's kernel.
+
+usage: bench/fib_latency.py [--changes N] [--csv FILE]
+"""
+
+import argparse
+import csv
+import datetime
+import os
+import re
+import statistics
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tests", "topo"))
+
+import cfnnet  # noqa: E402
+from topolib import wait_until  # noqa: E402
+
+SID = "198.51.100.10/32"
+PLAIN = "203.0.113.77/32"
+STAMP = re.compile(r"^\[([0-9T:.\-]+)\]\s*(Deleted )?(\S+)")
+
+
+def route_events(path, prefix):
+    """(time, deleted, line) of every kernel route event for prefix."""
+    dst = prefix.split("/")[0]
+    events = []
+    with open(path) as f:
+        for line in f:
+            m = STAMP.match(line)
+            if m and m.group(3) in (prefix, dst):
+                when = datetime.datetime.fromisoformat(m.group(1)).timestamp()
+                events.append((when, bool(m.group(2)), line))
+    return events
+
+
+def first_event_after(path, prefix, t0, want):
+    events = [e for e in route_events(path, prefix) if e[0] >= t0 and want(e)]
+    return events[0][0] if events else None
+
+
+def timed(path, prefix, action, want, what):
+    t0 = time.time()
+    action()
+    t1 = wait_until(lambda: first_event_after(path, prefix, t0, want),
+                    timeout=30, interval=0.02, what=what)
+    return (t1 - t0) * 1000
+
+
+def run(changes):
+    topo = cfnnet.build("bench", {"e1": 10, "e2": 10, "e3": 10})
+    rows = []
+    with topo:
+        cfnnet.wait_converged(topo)
+        ingress, e1, e2, e3 = (topo[n] for n in ("ingress", "e1", "e2", "e3"))
+        for egress, cpu in ((e1, 10), (e2, 50)):
+            egress.configure(
+                f"cfn service video sid {SID}",
+                f"cfn service video instance 10.1.{egress.name[1]}.1 capacity 10",
+                f"cfn service video instance 10.1.{egress.name[1]}.1 metric "
+                f"cpu-utilization {cpu}", context="router bgp 65000")
+        ingress.configure(f"cfn service video sid {SID}",
+                          "cfn service video selection hysteresis 0",
+                          context="router bgp 65000")
+        gw = {n: cfnnet.gateway_to(ingress, n)[0] for n in ("e1", "e2")}
+        wait_until(lambda: gw["e1"] in str(cfnnet.kernel_nexthops(ingress, SID)),
+                   what="initial FIB via e1")
+        log = os.path.join(ingress.run_dir, "monitor.log")
+        ingress.popen("ip", "-ts", "monitor", "route", log="monitor.log")
+        time.sleep(0.5)
+
+        for i in range(changes):
+            cpu, to = (90, "e2") if i % 2 == 0 else (10, "e1")
+            ms = timed(log, SID, lambda: e1.configure(
+                f"cfn service video instance 10.1.1.1 metric "
+                f"cpu-utilization {cpu}", context="router bgp 65000"),
+                lambda e, to=to: not e[1] and gw[to] in e[2],
+                f"FIB via {to}")
+            rows.append(("cfn-metric-update", i, ms))
+
+        for i in range(changes):
+            add = i % 2 == 0
+            cmd = ("" if add else "no ") + f"network {PLAIN}"
+            ms = timed(log, PLAIN, lambda: e3.configure(
+                cmd, context="router bgp 65000"),
+                lambda e, add=add: e[1] != add, f"plain route {cmd}")
+            rows.append(("plain-bgp-add" if add else "plain-bgp-withdraw",
+                         i, ms))
+    return rows
+
+
+def p99(values):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+
+
+def summarize(rows):
+    kinds = {}
+    for kind, _, ms in rows:
+        kinds.setdefault(kind, []).append(ms)
+    base = statistics.median(kinds["plain-bgp-add"])
+    print(f"{'kind':<22} {'n':>4} {'median ms':>10} {'p99 ms':>8} "
+          f"{'median / plain add':>19}")
+    for kind, values in kinds.items():
+        med = statistics.median(values)
+        print(f"{kind:<22} {len(values):>4} {med:>10.1f} {p99(values):>8.1f} "
+              f"{med / base:>19.2f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--changes", type=int, default=40)
+    parser.add_argument("--csv", default=os.path.join(TOP, "bench", "results",
+                                                      "fib_latency.csv"))
+    args = parser.parse_args()
+    rows = run(args.changes)
+    os.makedirs(os.path.dirname(args.csv), exist_ok=True)
+    with open(args.csv, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["kind", "iteration", "latency_ms"])
+        writer.writerows(rows)
+    summarize(rows)
+
+
+if __name__ == "__main__":
+    main()
