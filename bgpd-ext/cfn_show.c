@@ -379,7 +379,7 @@ static void cfn_text_selection(struct cfn_show *show,
 	char sid[CFN_PREFIX_STRLEN];
 	struct in_addr node;
 
-	vty_out(vty, "SID %s: mode %s, %" PRIu64 " changes",
+	vty_out(vty, "SID %s: mode %s, changed %" PRIu64 " times",
 		cfn_prefix_format(&sv->sid, sid, sizeof(sid)),
 		cfn_select_mode_name(policy->mode), sel->changes);
 	if (sel->changes)
