@@ -21,8 +21,8 @@ static double now_ns(void)
 
 static void make_egress(struct cfn_egress *e, uint32_t node)
 {
-	struct cfn_metric_value cpu = { CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
-					(uint32_t)(node * 997 % 10000) };
+	struct cfn_metric_value cpu = {CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
+				       (uint32_t)(node * 997 % 10000)};
 
 	memset(e, 0, sizeof(*e));
 	e->node_id = node;
@@ -42,7 +42,7 @@ static double time_select(size_t n, enum cfn_select_mode mode, int rounds)
 {
 	struct cfn_egress *egress = calloc(n, sizeof(*egress));
 	void **items = calloc(n, sizeof(*items));
-	struct cfn_sid_view sv = { .egresses = { items, n, n } };
+	struct cfn_sid_view sv = {.egresses = {items, n, n}};
 	struct cfn_policy policy;
 	double start;
 
@@ -87,7 +87,7 @@ static double time_decode(int rounds)
 
 int main(void)
 {
-	static const size_t sizes[] = { 1, 2, 4, 8, 16, 64, 256 };
+	static const size_t sizes[] = {1, 2, 4, 8, 16, 64, 256};
 	int rounds = 200000;
 	double decode = time_decode(rounds);
 

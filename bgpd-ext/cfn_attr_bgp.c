@@ -11,9 +11,9 @@
 
 bool cfn_attr_type_usable(unsigned int type)
 {
-	static const uint8_t parsed[] = { 1,  2,  3,  4,  5,  6,  7,  8,
-					  9,  10, 14, 15, 16, 17, 18, 21,
-					  22, 23, 25, 32, 35, 40, 51 };
+	static const uint8_t parsed[] = {1,  2,	 3,  4,	 5,  6,	 7,  8,
+					 9,  10, 14, 15, 16, 17, 18, 21,
+					 22, 23, 25, 32, 35, 40, 51};
 
 	if (type == 0 || type > 255)
 		return false;
@@ -54,8 +54,7 @@ const uint8_t *cfn_transit_find(const struct attr *attr, uint8_t type,
 	return NULL;
 }
 
-struct transit *cfn_transit_new(uint8_t type, const uint8_t *value,
-				size_t len)
+struct transit *cfn_transit_new(uint8_t type, const uint8_t *value, size_t len)
 {
 	struct transit *transit = XCALLOC(MTYPE_TRANSIT, sizeof(*transit));
 	uint8_t flags = BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANS;

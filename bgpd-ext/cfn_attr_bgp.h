@@ -22,7 +22,6 @@ const uint8_t *cfn_transit_find(const struct attr *attr, uint8_t type,
 				size_t *len);
 
 /* A transit holding one optional transitive attribute (not interned). */
-struct transit *cfn_transit_new(uint8_t type, const uint8_t *value,
-				size_t len);
+struct transit *cfn_transit_new(uint8_t type, const uint8_t *value, size_t len);
 
 #endif /* CFN_ATTR_BGP_H */

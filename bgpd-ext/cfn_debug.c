@@ -14,18 +14,18 @@
 #include "cfn_debug.h"
 #include "cfn_module.h"
 
-struct debug cfn_debug_events = { .desc = "CFN events" };
-struct debug cfn_debug_updates = { .desc = "CFN BGP updates" };
-struct debug cfn_debug_selection = { .desc = "CFN selection" };
+struct debug cfn_debug_events = {.desc = "CFN events"};
+struct debug cfn_debug_updates = {.desc = "CFN BGP updates"};
+struct debug cfn_debug_selection = {.desc = "CFN selection"};
 
 static const struct {
 	struct debug *debug;
 	const char *command; /* as written to the configuration */
 	const char *json;    /* key in "show bgp cfn json" */
 } cfn_debugs[] = {
-	{ &cfn_debug_events, "debug bgp cfn", "debugEvents" },
-	{ &cfn_debug_updates, "debug bgp cfn updates", "debugUpdates" },
-	{ &cfn_debug_selection, "debug bgp cfn selection", "debugSelection" },
+	{&cfn_debug_events, "debug bgp cfn", "debugEvents"},
+	{&cfn_debug_updates, "debug bgp cfn updates", "debugUpdates"},
+	{&cfn_debug_selection, "debug bgp cfn selection", "debugSelection"},
 };
 
 static int (*bgp_debug_config_write)(struct vty *vty);
@@ -79,9 +79,9 @@ static int cfn_debug_config_write(struct vty *vty)
 void cfn_debug_json(struct json_object *json)
 {
 	for (size_t i = 0; i < array_size(cfn_debugs); i++)
-		json_object_boolean_add(json, cfn_debugs[i].json,
-					DEBUG_MODE_CHECK(cfn_debugs[i].debug,
-							 DEBUG_MODE_ALL));
+		json_object_boolean_add(
+			json, cfn_debugs[i].json,
+			DEBUG_MODE_CHECK(cfn_debugs[i].debug, DEBUG_MODE_ALL));
 }
 
 void cfn_debug_init(void)

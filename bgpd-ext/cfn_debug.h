@@ -6,8 +6,8 @@
 #include "debug.h"
 #include "log.h"
 
-extern struct debug cfn_debug_events;  /* debug bgp cfn */
-extern struct debug cfn_debug_updates; /* debug bgp cfn updates */
+extern struct debug cfn_debug_events;	 /* debug bgp cfn */
+extern struct debug cfn_debug_updates;	 /* debug bgp cfn updates */
 extern struct debug cfn_debug_selection; /* debug bgp cfn selection */
 
 #define CFN_DEBUG(category, fmt, ...)                                          \

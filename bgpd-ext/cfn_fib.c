@@ -31,8 +31,8 @@ extern struct zebra_privs_t bgpd_privs; /* bgp_main.c */
 
 static struct zclient *cfn_zclient;
 
-void cfn_policy_for(const struct cfn_instance *ci,
-		    const struct cfn_prefix *sid, struct cfn_policy *policy)
+void cfn_policy_for(const struct cfn_instance *ci, const struct cfn_prefix *sid,
+		    struct cfn_policy *policy)
 {
 	const struct cfn_service *service =
 		cfn_service_find_sid(&ci->services, sid);
@@ -66,7 +66,8 @@ static void cfn_add_nexthop(struct zapi_route *api, const struct cfn_hop *hop,
 	for (unsigned int i = 0; i < api->nexthop_num; i++) {
 		nh = &api->nexthops[i];
 		if (nh->ifindex == (ifindex_t)hop->ifindex &&
-		    memcmp(&nh->gate, &gw.u.prefix, sizeof(nh->gate.ipv6)) == 0) {
+		    memcmp(&nh->gate, &gw.u.prefix, sizeof(nh->gate.ipv6)) ==
+			    0) {
 			nh->weight += weight;
 			return;
 		}
@@ -140,9 +141,9 @@ static void cfn_fib_install(struct cfn_instance *ci,
 			cfn_egress_of(sv, sel->chosen[i].node_id);
 
 		for (unsigned int h = 0; egress && h < egress->n_hops; h++)
-			cfn_add_nexthop(&api, &egress->hops[h], ci->bgp->vrf_id,
-					MAX(1, sel->chosen[i].weight /
-						       egress->n_hops));
+			cfn_add_nexthop(
+				&api, &egress->hops[h], ci->bgp->vrf_id,
+				MAX(1, sel->chosen[i].weight / egress->n_hops));
 	}
 	if (!api.nexthop_num) {
 		zclient_route_send(ZEBRA_ROUTE_DELETE, cfn_zclient, &api);
@@ -163,11 +164,11 @@ static void cfn_log_selection(const struct cfn_instance *ci,
 	size_t used = 0;
 
 	for (unsigned int i = 0; i < sel->count && used < sizeof(chosen); i++)
-		used += snprintfrr(chosen + used, sizeof(chosen) - used,
-				   " %pI4/%u",
-				   &(struct in_addr){ .s_addr = htonl(
-					      sel->chosen[i].node_id) },
-				   sel->chosen[i].weight);
+		used += snprintfrr(
+			chosen + used, sizeof(chosen) - used, " %pI4/%u",
+			&(struct in_addr){
+				.s_addr = htonl(sel->chosen[i].node_id)},
+			sel->chosen[i].weight);
 	CFN_DEBUG(selection, "%s: selection #%" PRIu64 " for %s:%s%s",
 		  ci->bgp->name_pretty, sel->changes,
 		  cfn_prefix_format(&sv->sid, sid, sizeof(sid)),

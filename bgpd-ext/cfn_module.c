@@ -119,7 +119,8 @@ static int cfn_bgp_delete(struct bgp *bgp)
 	struct cfn_instance *ci = cfn_instance_get(bgp, false);
 
 	if (ci) {
-		CFN_DEBUG(events, "BGP instance %s deleted, dropping its services",
+		CFN_DEBUG(events,
+			  "BGP instance %s deleted, dropping its services",
 			  bgp->name_pretty);
 		listnode_delete(cfn_instances, ci);
 		cfn_instance_free(ci);

@@ -23,14 +23,14 @@ DECLARE_MGROUP(CFN);
 DECLARE_MTYPE(CFN_PENDING);
 
 struct cfn_stats {
-	uint64_t announcements;	 /* SID routes originated or updated */
-	uint64_t withdrawals;	 /* SID routes withdrawn */
+	uint64_t announcements;	  /* SID routes originated or updated */
+	uint64_t withdrawals;	  /* SID routes withdrawn */
 	uint64_t encode_failures; /* attribute larger than fits an UPDATE */
 	uint64_t metrics_dropped; /* L0 left out so that the scores fit */
-	uint64_t sid_updates;	 /* received SID routes re-read */
-	uint64_t paths_decoded;	 /* received paths with valid CFN data */
+	uint64_t sid_updates;	  /* received SID routes re-read */
+	uint64_t paths_decoded;	  /* received paths with valid CFN data */
 	uint64_t decode_errors[CFN_DECODE_ERROR_COUNT];
-	uint64_t view_changes;	 /* per-SID view changes */
+	uint64_t view_changes;	    /* per-SID view changes */
 	uint64_t selection_changes; /* choices or weights changed */
 };
 
@@ -79,8 +79,8 @@ void cfn_fib_select(struct cfn_instance *ci, struct cfn_sid_view *sv,
 void cfn_fib_select_all(struct cfn_instance *ci);
 void cfn_fib_withdraw(struct cfn_instance *ci, const struct cfn_prefix *sid);
 /* The policy of a SID: the default, overridden by its service's. */
-void cfn_policy_for(const struct cfn_instance *ci,
-		    const struct cfn_prefix *sid, struct cfn_policy *policy);
+void cfn_policy_for(const struct cfn_instance *ci, const struct cfn_prefix *sid,
+		    struct cfn_policy *policy);
 
 /* cfn_vty.c, cfn_show.c, cfn_debug.c */
 struct json_object;

@@ -75,7 +75,8 @@ static bool cfn_path_carries(struct cfn_instance *ci,
 	if (!pi || CHECK_FLAG(pi->flags, BGP_PATH_REMOVED))
 		return false;
 	current = cfn_transit_find(pi->attr, ci->attr_type, &current_len);
-	return current && current_len == len && memcmp(current, value, len) == 0;
+	return current && current_len == len &&
+	       memcmp(current, value, len) == 0;
 }
 
 static void cfn_install_path(struct cfn_instance *ci, struct bgp_dest *dest,
@@ -135,8 +136,7 @@ void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid)
 	bgp_dest_unlock_node(dest);
 }
 
-void cfn_originate_service(struct cfn_instance *ci,
-			   struct cfn_service *service)
+void cfn_originate_service(struct cfn_instance *ci, struct cfn_service *service)
 {
 	uint8_t value[CFN_ATTR_MAX_LEN];
 	afi_t afi = sid_afi(&service->sid);
@@ -163,12 +163,14 @@ void cfn_originate_service(struct cfn_instance *ci,
 					 sizeof(value));
 		cfn_install_path(ci, dest, pi, afi, value, len);
 		ci->stats.announcements++;
-		CFN_DEBUG(updates, "announce %pFX: %zu instances, seq %u, %zu octets",
+		CFN_DEBUG(updates,
+			  "announce %pFX: %zu instances, seq %u, %zu octets",
 			  &p, service->instances.count, service->sequence, len);
 	} else if (!len) {
 		ci->stats.encode_failures++;
-		zlog_warn("CFN: %pFX: the CFN attribute of service %s does not fit in an UPDATE; not advertised",
-			  &p, service->name);
+		zlog_warn(
+			"CFN: %pFX: the CFN attribute of service %s does not fit in an UPDATE; not advertised",
+			&p, service->name);
 	}
 	bgp_dest_unlock_node(dest);
 }

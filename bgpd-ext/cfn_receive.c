@@ -51,8 +51,8 @@ static bool cfn_pending_equal(const void *a, const void *b)
 
 static void *cfn_pending_alloc(void *key)
 {
-	struct cfn_pending *pending = XMALLOC(MTYPE_CFN_PENDING,
-					      sizeof(*pending));
+	struct cfn_pending *pending =
+		XMALLOC(MTYPE_CFN_PENDING, sizeof(*pending));
 
 	*pending = *(struct cfn_pending *)key;
 	return pending;
@@ -76,9 +76,10 @@ static void cfn_log_decode_error(const struct bgp_path_info *pi,
 		suppressed[error]++;
 		return;
 	}
-	zlog_warn("CFN: %pFX from %s: malformed CFN attribute (%s), path kept without CFN data%s",
-		  p, pi->peer->host, cfn_decode_error_name(error),
-		  suppressed[error] ? " (more suppressed)" : "");
+	zlog_warn(
+		"CFN: %pFX from %s: malformed CFN attribute (%s), path kept without CFN data%s",
+		p, pi->peer->host, cfn_decode_error_name(error),
+		suppressed[error] ? " (more suppressed)" : "");
 	last[error] = now;
 	suppressed[error] = 0;
 }
@@ -95,8 +96,8 @@ static void cfn_candidate_hops(const struct bgp_path_info *pi,
 	for (nh = pi->nexthop->nexthop; nh && candidate->n_hops < CFN_HOPS_MAX;
 	     nh = nh->next) {
 		struct cfn_hop *hop = &candidate->hops[candidate->n_hops];
-		struct prefix gw = { .family = bgp_nexthop->family,
-				     .prefixlen = bgp_nexthop->prefixlen };
+		struct prefix gw = {.family = bgp_nexthop->family,
+				    .prefixlen = bgp_nexthop->prefixlen};
 
 		switch (nh->type) {
 		case NEXTHOP_TYPE_IPV4:
@@ -125,14 +126,15 @@ static void cfn_candidate_path(struct bgp *bgp, const struct bgp_path_info *pi,
 			       afi_t afi, struct cfn_egress *candidate)
 {
 	const struct attr *attr = pi->attr;
-	struct prefix nexthop = { .family = afi == AFI_IP ? AF_INET : AF_INET6 };
+	struct prefix nexthop = {.family = afi == AFI_IP ? AF_INET : AF_INET6};
 
 	if (afi == AFI_IP) {
 		nexthop.prefixlen = IPV4_MAX_BITLEN;
-		nexthop.u.prefix4 = attr->mp_nexthop_len == BGP_ATTR_NHLEN_IPV4 ||
-					    !attr->mp_nexthop_len
-				    ? attr->nexthop
-				    : attr->mp_nexthop_global_in;
+		nexthop.u.prefix4 =
+			attr->mp_nexthop_len == BGP_ATTR_NHLEN_IPV4 ||
+					!attr->mp_nexthop_len
+				? attr->nexthop
+				: attr->mp_nexthop_global_in;
 	} else {
 		nexthop.prefixlen = IPV6_MAX_BITLEN;
 		nexthop.u.prefix6 = attr->mp_nexthop_global;
@@ -141,10 +143,9 @@ static void cfn_candidate_path(struct bgp *bgp, const struct bgp_path_info *pi,
 		memset(&nexthop.u, 0, sizeof(nexthop.u)); /* ourselves */
 	cfn_prefix_from_frr(&nexthop, &candidate->nexthop);
 	candidate->igp_metric = pi->nexthop ? pi->nexthop->metric : 0;
-	candidate->reachable =
-		CHECK_FLAG(pi->flags, BGP_PATH_VALID) &&
-		(!pi->nexthop ||
-		 CHECK_FLAG(pi->nexthop->flags, BGP_NEXTHOP_VALID));
+	candidate->reachable = CHECK_FLAG(pi->flags, BGP_PATH_VALID) &&
+			       (!pi->nexthop || CHECK_FLAG(pi->nexthop->flags,
+							   BGP_NEXTHOP_VALID));
 	cfn_candidate_hops(pi, &nexthop, candidate);
 	strlcpy(candidate->source,
 		pi->peer == bgp->peer_self ? "local" : pi->peer->host,
@@ -181,11 +182,14 @@ static size_t cfn_collect(struct cfn_instance *ci, struct bgp_dest *dest,
 		}
 		if (updated) {
 			ci->stats.paths_decoded++;
-			CFN_DEBUG(updates,
-				  "%pFX from %s: decoded egress %pI4 seq %u, %u instances, L2 %u",
-				  p, pi->peer->host,
-				  &(struct in_addr){ .s_addr = htonl(attr.node_id) },
-				  attr.sequence, attr.n_instances, attr.scores.l2);
+			CFN_DEBUG(
+				updates,
+				"%pFX from %s: decoded egress %pI4 seq %u, %u instances, L2 %u",
+				p, pi->peer->host,
+				&(struct in_addr){.s_addr =
+							  htonl(attr.node_id)},
+				attr.sequence, attr.n_instances,
+				attr.scores.l2);
 		}
 		if (count == capacity) {
 			capacity = capacity ? capacity * 2 : 4;
@@ -202,7 +206,8 @@ static size_t cfn_collect(struct cfn_instance *ci, struct bgp_dest *dest,
 	return count;
 }
 
-static void cfn_reread(struct cfn_instance *ci, const struct cfn_pending *pending)
+static void cfn_reread(struct cfn_instance *ci,
+		       const struct cfn_pending *pending)
 {
 	afi_t afi = family2afi(pending->prefix.family);
 	struct cfn_egress *candidates = NULL;
@@ -259,7 +264,7 @@ static void cfn_process_pending(struct thread *t)
 void cfn_receive_enqueue(struct cfn_instance *ci, const struct prefix *p,
 			 bool updated)
 {
-	struct cfn_pending key = { .updated = updated };
+	struct cfn_pending key = {.updated = updated};
 	struct cfn_pending *pending;
 
 	if (!ci->pending)
@@ -278,8 +283,8 @@ static int cfn_bgp_process(struct bgp *bgp, afi_t afi, safi_t safi,
 {
 	if (safi != SAFI_UNICAST || (afi != AFI_IP && afi != AFI_IP6))
 		return 0;
-	cfn_receive_enqueue(cfn_instance_get(bgp, true), bgp_dest_get_prefix(dest),
-		    true);
+	cfn_receive_enqueue(cfn_instance_get(bgp, true),
+			    bgp_dest_get_prefix(dest), true);
 	return 0;
 }
 
@@ -312,8 +317,8 @@ void cfn_receive_rescan(struct cfn_instance *ci)
 		for (dest = bgp_table_top(ci->bgp->rib[afi][SAFI_UNICAST]);
 		     dest; dest = bgp_route_next(dest))
 			if (bgp_dest_has_bgp_path_info_data(dest))
-				cfn_receive_enqueue(ci, bgp_dest_get_prefix(dest),
-					    false);
+				cfn_receive_enqueue(
+					ci, bgp_dest_get_prefix(dest), false);
 	}
 	cfn_enqueue_view(ci, NULL);
 }
@@ -334,17 +339,17 @@ void cfn_receive_init(void)
 	hook_register(bgp_process, cfn_bgp_process);
 	if (!zclient || zclient->n_handlers <= ZEBRA_NEXTHOP_UPDATE ||
 	    !zclient->handlers[ZEBRA_NEXTHOP_UPDATE]) {
-		zlog_warn("CFN: cannot follow IGP cost changes: bgpd's zebra client has no nexthop handler");
+		zlog_warn(
+			"CFN: cannot follow IGP cost changes: bgpd's zebra client has no nexthop handler");
 		return;
 	}
-	cfn_zclient_handlers = XCALLOC(MTYPE_CFN_PENDING,
-				       zclient->n_handlers *
-					       sizeof(*cfn_zclient_handlers));
+	cfn_zclient_handlers =
+		XCALLOC(MTYPE_CFN_PENDING,
+			zclient->n_handlers * sizeof(*cfn_zclient_handlers));
 	memcpy(cfn_zclient_handlers, zclient->handlers,
 	       zclient->n_handlers * sizeof(*cfn_zclient_handlers));
 	bgp_zclient_handlers = zclient->handlers;
-	bgp_nexthop_update_handler =
-		cfn_zclient_handlers[ZEBRA_NEXTHOP_UPDATE];
+	bgp_nexthop_update_handler = cfn_zclient_handlers[ZEBRA_NEXTHOP_UPDATE];
 	cfn_zclient_handlers[ZEBRA_NEXTHOP_UPDATE] = cfn_nexthop_update;
 	zclient->handlers = cfn_zclient_handlers;
 }

@@ -17,7 +17,7 @@
 
 struct cfn_show {
 	struct vty *vty;
-	json_object *json; /* array of instances, NULL for text */
+	json_object *json;	      /* array of instances, NULL for text */
 	const struct cfn_prefix *sid; /* "show bgp cfn service SID" */
 	bool found;
 	uint64_t now_ms;
@@ -82,8 +82,7 @@ static json_object *cfn_json_metrics(const struct cfn_metric_set *set)
 		json_object_string_add(jm, "name", desc->name);
 		json_object_string_add(jm, "statistic",
 				       cfn_statistic_name(mv->statistic));
-		json_object_double_add(jm, "value",
-				       cfn_metric_value_units(mv));
+		json_object_double_add(jm, "value", cfn_metric_value_units(mv));
 		json_object_string_add(jm, "unit", desc->unit);
 		json_object_array_add(jarr, jm);
 	}
@@ -200,10 +199,11 @@ static void cfn_print_services(struct cfn_instance *ci, void *arg)
 
 		cfn_prefix_format(&sv->sid, sid, sizeof(sid));
 		if (!show->json) {
-			vty_out(show->vty, "  %-24s %-20s %8zu %9zu %7u %12.1f\n",
-				sid, local ? local->name : "-",
-				sv->egresses.count, cfn_view_instance_count(sv),
-				cfn_best_l2(sv), cfn_age_s(show, sv->changed_ms));
+			vty_out(show->vty,
+				"  %-24s %-20s %8zu %9zu %7u %12.1f\n", sid,
+				local ? local->name : "-", sv->egresses.count,
+				cfn_view_instance_count(sv), cfn_best_l2(sv),
+				cfn_age_s(show, sv->changed_ms));
 			continue;
 		}
 		jsid = json_object_new_object();
@@ -227,7 +227,7 @@ static json_object *cfn_json_egress(const struct cfn_show *show,
 {
 	json_object *jegress = json_object_new_object();
 	json_object *jinstances = json_object_new_array();
-	struct in_addr node = { .s_addr = htonl(egress->node_id) };
+	struct in_addr node = {.s_addr = htonl(egress->node_id)};
 	char buf[CFN_PREFIX_STRLEN];
 
 	json_object_string_addf(jegress, "nodeId", "%pI4", &node);
@@ -246,9 +246,9 @@ static json_object *cfn_json_egress(const struct cfn_show *show,
 			&egress->attr.instances[i];
 		json_object *jinst = json_object_new_object();
 
-		json_object_string_add(jinst, "bid",
-				       cfn_bid_str(&inst->bid, buf,
-						   sizeof(buf)));
+		json_object_string_add(
+			jinst, "bid",
+			cfn_bid_str(&inst->bid, buf, sizeof(buf)));
 		json_object_int_add(jinst, "capacity", inst->capacity);
 		cfn_json_scores(jinst, &inst->scores);
 		json_object_object_add(jinst, "metrics",
@@ -263,7 +263,7 @@ static void cfn_text_egress(const struct cfn_show *show,
 			    const struct cfn_egress *egress)
 {
 	struct vty *vty = show->vty;
-	struct in_addr node = { .s_addr = htonl(egress->node_id) };
+	struct in_addr node = {.s_addr = htonl(egress->node_id)};
 	char buf[CFN_PREFIX_STRLEN];
 
 	vty_out(vty,
@@ -303,9 +303,10 @@ static void cfn_print_service(struct cfn_instance *ci, void *arg)
 	if (!show->json) {
 		vty_out(show->vty,
 			"SID %s%s%s%s (BGP instance %s): %zu egresses, %zu instances, changed %.1f s ago\n",
-			sid, local ? " (service " : "", local ? local->name : "",
-			local ? ")" : "", ci->bgp->name_pretty,
-			sv->egresses.count, cfn_view_instance_count(sv),
+			sid, local ? " (service " : "",
+			local ? local->name : "", local ? ")" : "",
+			ci->bgp->name_pretty, sv->egresses.count,
+			cfn_view_instance_count(sv),
 			cfn_age_s(show, sv->changed_ms));
 		for (size_t i = 0; i < sv->egresses.count; i++)
 			cfn_text_egress(show, sv->egresses.items[i]);
@@ -319,9 +320,9 @@ static void cfn_print_service(struct cfn_instance *ci, void *arg)
 			       cfn_age_s(show, sv->changed_ms));
 	jegresses = json_object_new_array();
 	for (size_t i = 0; i < sv->egresses.count; i++)
-		json_object_array_add(jegresses,
-				      cfn_json_egress(show,
-						      sv->egresses.items[i]));
+		json_object_array_add(
+			jegresses,
+			cfn_json_egress(show, sv->egresses.items[i]));
 	json_object_object_add(jinst, "egresses", jegresses);
 }
 
@@ -337,7 +338,8 @@ static void cfn_json_selection(struct cfn_show *show, json_object *jsid,
 	json_object *jcands = json_object_new_array();
 	struct in_addr node;
 
-	json_object_string_add(jsid, "mode", cfn_select_mode_name(policy->mode));
+	json_object_string_add(jsid, "mode",
+			       cfn_select_mode_name(policy->mode));
 	json_object_boolean_add(jsid, "fallback", sel->fallback);
 	json_object_int_add(jsid, "changes", sel->changes);
 	if (sel->changes)
@@ -383,9 +385,10 @@ static void cfn_text_selection(struct cfn_show *show,
 		cfn_prefix_format(&sv->sid, sid, sizeof(sid)),
 		cfn_select_mode_name(policy->mode), sel->changes);
 	if (sel->changes)
-		vty_out(vty, ", last %.1f s ago", cfn_age_s(show, sel->changed_ms));
-	vty_out(vty, "%s\n", sel->fallback ? ", FALLBACK (no egress eligible)"
-					  : "");
+		vty_out(vty, ", last %.1f s ago",
+			cfn_age_s(show, sel->changed_ms));
+	vty_out(vty, "%s\n",
+		sel->fallback ? ", FALLBACK (no egress eligible)" : "");
 	vty_out(vty, "  Chosen:");
 	for (unsigned int i = 0; i < sel->count; i++) {
 		node.s_addr = htonl(sel->chosen[i].node_id);
@@ -408,9 +411,8 @@ static void cfn_print_selection_sid(struct cfn_show *show,
 				    const struct cfn_sid_view *sv,
 				    json_object *jsids)
 {
-	struct cfn_eval *evals = XCALLOC(MTYPE_CFN_PENDING,
-					 (sv->egresses.count + 1) *
-						 sizeof(*evals));
+	struct cfn_eval *evals = XCALLOC(
+		MTYPE_CFN_PENDING, (sv->egresses.count + 1) * sizeof(*evals));
 	struct cfn_policy policy;
 	char sid[CFN_PREFIX_STRLEN];
 	json_object *jsid;
@@ -419,9 +421,9 @@ static void cfn_print_selection_sid(struct cfn_show *show,
 	cfn_select_explain(&policy, sv, show->now_ms, evals);
 	if (jsids) {
 		jsid = json_object_new_object();
-		json_object_string_add(jsid, "sid",
-				       cfn_prefix_format(&sv->sid, sid,
-							 sizeof(sid)));
+		json_object_string_add(
+			jsid, "sid",
+			cfn_prefix_format(&sv->sid, sid, sizeof(sid)));
 		cfn_json_selection(show, jsid, sv, &policy, evals);
 		json_object_array_add(jsids, jsid);
 	} else {
@@ -456,22 +458,22 @@ static const struct {
 	const char *text, *json;
 	size_t offset;
 } cfn_counters[] = {
-	{ "SID routes announced", "announcements",
-	  offsetof(struct cfn_stats, announcements) },
-	{ "SID routes withdrawn", "withdrawals",
-	  offsetof(struct cfn_stats, withdrawals) },
-	{ "Attributes too large to send", "encodeFailures",
-	  offsetof(struct cfn_stats, encode_failures) },
-	{ "Sent without L0 metrics to fit", "metricsDropped",
-	  offsetof(struct cfn_stats, metrics_dropped) },
-	{ "SID routes re-read from the RIB", "sidUpdates",
-	  offsetof(struct cfn_stats, sid_updates) },
-	{ "Received paths with valid CFN data", "pathsDecoded",
-	  offsetof(struct cfn_stats, paths_decoded) },
-	{ "Per-service view changes", "viewChanges",
-	  offsetof(struct cfn_stats, view_changes) },
-	{ "Selection changes", "selectionChanges",
-	  offsetof(struct cfn_stats, selection_changes) },
+	{"SID routes announced", "announcements",
+	 offsetof(struct cfn_stats, announcements)},
+	{"SID routes withdrawn", "withdrawals",
+	 offsetof(struct cfn_stats, withdrawals)},
+	{"Attributes too large to send", "encodeFailures",
+	 offsetof(struct cfn_stats, encode_failures)},
+	{"Sent without L0 metrics to fit", "metricsDropped",
+	 offsetof(struct cfn_stats, metrics_dropped)},
+	{"SID routes re-read from the RIB", "sidUpdates",
+	 offsetof(struct cfn_stats, sid_updates)},
+	{"Received paths with valid CFN data", "pathsDecoded",
+	 offsetof(struct cfn_stats, paths_decoded)},
+	{"Per-service view changes", "viewChanges",
+	 offsetof(struct cfn_stats, view_changes)},
+	{"Selection changes", "selectionChanges",
+	 offsetof(struct cfn_stats, selection_changes)},
 };
 
 static uint64_t cfn_counter(const struct cfn_stats *stats, size_t i)
@@ -504,9 +506,10 @@ static void cfn_print_statistics(struct cfn_instance *ci, void *arg)
 	}
 	vty_out(show->vty, "BGP instance %s:\n", ci->bgp->name_pretty);
 	for (size_t i = 0; i < array_size(cfn_counters); i++)
-		vty_out(show->vty, "  %-38s %" PRIu64 "\n", cfn_counters[i].text,
-			cfn_counter(stats, i));
-	vty_out(show->vty, "  Malformed CFN attributes (path kept as plain BGP):\n");
+		vty_out(show->vty, "  %-38s %" PRIu64 "\n",
+			cfn_counters[i].text, cfn_counter(stats, i));
+	vty_out(show->vty,
+		"  Malformed CFN attributes (path kept as plain BGP):\n");
 	for (int e = 1; e < CFN_DECODE_ERROR_COUNT; e++)
 		vty_out(show->vty, "    %-36s %" PRIu64 "\n",
 			cfn_decode_error_name(e), stats->decode_errors[e]);
@@ -550,8 +553,7 @@ DEFPY(cfn_show, cfn_show_cmd, "show bgp cfn [json]$uj",
 
 DEFPY(cfn_show_services, cfn_show_services_cmd,
       "show bgp cfn services [json]$uj",
-      SHOW_STR BGP_STR CFN_STR "Every SID known, with its egresses\n"
-      JSON_STR)
+      SHOW_STR BGP_STR CFN_STR "Every SID known, with its egresses\n" JSON_STR)
 {
 	struct cfn_show show = {};
 

@@ -18,7 +18,9 @@
 #include "cfn_module.h"
 
 #define CFN_STR "Compute-aware anycast (CFN)\n"
-#define CFN_SERVICE_STR "Service reachable at an anycast prefix\n" "Service name\n"
+#define CFN_SERVICE_STR                                                        \
+	"Service reachable at an anycast prefix\n"                             \
+	"Service name\n"
 #define CFN_INSTANCE_STR                                                       \
 	"Local instance of the service\n"                                      \
 	"Binding ID: IPv4 address of the instance\n"                           \
@@ -41,9 +43,8 @@
 	"Minimum\n"                                                            \
 	"Maximum\n"
 
-static bool cfn_parse_number(struct vty *vty, const char *what,
-			     const char *str, double min, double max,
-			     double *out)
+static bool cfn_parse_number(struct vty *vty, const char *what, const char *str,
+			     double min, double max, double *out)
 {
 	char *end;
 	double value = strtod(str, &end);
@@ -58,9 +59,8 @@ static bool cfn_parse_number(struct vty *vty, const char *what,
 	return true;
 }
 
-static struct cfn_service *cfn_vty_service(struct vty *vty,
-					   struct cfn_instance *ci,
-					   const char *name)
+static struct cfn_service *
+cfn_vty_service(struct vty *vty, struct cfn_instance *ci, const char *name)
 {
 	struct cfn_service *service =
 		ci ? cfn_service_find(&ci->services, name) : NULL;
@@ -70,9 +70,10 @@ static struct cfn_service *cfn_vty_service(struct vty *vty,
 	return service;
 }
 
-static struct cfn_local_instance *
-cfn_vty_instance(struct vty *vty, struct cfn_service *service,
-		 const char *bid_str, struct cfn_prefix *bid)
+static struct cfn_local_instance *cfn_vty_instance(struct vty *vty,
+						   struct cfn_service *service,
+						   const char *bid_str,
+						   struct cfn_prefix *bid)
 {
 	struct cfn_local_instance *instance;
 	char reason[128];
@@ -206,7 +207,8 @@ DEFPY(no_cfn_instance, no_cfn_instance_cmd,
 }
 
 DEFPY(cfn_instance_metric, cfn_instance_metric_cmd,
-      "cfn service WORD$name instance <A.B.C.D|X:X::X:X>$bid metric " CFN_METRIC_TOKEN " WORD$value [statistic <current|mean|min|max>$stat]",
+      "cfn service WORD$name instance <A.B.C.D|X:X::X:X>$bid metric " CFN_METRIC_TOKEN
+      " WORD$value [statistic <current|mean|min|max>$stat]",
       CFN_STR CFN_SERVICE_STR CFN_INSTANCE_STR
       "A measured (L0) metric of the instance\n" CFN_METRIC_HELP
       "Value, in the metric's unit\n" CFN_STATISTIC_HELP)
@@ -245,7 +247,8 @@ DEFPY(cfn_instance_metric, cfn_instance_metric_cmd,
 }
 
 DEFPY(no_cfn_instance_metric, no_cfn_instance_metric_cmd,
-      "no cfn service WORD$name instance <A.B.C.D|X:X::X:X>$bid metric " CFN_METRIC_TOKEN " [WORD] [statistic <current|mean|min|max>$stat]",
+      "no cfn service WORD$name instance <A.B.C.D|X:X::X:X>$bid metric " CFN_METRIC_TOKEN
+      " [WORD] [statistic <current|mean|min|max>$stat]",
       NO_STR CFN_STR CFN_SERVICE_STR CFN_INSTANCE_STR
       "A measured (L0) metric of the instance\n" CFN_METRIC_HELP
       "Value, in the metric's unit\n" CFN_STATISTIC_HELP)
@@ -263,8 +266,7 @@ DEFPY(no_cfn_instance_metric, no_cfn_instance_metric_cmd,
 		return CMD_WARNING_CONFIG_FAILED;
 	if (stat)
 		cfn_statistic_by_name(stat, &statistic);
-	if (!cfn_metric_set_remove(&instance->metrics, desc->type,
-				   statistic)) {
+	if (!cfn_metric_set_remove(&instance->metrics, desc->type, statistic)) {
 		vty_out(vty, "%% Instance %s has no %s %s value\n", bid_str,
 			cfn_statistic_name(statistic), metric);
 		return CMD_WARNING_CONFIG_FAILED;
@@ -280,7 +282,8 @@ static void cfn_model_changed(struct cfn_instance *ci)
 }
 
 DEFPY(cfn_metric_norm, cfn_metric_norm_cmd,
-      "cfn metric " CFN_METRIC_TOKEN " normalize <min-max$minmax WORD$lo WORD$hi|sigmoid$sigmoid WORD$mid WORD$scale>",
+      "cfn metric " CFN_METRIC_TOKEN
+      " normalize <min-max$minmax WORD$lo WORD$hi|sigmoid$sigmoid WORD$mid WORD$scale>",
       CFN_STR
       "How a measured (L0) metric becomes a 0..10 score\n" CFN_METRIC_HELP
       "Normalisation function\n"
@@ -305,14 +308,14 @@ DEFPY(cfn_metric_norm, cfn_metric_norm_cmd,
 			vty_out(vty, "%% min must be below max\n");
 			return CMD_WARNING_CONFIG_FAILED;
 		}
-		norm = (struct cfn_norm){ .method = CFN_NORM_MIN_MAX,
-					  .min = a, .max = b };
+		norm = (struct cfn_norm){
+			.method = CFN_NORM_MIN_MAX, .min = a, .max = b};
 	} else {
 		if (!cfn_parse_number(vty, "midpoint", mid, 0, desc->max, &a) ||
 		    !cfn_parse_number(vty, "scale", scale, 1e-9, desc->max, &b))
 			return CMD_WARNING_CONFIG_FAILED;
-		norm = (struct cfn_norm){ .method = CFN_NORM_SIGMOID,
-					  .midpoint = a, .scale = b };
+		norm = (struct cfn_norm){
+			.method = CFN_NORM_SIGMOID, .midpoint = a, .scale = b};
 	}
 	ci->model.metric[desc->type].norm = norm;
 	cfn_model_changed(ci);
@@ -321,8 +324,8 @@ DEFPY(cfn_metric_norm, cfn_metric_norm_cmd,
 
 DEFPY(cfn_metric_weight, cfn_metric_weight_cmd,
       "cfn metric " CFN_METRIC_TOKEN " weight WORD$weight",
-      CFN_STR "How a measured (L0) metric becomes a 0..10 score\n"
-      CFN_METRIC_HELP
+      CFN_STR
+      "How a measured (L0) metric becomes a 0..10 score\n" CFN_METRIC_HELP
       "Weight of the metric within its category (0 ignores it)\n"
       "Weight, 0 to 1000\n")
 {
@@ -339,12 +342,15 @@ DEFPY(cfn_metric_weight, cfn_metric_weight_cmd,
 }
 
 DEFPY(no_cfn_metric, no_cfn_metric_cmd,
-      "no cfn metric " CFN_METRIC_TOKEN " [<normalize$norm|weight$weight>] [WORD] [WORD] [WORD]",
-      NO_STR CFN_STR "How a measured (L0) metric becomes a 0..10 score\n"
-      CFN_METRIC_HELP
+      "no cfn metric " CFN_METRIC_TOKEN
+      " [<normalize$norm|weight$weight>] [WORD] [WORD] [WORD]",
+      NO_STR CFN_STR
+      "How a measured (L0) metric becomes a 0..10 score\n" CFN_METRIC_HELP
       "Normalisation function: back to the default\n"
       "Weight: back to the default\n"
-      "Ignored\n" "Ignored\n" "Ignored\n")
+      "Ignored\n"
+      "Ignored\n"
+      "Ignored\n")
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	struct cfn_instance *ci = cfn_instance_get(bgp, true);
@@ -404,7 +410,8 @@ DEFPY(cfn_attribute_type, cfn_attribute_type_cmd,
 		return CMD_WARNING_CONFIG_FAILED;
 	}
 	if (!cfn_attr_type_usable(code)) {
-		vty_out(vty, "%% Attribute type %u is one bgpd parses itself; choose another (255 is reserved for development, RFC 2042)\n",
+		vty_out(vty,
+			"%% Attribute type %u is one bgpd parses itself; choose another (255 is reserved for development, RFC 2042)\n",
 			code);
 		return CMD_WARNING_CONFIG_FAILED;
 	}
@@ -469,13 +476,14 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 					       : CFN_SELECT_BEST;
 	} else if (wc) {
 		field = CFN_POLICY_WEIGHTS;
-		if (!no && (!cfn_parse_number(vty, "compute weight", wc, 0,
-					      1000, &a) ||
-			    !cfn_parse_number(vty, "network weight", wn, 0,
-					      1000, &b)))
+		if (!no &&
+		    (!cfn_parse_number(vty, "compute weight", wc, 0, 1000,
+				       &a) ||
+		     !cfn_parse_number(vty, "network weight", wn, 0, 1000, &b)))
 			return CMD_WARNING_CONFIG_FAILED;
 		if (!no && a + b <= 0) {
-			vty_out(vty, "%% At least one weight must be positive\n");
+			vty_out(vty,
+				"%% At least one weight must be positive\n");
 			return CMD_WARNING_CONFIG_FAILED;
 		}
 		if (!no) {
@@ -547,14 +555,14 @@ static void cfn_config_write_model(struct vty *vty,
 				policy->norm.method == CFN_NORM_SIGMOID
 					? "sigmoid"
 					: "min-max");
-			cfn_write_number(vty, policy->norm.method ==
-							CFN_NORM_SIGMOID
-						? policy->norm.midpoint
-						: policy->norm.min);
-			cfn_write_number(vty, policy->norm.method ==
-							CFN_NORM_SIGMOID
-						? policy->norm.scale
-						: policy->norm.max);
+			cfn_write_number(vty,
+					 policy->norm.method == CFN_NORM_SIGMOID
+						 ? policy->norm.midpoint
+						 : policy->norm.min);
+			cfn_write_number(vty,
+					 policy->norm.method == CFN_NORM_SIGMOID
+						 ? policy->norm.scale
+						 : policy->norm.max);
 			vty_out(vty, "\n");
 		}
 		if (policy->weight != defaults.metric[t].weight)
@@ -564,7 +572,8 @@ static void cfn_config_write_model(struct vty *vty,
 	for (unsigned int c = 0; c < CFN_CATEGORY_COUNT; c++)
 		if (model->category_weight[c] != defaults.category_weight[c])
 			vty_out(vty, " cfn category %s weight %g\n",
-				cfn_category_name(c), model->category_weight[c]);
+				cfn_category_name(c),
+				model->category_weight[c]);
 }
 
 static void cfn_config_write_service(struct vty *vty,
@@ -644,7 +653,8 @@ static void cfn_config_write_policy(struct vty *vty, const char *scope,
 		vty_out(vty, " cfn%s selection min-score %u\n", scope,
 			p->min_score);
 	if (fields & CFN_POLICY_MAX_UTILIZATION)
-		vty_out(vty, " cfn%s selection max-utilization %g\n", scope, p->max_utilization);
+		vty_out(vty, " cfn%s selection max-utilization %g\n", scope,
+			p->max_utilization);
 	if (fields & CFN_POLICY_STALE_AFTER)
 		vty_out(vty, " cfn%s selection stale-after %u\n", scope,
 			p->stale_after_s);
@@ -652,7 +662,8 @@ static void cfn_config_write_policy(struct vty *vty, const char *scope,
 		vty_out(vty, " cfn%s selection hysteresis %g\n", scope,
 			p->hysteresis);
 	if (fields & CFN_POLICY_WEIGHT_THRESHOLD)
-		vty_out(vty, " cfn%s selection weight-threshold %g\n", scope, p->weight_threshold);
+		vty_out(vty, " cfn%s selection weight-threshold %g\n", scope,
+			p->weight_threshold);
 	if (fields & CFN_POLICY_MAX_PATHS)
 		vty_out(vty, " cfn%s selection max-paths %u\n", scope,
 			p->max_paths);

@@ -6,12 +6,12 @@
 
 #include "cfn_alloc.h"
 
-#define HEADER_LEN 2	       /* version, flags */
-#define TLV_HEADER_LEN 3       /* type, length (2) */
-#define SUBTLV_HEADER_LEN 3    /* type, length (2) */
-#define EGRESS_LEN 16	       /* node ID, sequence, L2, L1 x3, capacity */
-#define INSTANCE_FIXED_LEN 10  /* AFI, reserved, L2, L1 x3, capacity */
-#define METRIC_LEN 8	       /* type (2), statistic, reserved, value (4) */
+#define HEADER_LEN 2	      /* version, flags */
+#define TLV_HEADER_LEN 3      /* type, length (2) */
+#define SUBTLV_HEADER_LEN 3   /* type, length (2) */
+#define EGRESS_LEN 16	      /* node ID, sequence, L2, L1 x3, capacity */
+#define INSTANCE_FIXED_LEN 10 /* AFI, reserved, L2, L1 x3, capacity */
+#define METRIC_LEN 8	      /* type (2), statistic, reserved, value (4) */
 #define AFI_IPV4 1
 #define AFI_IPV6 2
 
@@ -74,8 +74,8 @@ static bool get_u32(struct reader *r, uint32_t *v)
 
 	if (!get_bytes(r, b, 4))
 		return false;
-	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	     (uint32_t)b[2] << 8 | b[3];
+	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+	     b[3];
 	return true;
 }
 
@@ -98,7 +98,8 @@ static enum cfn_decode_error next_tlv(struct reader *r, uint8_t *type,
 
 static bool score_valid(uint8_t score, bool none_allowed)
 {
-	return score <= CFN_SCORE_MAX || (none_allowed && score == CFN_SCORE_NONE);
+	return score <= CFN_SCORE_MAX ||
+	       (none_allowed && score == CFN_SCORE_NONE);
 }
 
 static enum cfn_decode_error get_scores(struct reader *r,
@@ -227,7 +228,8 @@ static enum cfn_decode_error count_instances(struct reader r, size_t *count)
 
 		if (error)
 			return error;
-		if (type == CFN_TLV_INSTANCE && ++*count > CFN_ATTR_MAX_INSTANCES)
+		if (type == CFN_TLV_INSTANCE &&
+		    ++*count > CFN_ATTR_MAX_INSTANCES)
 			return CFN_DECODE_TOO_MANY;
 	}
 	return CFN_DECODE_OK;
@@ -262,7 +264,7 @@ static enum cfn_decode_error decode_tlvs(struct reader r, struct cfn_attr *attr)
 enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
 				      struct cfn_attr *out)
 {
-	struct reader r = { .p = data, .left = len };
+	struct reader r = {.p = data, .left = len};
 	enum cfn_decode_error error;
 	uint8_t version, flags;
 	size_t count;
@@ -282,8 +284,8 @@ enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
 	}
 	error = decode_tlvs(r, out);
 	if (!error && out->n_instances > 1) {
-		qsort(out->instances, out->n_instances,
-		      sizeof(*out->instances), instance_cmp);
+		qsort(out->instances, out->n_instances, sizeof(*out->instances),
+		      instance_cmp);
 		if (has_duplicate_bid(out))
 			error = CFN_DECODE_DUPLICATE_INSTANCE;
 	}
@@ -318,15 +320,15 @@ static void put_u8(struct writer *w, uint8_t v)
 
 static void put_u16(struct writer *w, uint16_t v)
 {
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
 
 	put_bytes(w, b, 2);
 }
 
 static void put_u32(struct writer *w, uint32_t v)
 {
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
-			 (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
+			(uint8_t)(v >> 8), (uint8_t)v};
 
 	put_bytes(w, b, 4);
 }
@@ -363,8 +365,7 @@ static void tlv_close(struct writer *w, uint8_t *start)
 	start[2] = (uint8_t)len;
 }
 
-static void put_instance(struct writer *w,
-			 const struct cfn_instance_info *inst,
+static void put_instance(struct writer *w, const struct cfn_instance_info *inst,
 			 bool with_metrics)
 {
 	uint8_t *tlv = tlv_open(w, CFN_TLV_INSTANCE);
@@ -390,7 +391,7 @@ static void put_instance(struct writer *w,
 size_t cfn_attr_encode(const struct cfn_attr *attr, bool with_metrics,
 		       uint8_t *buf, size_t buflen)
 {
-	struct writer w = { .p = buf, .left = buflen };
+	struct writer w = {.p = buf, .left = buflen};
 	uint8_t *tlv;
 
 	put_u8(&w, CFN_ATTR_VERSION);
@@ -433,8 +434,7 @@ static bool instance_equal(const struct cfn_instance_info *a,
 bool cfn_attr_equal(const struct cfn_attr *a, const struct cfn_attr *b)
 {
 	if (a->node_id != b->node_id || a->sequence != b->sequence ||
-	    a->capacity != b->capacity ||
-	    a->n_instances != b->n_instances ||
+	    a->capacity != b->capacity || a->n_instances != b->n_instances ||
 	    memcmp(&a->scores, &b->scores, sizeof(a->scores)) != 0)
 		return false;
 	for (unsigned int i = 0; i < a->n_instances; i++)

@@ -6,40 +6,47 @@
 #include <string.h>
 
 #define PERCENT(t, n, c)                                                       \
-	{ .type = t, .name = n, .unit = "percent", .category = c,             \
-	  .scale = 100, .max = 100 }
+	{                                                                      \
+		.type = t, .name = n, .unit = "percent", .category = c,        \
+		.scale = 100, .max = 100                                       \
+	}
 
 static const struct cfn_metric_desc descs[CFN_METRIC_TYPE_MAX + 1] = {
 	[CFN_METRIC_CPU_UTIL] = PERCENT(CFN_METRIC_CPU_UTIL, "cpu-utilization",
 					CFN_CATEGORY_COMPUTE),
 	[CFN_METRIC_GPU_UTIL] = PERCENT(CFN_METRIC_GPU_UTIL, "gpu-utilization",
 					CFN_CATEGORY_COMPUTE),
-	[CFN_METRIC_MEM_UTIL] = PERCENT(CFN_METRIC_MEM_UTIL,
-					"memory-utilization",
-					CFN_CATEGORY_COMPUTE),
-	[CFN_METRIC_CPU_CORES] = { .type = CFN_METRIC_CPU_CORES,
-				   .name = "cpu-cores", .unit = "cores",
-				   .category = CFN_CATEGORY_COMPUTE,
-				   .higher_is_better = true, .scale = 1,
-				   .max = 1e6 },
-	[CFN_METRIC_SESSIONS] = { .type = CFN_METRIC_SESSIONS,
-				  .name = "active-sessions",
-				  .unit = "sessions",
-				  .category = CFN_CATEGORY_SERVICE, .scale = 1,
-				  .max = UINT32_MAX },
-	[CFN_METRIC_QUEUE_DEPTH] = { .type = CFN_METRIC_QUEUE_DEPTH,
-				     .name = "queue-depth",
-				     .unit = "requests",
-				     .category = CFN_CATEGORY_SERVICE,
-				     .scale = 1, .max = UINT32_MAX },
-	[CFN_METRIC_PROC_DELAY] = { .type = CFN_METRIC_PROC_DELAY,
-				    .name = "processing-delay",
-				    .unit = "milliseconds",
+	[CFN_METRIC_MEM_UTIL] =
+		PERCENT(CFN_METRIC_MEM_UTIL, "memory-utilization",
+			CFN_CATEGORY_COMPUTE),
+	[CFN_METRIC_CPU_CORES] = {.type = CFN_METRIC_CPU_CORES,
+				  .name = "cpu-cores",
+				  .unit = "cores",
+				  .category = CFN_CATEGORY_COMPUTE,
+				  .higher_is_better = true,
+				  .scale = 1,
+				  .max = 1e6},
+	[CFN_METRIC_SESSIONS] = {.type = CFN_METRIC_SESSIONS,
+				 .name = "active-sessions",
+				 .unit = "sessions",
+				 .category = CFN_CATEGORY_SERVICE,
+				 .scale = 1,
+				 .max = UINT32_MAX},
+	[CFN_METRIC_QUEUE_DEPTH] = {.type = CFN_METRIC_QUEUE_DEPTH,
+				    .name = "queue-depth",
+				    .unit = "requests",
 				    .category = CFN_CATEGORY_SERVICE,
-				    .scale = 1000, .max = 3600e3 },
-	[CFN_METRIC_NET_UTIL] = PERCENT(CFN_METRIC_NET_UTIL,
-					"network-utilization",
-					CFN_CATEGORY_COMMUNICATION),
+				    .scale = 1,
+				    .max = UINT32_MAX},
+	[CFN_METRIC_PROC_DELAY] = {.type = CFN_METRIC_PROC_DELAY,
+				   .name = "processing-delay",
+				   .unit = "milliseconds",
+				   .category = CFN_CATEGORY_SERVICE,
+				   .scale = 1000,
+				   .max = 3600e3},
+	[CFN_METRIC_NET_UTIL] =
+		PERCENT(CFN_METRIC_NET_UTIL, "network-utilization",
+			CFN_CATEGORY_COMMUNICATION),
 };
 
 static const char *const category_names[CFN_CATEGORY_COUNT] = {
@@ -183,23 +190,20 @@ bool cfn_metric_set_remove(struct cfn_metric_set *set, uint16_t type,
 
 void cfn_metric_model_default(struct cfn_metric_model *model)
 {
-	const struct cfn_norm percent = { .method = CFN_NORM_MIN_MAX,
-					  .min = 0, .max = 100 };
+	const struct cfn_norm percent = {
+		.method = CFN_NORM_MIN_MAX, .min = 0, .max = 100};
 
 	memset(model, 0, sizeof(*model));
 	for (unsigned int t = 1; t <= CFN_METRIC_TYPE_MAX; t++)
-		model->metric[t] = (struct cfn_metric_policy){ .norm = percent,
-							       .weight = 1 };
+		model->metric[t] = (struct cfn_metric_policy){.norm = percent,
+							      .weight = 1};
 	model->metric[CFN_METRIC_CPU_CORES].norm.max = 64;
 	model->metric[CFN_METRIC_SESSIONS].norm = (struct cfn_norm){
-		.method = CFN_NORM_SIGMOID, .midpoint = 1000, .scale = 250
-	};
+		.method = CFN_NORM_SIGMOID, .midpoint = 1000, .scale = 250};
 	model->metric[CFN_METRIC_QUEUE_DEPTH].norm = (struct cfn_norm){
-		.method = CFN_NORM_SIGMOID, .midpoint = 50, .scale = 15
-	};
+		.method = CFN_NORM_SIGMOID, .midpoint = 50, .scale = 15};
 	model->metric[CFN_METRIC_PROC_DELAY].norm = (struct cfn_norm){
-		.method = CFN_NORM_SIGMOID, .midpoint = 50, .scale = 15
-	};
+		.method = CFN_NORM_SIGMOID, .midpoint = 50, .scale = 15};
 	for (unsigned int c = 0; c < CFN_CATEGORY_COUNT; c++)
 		model->category_weight[c] = 1;
 }
@@ -251,8 +255,8 @@ double cfn_metric_normalize(const struct cfn_metric_desc *desc,
 static const struct cfn_metric_value *
 representative_value(const struct cfn_metric_set *set, uint16_t type)
 {
-	static const uint8_t preference[] = { CFN_STAT_MEAN, CFN_STAT_CURRENT,
-					      CFN_STAT_MAX, CFN_STAT_MIN };
+	static const uint8_t preference[] = {CFN_STAT_MEAN, CFN_STAT_CURRENT,
+					     CFN_STAT_MAX, CFN_STAT_MIN};
 
 	for (size_t p = 0; p < sizeof(preference); p++) {
 		int i = metric_index(set, type, preference[p]);
@@ -311,12 +315,12 @@ void cfn_scores_compute(const struct cfn_metric_model *model,
 		l2_weight += model->category_weight[c];
 	}
 	/* Nothing measured: an instance that reports no load is idle. */
-	scores->l2 = l2_weight > 0 ? round_score(l2 / l2_weight)
-				   : CFN_SCORE_MAX;
+	scores->l2 =
+		l2_weight > 0 ? round_score(l2 / l2_weight) : CFN_SCORE_MAX;
 }
 
-void cfn_scores_add(struct cfn_scores_sum *sum,
-		    const struct cfn_scores *scores, uint32_t capacity)
+void cfn_scores_add(struct cfn_scores_sum *sum, const struct cfn_scores *scores,
+		    uint32_t capacity)
 {
 	double weight = capacity ? capacity : 1;
 
@@ -336,8 +340,8 @@ void cfn_scores_result(const struct cfn_scores_sum *sum,
 	scores->l2 = sum->l2_weight > 0 ? round_score(sum->l2 / sum->l2_weight)
 					: CFN_SCORE_MAX;
 	for (unsigned int c = 0; c < CFN_CATEGORY_COUNT; c++)
-		scores->l1[c] = sum->l1_weight[c] > 0
-					? round_score(sum->l1[c] /
-						      sum->l1_weight[c])
-					: CFN_SCORE_NONE;
+		scores->l1[c] =
+			sum->l1_weight[c] > 0
+				? round_score(sum->l1[c] / sum->l1_weight[c])
+				: CFN_SCORE_NONE;
 }

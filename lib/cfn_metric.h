@@ -48,12 +48,12 @@ enum cfn_statistic {
 
 struct cfn_metric_desc {
 	enum cfn_metric_type type;
-	const char *name;  /* CLI/JSON/API name, e.g. "cpu-utilization" */
-	const char *unit;  /* e.g. "percent" */
+	const char *name; /* CLI/JSON/API name, e.g. "cpu-utilization" */
+	const char *unit; /* e.g. "percent" */
 	enum cfn_category category;
 	bool higher_is_better;
-	uint32_t scale;	   /* wire value = unit value * scale */
-	double max;	   /* largest possible value, in units */
+	uint32_t scale; /* wire value = unit value * scale */
+	double max;	/* largest possible value, in units */
 };
 
 /*
@@ -155,8 +155,8 @@ struct cfn_scores_sum {
 	double l2, l2_weight;
 	double l1[CFN_CATEGORY_COUNT], l1_weight[CFN_CATEGORY_COUNT];
 };
-void cfn_scores_add(struct cfn_scores_sum *sum,
-		    const struct cfn_scores *scores, uint32_t capacity);
+void cfn_scores_add(struct cfn_scores_sum *sum, const struct cfn_scores *scores,
+		    uint32_t capacity);
 void cfn_scores_result(const struct cfn_scores_sum *sum,
 		       struct cfn_scores *scores);
 

@@ -53,7 +53,8 @@ bool cfn_prefix_parse(const char *str, struct cfn_prefix *out, char *err,
 	unsigned int len;
 
 	if (addrstrlen >= sizeof(addr)) {
-		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 prefix", str);
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 prefix",
+			 str);
 		return false;
 	}
 	memcpy(addr, str, addrstrlen);
@@ -64,7 +65,8 @@ bool cfn_prefix_parse(const char *str, struct cfn_prefix *out, char *err,
 	else if (inet_pton(AF_INET6, addr, prefix.addr) == 1)
 		prefix.family = CFN_FAMILY_IPV6;
 	else {
-		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 prefix", str);
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 prefix",
+			 str);
 		return false;
 	}
 

@@ -75,14 +75,12 @@ static double peak_utilization(const struct cfn_egress *egress)
 {
 	static const uint16_t utilizations[] = {
 		CFN_METRIC_CPU_UTIL, CFN_METRIC_GPU_UTIL, CFN_METRIC_MEM_UTIL,
-		CFN_METRIC_NET_UTIL
-	};
+		CFN_METRIC_NET_UTIL};
 	double peak = 0, value;
 
 	for (unsigned int i = 0; i < egress->attr.n_instances; i++)
-		for (size_t u = 0; u < sizeof(utilizations) /
-					       sizeof(*utilizations);
-		     u++)
+		for (size_t u = 0;
+		     u < sizeof(utilizations) / sizeof(*utilizations); u++)
 			if (cfn_metric_set_value(
 				    &egress->attr.instances[i].metrics,
 				    utilizations[u], &value))
@@ -93,10 +91,10 @@ static double peak_utilization(const struct cfn_egress *egress)
 static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 		     uint64_t now_ms, struct cfn_eval *eval)
 {
-	double cost_share = p->igp_cost_max
-				    ? fmin(1, (double)e->igp_metric /
-						      p->igp_cost_max)
-				    : 0;
+	double cost_share =
+		p->igp_cost_max
+			? fmin(1, (double)e->igp_metric / p->igp_cost_max)
+			: 0;
 	double weights = p->compute_weight + p->network_weight;
 
 	eval->egress = e;
@@ -157,8 +155,8 @@ static int rank_by_load(const void *pa, const void *pb)
 	return rank_by_score(pa, pb);
 }
 
-static const struct cfn_choice *
-find_choice(const struct cfn_selection *sel, uint32_t node_id)
+static const struct cfn_choice *find_choice(const struct cfn_selection *sel,
+					    uint32_t node_id)
 {
 	for (unsigned int i = 0; i < sel->count; i++)
 		if (sel->chosen[i].node_id == node_id)
@@ -190,14 +188,15 @@ static void pick_best(const struct cfn_policy *p,
 
 	if (old->count == 1 && old->fallback == fallback)
 		for (size_t i = 1; i < n; i++)
-			if (pool[i]->egress->node_id == old->chosen[0].node_id &&
+			if (pool[i]->egress->node_id ==
+				    old->chosen[0].node_id &&
 			    key(pool[0]) - key(pool[i]) < p->hysteresis) {
 				pool[0]->verdict = CFN_VERDICT_HYSTERESIS;
 				pick = i;
 			}
 	pool[pick]->weight = 255;
 	sel->count = 1;
-	sel->chosen[0] = (struct cfn_choice){ pool[pick]->egress->node_id, 255 };
+	sel->chosen[0] = (struct cfn_choice){pool[pick]->egress->node_id, 255};
 }
 
 static uint8_t proportional_weight(double score, double top)
@@ -242,12 +241,12 @@ static void pick_weighted(const struct cfn_policy *p,
 				pool[i]->verdict = CFN_VERDICT_MAX_PATHS;
 			continue;
 		}
-		pool[i]->weight = fallback ? 255
-					   : proportional_weight(pool[i]->score,
-								 pool[0]->score);
+		pool[i]->weight = fallback
+					  ? 255
+					  : proportional_weight(pool[i]->score,
+								pool[0]->score);
 		sel->chosen[sel->count++] = (struct cfn_choice){
-			pool[i]->egress->node_id, pool[i]->weight
-		};
+			pool[i]->egress->node_id, pool[i]->weight};
 	}
 	if (!weights_hold(p, old, sel))
 		return;
@@ -255,8 +254,8 @@ static void pick_weighted(const struct cfn_policy *p,
 		sel->chosen[i].weight =
 			find_choice(old, sel->chosen[i].node_id)->weight;
 	for (size_t i = 0; i < n && i < limit; i++)
-		pool[i]->weight = find_choice(sel, pool[i]->egress->node_id)
-					  ->weight;
+		pool[i]->weight =
+			find_choice(sel, pool[i]->egress->node_id)->weight;
 }
 
 static bool selection_equal(const struct cfn_selection *a,
@@ -314,9 +313,9 @@ static bool decide(const struct cfn_policy *p, const struct cfn_sid_view *sv,
 	for (unsigned int i = 0; i < sel->count; i++)
 		for (size_t e = 0; e < n; e++)
 			if (evals[e].egress->node_id == sel->chosen[i].node_id)
-				evals[e].verdict = fallback
-							   ? CFN_VERDICT_FALLBACK
-							   : CFN_VERDICT_CHOSEN;
+				evals[e].verdict =
+					fallback ? CFN_VERDICT_FALLBACK
+						 : CFN_VERDICT_CHOSEN;
 	cfn_free(pool);
 	return true;
 }
@@ -329,8 +328,9 @@ bool cfn_select(const struct cfn_policy *policy, struct cfn_sid_view *sv,
 	bool decided;
 
 	if (!evals) {
-		scratch = cfn_calloc(sv->egresses.count ? sv->egresses.count : 1,
-				     sizeof(*scratch));
+		scratch =
+			cfn_calloc(sv->egresses.count ? sv->egresses.count : 1,
+				   sizeof(*scratch));
 		if (!scratch)
 			return false;
 	}

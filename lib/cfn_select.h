@@ -20,15 +20,15 @@ enum cfn_select_mode {
 
 struct cfn_policy {
 	enum cfn_select_mode mode;
-	double compute_weight;	/* of the egress's L2 in its score */
-	double network_weight;	/* of the network score */
-	uint32_t igp_cost_max;	/* IGP cost at which the network score is 0 */
-	uint8_t min_score;	/* L2 below this: ineligible */
-	double max_utilization; /* percent; an instance above: ineligible */
-	uint32_t stale_after_s; /* data older than this: ineligible; 0 off */
-	double hysteresis;	/* best: score margin needed to move */
+	double compute_weight;	 /* of the egress's L2 in its score */
+	double network_weight;	 /* of the network score */
+	uint32_t igp_cost_max;	 /* IGP cost at which the network score is 0 */
+	uint8_t min_score;	 /* L2 below this: ineligible */
+	double max_utilization;	 /* percent; an instance above: ineligible */
+	uint32_t stale_after_s;	 /* data older than this: ineligible; 0 off */
+	double hysteresis;	 /* best: score margin needed to move */
 	double weight_threshold; /* weighted: percent of 255 to re-weight */
-	uint8_t max_paths;	/* weighted: at most this many egresses */
+	uint8_t max_paths;	 /* weighted: at most this many egresses */
 };
 
 /* Policy fields a service may override; the rest come from the default. */
@@ -67,10 +67,10 @@ const char *cfn_verdict_name(enum cfn_verdict verdict);
 
 struct cfn_eval {
 	const struct cfn_egress *egress;
-	double network;	 /* 0..10 */
-	double score;	 /* 0..10, compute and network combined */
+	double network; /* 0..10 */
+	double score;	/* 0..10, compute and network combined */
 	enum cfn_verdict verdict;
-	uint8_t weight;	 /* 1..255 when chosen */
+	uint8_t weight; /* 1..255 when chosen */
 };
 
 const char *cfn_select_mode_name(enum cfn_select_mode mode);

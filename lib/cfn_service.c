@@ -57,9 +57,8 @@ struct cfn_service *cfn_service_find(const struct cfn_service_table *table,
 	return cfn_vec_find(&table->services, name, service_name_cmp);
 }
 
-struct cfn_service *
-cfn_service_find_sid(const struct cfn_service_table *table,
-		     const struct cfn_prefix *sid)
+struct cfn_service *cfn_service_find_sid(const struct cfn_service_table *table,
+					 const struct cfn_prefix *sid)
 {
 	for (size_t i = 0; i < cfn_service_count(table); i++)
 		if (cfn_prefix_equal(&cfn_service_at(table, i)->sid, sid))
@@ -67,8 +66,8 @@ cfn_service_find_sid(const struct cfn_service_table *table,
 	return NULL;
 }
 
-enum cfn_err cfn_service_set(struct cfn_service_table *table,
-			     const char *name, const struct cfn_prefix *sid,
+enum cfn_err cfn_service_set(struct cfn_service_table *table, const char *name,
+			     const struct cfn_prefix *sid,
 			     const struct cfn_service **conflict)
 {
 	struct cfn_service *service, *holder;
@@ -104,8 +103,8 @@ enum cfn_err cfn_service_delete(struct cfn_service_table *table,
 				const char *name)
 {
 	bool found;
-	size_t pos = cfn_vec_position(&table->services, name,
-				      service_name_cmp, &found);
+	size_t pos = cfn_vec_position(&table->services, name, service_name_cmp,
+				      &found);
 
 	if (!found)
 		return CFN_ERR_NOT_FOUND;

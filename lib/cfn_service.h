@@ -31,9 +31,9 @@ struct cfn_local_instance {
 struct cfn_service {
 	char name[CFN_SERVICE_NAME_MAX + 1];
 	struct cfn_prefix sid;
-	struct cfn_vec instances; /* struct cfn_local_instance *, by BID */
-	uint32_t sequence;	  /* of the last advertisement sent */
-	struct cfn_policy policy; /* selection settings of this service */
+	struct cfn_vec instances;   /* struct cfn_local_instance *, by BID */
+	uint32_t sequence;	    /* of the last advertisement sent */
+	struct cfn_policy policy;   /* selection settings of this service */
 	unsigned int policy_fields; /* those set: enum cfn_policy_field */
 };
 
@@ -57,17 +57,16 @@ bool cfn_service_name_valid(const char *name);
  * on CFN_ERR_SID_IN_USE, *conflict (if given) points at the holder.
  * Nothing changes on error.
  */
-enum cfn_err cfn_service_set(struct cfn_service_table *table,
-			     const char *name, const struct cfn_prefix *sid,
+enum cfn_err cfn_service_set(struct cfn_service_table *table, const char *name,
+			     const struct cfn_prefix *sid,
 			     const struct cfn_service **conflict);
 enum cfn_err cfn_service_delete(struct cfn_service_table *table,
 				const char *name);
 
 struct cfn_service *cfn_service_find(const struct cfn_service_table *table,
 				     const char *name);
-struct cfn_service *
-cfn_service_find_sid(const struct cfn_service_table *table,
-		     const struct cfn_prefix *sid);
+struct cfn_service *cfn_service_find_sid(const struct cfn_service_table *table,
+					 const struct cfn_prefix *sid);
 
 static inline size_t cfn_service_count(const struct cfn_service_table *table)
 {

@@ -205,7 +205,8 @@ static void merge(struct cfn_sid_view *sv, struct egress_pool *pool,
 		egress = cfn_vec_find(&sv->egresses, &candidates[i].node_id,
 				      egress_cmp);
 		if (egress) {
-			apply_candidate(egress, &candidates[i], now_ms, changes);
+			apply_candidate(egress, &candidates[i], now_ms,
+					changes);
 		} else {
 			add_egress(sv, pool, &candidates[i], now_ms);
 			*changes |= CFN_VIEW_EGRESSES;

@@ -17,8 +17,8 @@
 #include "cfn_vec.h"
 
 #define CFN_SOURCE_LEN 48
-#define CFN_HOPS_MAX 8	   /* resolved next hops of one egress */
-#define CFN_SELECT_MAX 16  /* egresses one selection may use */
+#define CFN_HOPS_MAX 8	  /* resolved next hops of one egress */
+#define CFN_SELECT_MAX 16 /* egresses one selection may use */
 
 /* A next hop the FIB can use: gateway and outgoing interface. */
 struct cfn_hop {
@@ -30,13 +30,13 @@ struct cfn_egress {
 	uint32_t node_id;	   /* from the attribute: the key */
 	struct cfn_prefix nexthop; /* BGP next hop */
 	uint32_t igp_metric;
-	bool reachable;		   /* next hop resolved by the IGP */
-	uint8_t n_hops;		   /* how the IGP reaches the next hop */
+	bool reachable; /* next hop resolved by the IGP */
+	uint8_t n_hops; /* how the IGP reaches the next hop */
 	struct cfn_hop hops[CFN_HOPS_MAX];
 	char source[CFN_SOURCE_LEN]; /* the peer it was learned from */
-	uint64_t updated_ms;	   /* when its CFN data last changed */
+	uint64_t updated_ms;	     /* when its CFN data last changed */
 	struct cfn_attr attr;
-	bool seen;		   /* scratch for cfn_view_update */
+	bool seen; /* scratch for cfn_view_update */
 };
 
 struct cfn_choice {
@@ -48,8 +48,8 @@ struct cfn_choice {
 struct cfn_selection {
 	uint8_t count;
 	struct cfn_choice chosen[CFN_SELECT_MAX];
-	bool fallback;	    /* nothing eligible: least loaded */
-	uint64_t changes;   /* how often the choice or weights changed */
+	bool fallback;	  /* nothing eligible: least loaded */
+	uint64_t changes; /* how often the choice or weights changed */
 	uint64_t changed_ms;
 };
 

@@ -26,7 +26,7 @@ static struct cfn_attr sample(void)
 	struct cfn_attr attr = {
 		.node_id = 0x0a000001,
 		.sequence = 7,
-		.scores = { .l2 = 6, .l1 = { 5, CFN_SCORE_NONE, 8 } },
+		.scores = {.l2 = 6, .l1 = {5, CFN_SCORE_NONE, 8}},
 		.capacity = 300,
 		.n_instances = 3,
 		.instances = instances,
@@ -34,26 +34,29 @@ static struct cfn_attr sample(void)
 
 	memset(instances, 0, sizeof(instances));
 	instances[0] = (struct cfn_instance_info){
-		.bid = host("10.1.0.11"), .capacity = 100,
-		.scores = { .l2 = 4, .l1 = { 4, CFN_SCORE_NONE, 5 } },
-		.metrics = { .count = 2,
-			     .values = { { CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
-					   6000 },
-					 { CFN_METRIC_QUEUE_DEPTH,
-					   CFN_STAT_CURRENT, 12 } } },
+		.bid = host("10.1.0.11"),
+		.capacity = 100,
+		.scores = {.l2 = 4, .l1 = {4, CFN_SCORE_NONE, 5}},
+		.metrics = {.count = 2,
+			    .values = {{CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
+					6000},
+				       {CFN_METRIC_QUEUE_DEPTH,
+					CFN_STAT_CURRENT, 12}}},
 	};
 	instances[1] = (struct cfn_instance_info){
-		.bid = host("10.1.0.12"), .capacity = 200,
-		.scores = { .l2 = 7, .l1 = { 7, CFN_SCORE_NONE,
-					     CFN_SCORE_NONE } },
+		.bid = host("10.1.0.12"),
+		.capacity = 200,
+		.scores = {.l2 = 7, .l1 = {7, CFN_SCORE_NONE, CFN_SCORE_NONE}},
 	};
 	instances[2] = (struct cfn_instance_info){
-		.bid = host("2001:db8::12"), .capacity = 0,
-		.scores = { .l2 = 10, .l1 = { CFN_SCORE_NONE, CFN_SCORE_NONE,
-					      CFN_SCORE_NONE } },
-		.metrics = { .count = 1,
-			     .values = { { CFN_METRIC_PROC_DELAY, CFN_STAT_MAX,
-					   2500 } } },
+		.bid = host("2001:db8::12"),
+		.capacity = 0,
+		.scores = {.l2 = 10,
+			   .l1 = {CFN_SCORE_NONE, CFN_SCORE_NONE,
+				  CFN_SCORE_NONE}},
+		.metrics = {.count = 1,
+			    .values = {{CFN_METRIC_PROC_DELAY, CFN_STAT_MAX,
+					2500}}},
 	};
 	return attr;
 }
@@ -151,7 +154,8 @@ static void put(struct bytes *x, const void *data, size_t n)
 	x->len += n;
 }
 
-#define PUT(x, ...) put(x, (uint8_t[]){ __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }))
+#define PUT(x, ...)                                                            \
+	put(x, (uint8_t[]){__VA_ARGS__}, sizeof((uint8_t[]){__VA_ARGS__}))
 
 static void header(struct bytes *x)
 {
@@ -161,14 +165,14 @@ static void header(struct bytes *x)
 
 static void egress(struct bytes *x, uint8_t l2)
 {
-	PUT(x, CFN_TLV_EGRESS, 0, 16, 10, 0, 0, 2, 0, 0, 0, 1, l2, 5, 255, 5,
-	    0, 0, 1, 0);
+	PUT(x, CFN_TLV_EGRESS, 0, 16, 10, 0, 0, 2, 0, 0, 0, 1, l2, 5, 255, 5, 0,
+	    0, 1, 0);
 }
 
 static void instance4(struct bytes *x, uint8_t last_octet, uint8_t l2)
 {
-	PUT(x, CFN_TLV_INSTANCE, 0, 14, 1, 0, l2, 5, 255, 5, 0, 0, 0, 10, 10,
-	    1, 0, last_octet);
+	PUT(x, CFN_TLV_INSTANCE, 0, 14, 1, 0, l2, 5, 255, 5, 0, 0, 0, 10, 10, 1,
+	    0, last_octet);
 }
 
 static enum cfn_decode_error decode(const struct bytes *x)
@@ -211,12 +215,10 @@ static void test_unknown_tlvs_skipped(void **state)
 	PUT(&x, 200, 0, 3, 1, 2, 3); /* unknown TLV before the egress */
 	egress(&x, 9);
 	/* instance with an unknown sub-TLV and an unknown metric type */
-	PUT(&x, CFN_TLV_INSTANCE, 0, 14 + 5 + 11 + 11, 1, 0, 3, 5, 255, 5, 0,
-	    0, 0, 10, 10, 1, 0, 11,
-	    77, 0, 2, 0xaa, 0xbb,
-	    CFN_SUBTLV_METRIC, 0, 8, 0x01, 0x00, 0, 0, 0, 0, 0, 1,
-	    CFN_SUBTLV_METRIC, 0, 8, 0, CFN_METRIC_CPU_UTIL, 1, 0, 0, 0, 0x13,
-	    0x88);
+	PUT(&x, CFN_TLV_INSTANCE, 0, 14 + 5 + 11 + 11, 1, 0, 3, 5, 255, 5, 0, 0,
+	    0, 10, 10, 1, 0, 11, 77, 0, 2, 0xaa, 0xbb, CFN_SUBTLV_METRIC, 0, 8,
+	    0x01, 0x00, 0, 0, 0, 0, 0, 1, CFN_SUBTLV_METRIC, 0, 8, 0,
+	    CFN_METRIC_CPU_UTIL, 1, 0, 0, 0, 0x13, 0x88);
 	PUT(&x, 201, 0, 0); /* empty unknown TLV at the end */
 	assert_int_equal(cfn_attr_decode(x.b, x.len, &out), CFN_DECODE_OK);
 	assert_int_equal(out.n_instances, 1);
@@ -230,8 +232,8 @@ static void test_egress_trailing_octets_accepted(void **state)
 	struct bytes x;
 
 	header(&x);
-	PUT(&x, CFN_TLV_EGRESS, 0, 18, 10, 0, 0, 2, 0, 0, 0, 1, 9, 5, 255, 5,
-	    0, 0, 1, 0, 0xee, 0xee);
+	PUT(&x, CFN_TLV_EGRESS, 0, 18, 10, 0, 0, 2, 0, 0, 0, 1, 9, 5, 255, 5, 0,
+	    0, 1, 0, 0xee, 0xee);
 	assert_int_equal(decode(&x), CFN_DECODE_OK);
 }
 
@@ -271,8 +273,8 @@ static void test_malformed(void **state)
 	assert_int_equal(decode(&x), CFN_DECODE_BAD_LENGTH);
 
 	header(&x); /* TLV length runs past the end */
-	PUT(&x, CFN_TLV_EGRESS, 0, 17, 10, 0, 0, 2, 0, 0, 0, 1, 9, 5, 255, 5,
-	    0, 0, 1, 0);
+	PUT(&x, CFN_TLV_EGRESS, 0, 17, 10, 0, 0, 2, 0, 0, 0, 1, 9, 5, 255, 5, 0,
+	    0, 1, 0);
 	assert_int_equal(decode(&x), CFN_DECODE_TRUNCATED);
 
 	header(&x); /* TLV header cut */
@@ -298,14 +300,14 @@ static void test_malformed_instances(void **state)
 
 	header(&x);
 	egress(&x, 9);
-	PUT(&x, CFN_TLV_INSTANCE, 0, 14, 3, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10,
-	    1, 0, 11); /* address family 3 */
+	PUT(&x, CFN_TLV_INSTANCE, 0, 14, 3, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10, 1,
+	    0, 11); /* address family 3 */
 	assert_int_equal(decode(&x), CFN_DECODE_BAD_FAMILY);
 
 	header(&x);
 	egress(&x, 9);
-	PUT(&x, CFN_TLV_INSTANCE, 0, 14, 2, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10,
-	    1, 0, 11); /* IPv6 with a 4-octet address */
+	PUT(&x, CFN_TLV_INSTANCE, 0, 14, 2, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10, 1,
+	    0, 11); /* IPv6 with a 4-octet address */
 	assert_int_equal(decode(&x), CFN_DECODE_BAD_LENGTH);
 
 	header(&x);
@@ -315,30 +317,30 @@ static void test_malformed_instances(void **state)
 
 	header(&x); /* utilisation 100.01 % */
 	egress(&x, 9);
-	PUT(&x, CFN_TLV_INSTANCE, 0, 25, 1, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10,
-	    1, 0, 11, CFN_SUBTLV_METRIC, 0, 8, 0, CFN_METRIC_CPU_UTIL, 0, 0, 0,
-	    0, 0x27, 0x11);
+	PUT(&x, CFN_TLV_INSTANCE, 0, 25, 1, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10, 1,
+	    0, 11, CFN_SUBTLV_METRIC, 0, 8, 0, CFN_METRIC_CPU_UTIL, 0, 0, 0, 0,
+	    0x27, 0x11);
 	assert_int_equal(decode(&x), CFN_DECODE_BAD_METRIC);
 
 	header(&x); /* metric sub-TLV of the wrong length */
 	egress(&x, 9);
-	PUT(&x, CFN_TLV_INSTANCE, 0, 24, 1, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10,
-	    1, 0, 11, CFN_SUBTLV_METRIC, 0, 7, 0, CFN_METRIC_CPU_UTIL, 0, 0, 0,
-	    0, 1);
+	PUT(&x, CFN_TLV_INSTANCE, 0, 24, 1, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10, 1,
+	    0, 11, CFN_SUBTLV_METRIC, 0, 7, 0, CFN_METRIC_CPU_UTIL, 0, 0, 0, 0,
+	    1);
 	assert_int_equal(decode(&x), CFN_DECODE_BAD_LENGTH);
 
 	header(&x); /* the same metric and statistic twice */
 	egress(&x, 9);
-	PUT(&x, CFN_TLV_INSTANCE, 0, 36, 1, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10,
-	    1, 0, 11, CFN_SUBTLV_METRIC, 0, 8, 0, CFN_METRIC_CPU_UTIL, 0, 0, 0,
-	    0, 0, 1, CFN_SUBTLV_METRIC, 0, 8, 0, CFN_METRIC_CPU_UTIL, 0, 0, 0,
-	    0, 0, 2);
+	PUT(&x, CFN_TLV_INSTANCE, 0, 36, 1, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10, 1,
+	    0, 11, CFN_SUBTLV_METRIC, 0, 8, 0, CFN_METRIC_CPU_UTIL, 0, 0, 0, 0,
+	    0, 1, CFN_SUBTLV_METRIC, 0, 8, 0, CFN_METRIC_CPU_UTIL, 0, 0, 0, 0,
+	    0, 2);
 	assert_int_equal(decode(&x), CFN_DECODE_DUPLICATE_METRIC);
 
 	header(&x); /* sub-TLV runs past its instance */
 	egress(&x, 9);
-	PUT(&x, CFN_TLV_INSTANCE, 0, 17, 1, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10,
-	    1, 0, 11, CFN_SUBTLV_METRIC, 0, 8);
+	PUT(&x, CFN_TLV_INSTANCE, 0, 17, 1, 0, 3, 5, 255, 5, 0, 0, 0, 10, 10, 1,
+	    0, 11, CFN_SUBTLV_METRIC, 0, 8);
 	assert_int_equal(decode(&x), CFN_DECODE_TRUNCATED);
 }
 
@@ -388,7 +390,7 @@ static void test_equal_and_copy(void **state)
 	assert_true(cfn_attr_equal(&a, &copy));
 	copy.instances[1].metrics.count = 1;
 	copy.instances[1].metrics.values[0] =
-		(struct cfn_metric_value){ CFN_METRIC_CPU_UTIL, 0, 1 };
+		(struct cfn_metric_value){CFN_METRIC_CPU_UTIL, 0, 1};
 	assert_false(cfn_attr_equal(&a, &copy));
 	copy.instances[1].metrics.count = 0;
 	assert_true(cfn_attr_equal(&a, &copy));

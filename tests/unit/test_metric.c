@@ -23,7 +23,8 @@ static struct cfn_metric_value value(uint16_t type, enum cfn_statistic stat,
 
 static void test_descriptors(void **state)
 {
-	const struct cfn_metric_desc *cpu = cfn_metric_desc(CFN_METRIC_CPU_UTIL);
+	const struct cfn_metric_desc *cpu =
+		cfn_metric_desc(CFN_METRIC_CPU_UTIL);
 	enum cfn_category cat;
 	enum cfn_statistic stat;
 
@@ -51,8 +52,8 @@ static void test_descriptors(void **state)
 
 static void test_value_conversion(void **state)
 {
-	struct cfn_metric_value v = value(CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
-					  37.25);
+	struct cfn_metric_value v =
+		value(CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN, 37.25);
 	char err[96] = "";
 
 	assert_int_equal(v.raw, 3725);
@@ -62,16 +63,16 @@ static void test_value_conversion(void **state)
 
 	assert_false(cfn_metric_value_from_units(CFN_METRIC_CPU_UTIL, 0, 100.5,
 						 &v, err, sizeof(err)));
-	assert_non_null(strstr(err, "cpu-utilization must be a number from 0 to 100 percent"));
-	assert_false(cfn_metric_value_from_units(CFN_METRIC_SESSIONS, 0, -1,
-						 &v, err, sizeof(err)));
+	assert_non_null(strstr(
+		err, "cpu-utilization must be a number from 0 to 100 percent"));
+	assert_false(cfn_metric_value_from_units(CFN_METRIC_SESSIONS, 0, -1, &v,
+						 err, sizeof(err)));
 	assert_false(cfn_metric_value_from_units(CFN_METRIC_SESSIONS, 0, NAN,
 						 &v, err, sizeof(err)));
-	assert_false(cfn_metric_value_from_units(CFN_METRIC_SESSIONS, 0,
-						 INFINITY, &v, err,
-						 sizeof(err)));
-	assert_false(cfn_metric_value_from_units(99, 0, 1, &v, err,
-						 sizeof(err)));
+	assert_false(cfn_metric_value_from_units(
+		CFN_METRIC_SESSIONS, 0, INFINITY, &v, err, sizeof(err)));
+	assert_false(
+		cfn_metric_value_from_units(99, 0, 1, &v, err, sizeof(err)));
 	assert_non_null(strstr(err, "unknown metric type 99"));
 	assert_false(cfn_metric_value_from_units(CFN_METRIC_SESSIONS, 7, 1, &v,
 						 err, sizeof(err)));
@@ -110,11 +111,12 @@ static void test_set_put_replace_remove(void **state)
 
 static void test_normalize_min_max(void **state)
 {
-	const struct cfn_metric_desc *cpu = cfn_metric_desc(CFN_METRIC_CPU_UTIL);
+	const struct cfn_metric_desc *cpu =
+		cfn_metric_desc(CFN_METRIC_CPU_UTIL);
 	const struct cfn_metric_desc *cores =
 		cfn_metric_desc(CFN_METRIC_CPU_CORES);
-	struct cfn_norm norm = { .method = CFN_NORM_MIN_MAX, .min = 20,
-				 .max = 80 };
+	struct cfn_norm norm = {
+		.method = CFN_NORM_MIN_MAX, .min = 20, .max = 80};
 
 	/* lower is better: idle scores 10, busy 0, linear between */
 	assert_true(fabs(cfn_metric_normalize(cpu, &norm, 20) - 10) < 1e-9);
@@ -134,8 +136,8 @@ static void test_normalize_sigmoid(void **state)
 {
 	const struct cfn_metric_desc *queue =
 		cfn_metric_desc(CFN_METRIC_QUEUE_DEPTH);
-	struct cfn_norm norm = { .method = CFN_NORM_SIGMOID, .midpoint = 50,
-				 .scale = 10 };
+	struct cfn_norm norm = {
+		.method = CFN_NORM_SIGMOID, .midpoint = 50, .scale = 10};
 	double at_mid = cfn_metric_normalize(queue, &norm, 50);
 	double one_scale = cfn_metric_normalize(queue, &norm, 60);
 
@@ -205,9 +207,9 @@ static void test_representative_statistic(void **state)
 static void test_egress_aggregate(void **state)
 {
 	struct cfn_scores_sum sum = {};
-	struct cfn_scores a = { .l2 = 2, .l1 = { 2, CFN_SCORE_NONE, 4 } };
-	struct cfn_scores b = { .l2 = 8, .l1 = { 8, CFN_SCORE_NONE,
-						 CFN_SCORE_NONE } };
+	struct cfn_scores a = {.l2 = 2, .l1 = {2, CFN_SCORE_NONE, 4}};
+	struct cfn_scores b = {.l2 = 8,
+			       .l1 = {8, CFN_SCORE_NONE, CFN_SCORE_NONE}};
 	struct cfn_scores out;
 
 	cfn_scores_add(&sum, &a, 100);

@@ -22,7 +22,7 @@ static void assert_roundtrip(const char *in, const char *expected)
 
 static void assert_rejected(const char *in, const char *reason_part)
 {
-	struct cfn_prefix prefix = { .family = 99 };
+	struct cfn_prefix prefix = {.family = 99};
 	char err[128] = "";
 
 	assert_false(cfn_prefix_parse(in, &prefix, err, sizeof(err)));

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "budget_alloc.h"
 #include "cfn_alloc.h"
 #include "cfn_select.h"
 
@@ -309,8 +310,9 @@ static void test_explain_changes_nothing(void **state)
 
 static void test_policy_merge(void **state)
 {
-	struct cfn_policy base, over = { .mode = CFN_SELECT_WEIGHTED,
-					 .hysteresis = 3, .max_paths = 2 };
+	struct cfn_policy base, over = {.mode = CFN_SELECT_WEIGHTED,
+					.hysteresis = 3,
+					.max_paths = 2};
 
 	cfn_policy_default(&base);
 	cfn_policy_merge(&base, &over, CFN_POLICY_MODE | CFN_POLICY_HYSTERESIS);
@@ -319,27 +321,15 @@ static void test_policy_merge(void **state)
 	assert_int_equal(base.max_paths, 8); /* not named: default kept */
 }
 
-static int alloc_budget;
-
-static void *budget_malloc(size_t size)
-{
-	return alloc_budget-- > 0 ? malloc(size) : NULL;
-}
-
-static const struct cfn_allocator budget_allocator = {
-	.malloc = budget_malloc, .realloc = realloc, .free = free,
-};
-
 static void test_out_of_memory_keeps_selection(void **state)
 {
 	add(1, 9, 10, -1);
 	add(2, 5, 10, -1);
 	select_now(2000);
 	fx->egress[0].attr.scores.l2 = 1;
-	cfn_allocator_set(&budget_allocator);
-	alloc_budget = 0;
+	budget_alloc_start(0);
 	assert_false(cfn_select(&fx->policy, &fx->sv, 3000, NULL));
-	cfn_allocator_set(NULL);
+	budget_alloc_stop();
 	assert_int_equal(chosen(0), 1);
 	assert_true(cfn_select(&fx->policy, &fx->sv, 3000, NULL));
 	assert_int_equal(chosen(0), 2);

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "budget_alloc.h"
 #include "cfn_alloc.h"
 #include "cfn_service.h"
 
@@ -33,7 +34,7 @@ static int table_teardown(void **state)
 {
 	cfn_service_table_fini(*state);
 	free(*state);
-	cfn_allocator_set(NULL);
+	budget_alloc_stop();
 	return 0;
 }
 
@@ -71,9 +72,11 @@ static void test_add_sorted_and_find(void **state)
 	assert_string_equal(cfn_service_at(table, 1)->name, "maps");
 	assert_string_equal(cfn_service_at(table, 2)->name, "video");
 
-	assert_ptr_equal(cfn_service_find(table, "maps"), cfn_service_at(table, 1));
+	assert_ptr_equal(cfn_service_find(table, "maps"),
+			 cfn_service_at(table, 1));
 	assert_null(cfn_service_find(table, "map"));
-	assert_ptr_equal(cfn_service_find_sid(table, &a), cfn_service_at(table, 0));
+	assert_ptr_equal(cfn_service_find_sid(table, &a),
+			 cfn_service_at(table, 0));
 	assert_null(cfn_service_find_sid(table, &(struct cfn_prefix){}));
 }
 
@@ -124,7 +127,7 @@ static void test_invalid_name_changes_nothing(void **state)
 static void test_delete(void **state)
 {
 	struct cfn_service_table *table = *state;
-	const char *names[] = { "a", "b", "c", "d" };
+	const char *names[] = {"a", "b", "c", "d"};
 	struct cfn_prefix p = sid("192.0.2.0/24");
 
 	for (size_t i = 0; i < 4; i++) {
@@ -155,7 +158,8 @@ static void test_many_services_grow(void **state)
 		snprintf(name, sizeof(name), "svc%04u", 999 - i);
 		p.addr[2] = (uint8_t)(i >> 8);
 		p.addr[3] = (uint8_t)i;
-		assert_int_equal(cfn_service_set(table, name, &p, NULL), CFN_OK);
+		assert_int_equal(cfn_service_set(table, name, &p, NULL),
+				 CFN_OK);
 	}
 	assert_int_equal(cfn_service_count(table), 1000);
 	for (size_t i = 1; i < cfn_service_count(table); i++)
@@ -163,45 +167,25 @@ static void test_many_services_grow(void **state)
 				   cfn_service_at(table, i)->name) < 0);
 }
 
-/* An allocator that fails after a budget, to check error paths. */
-static int alloc_budget;
-
-static void *budget_malloc(size_t size)
-{
-	return alloc_budget-- > 0 ? malloc(size) : NULL;
-}
-
-static void *budget_realloc(void *ptr, size_t size)
-{
-	return alloc_budget-- > 0 ? realloc(ptr, size) : NULL;
-}
-
-static const struct cfn_allocator budget_allocator = {
-	.malloc = budget_malloc,
-	.realloc = budget_realloc,
-	.free = free,
-};
-
 static void test_out_of_memory_changes_nothing(void **state)
 {
 	struct cfn_service_table *table = *state;
 	struct cfn_prefix v = sid("198.51.100.10/32");
 	struct cfn_prefix w = sid("198.51.100.11/32");
 
-	cfn_allocator_set(&budget_allocator);
-	alloc_budget = 0; /* the array itself cannot grow */
+	budget_alloc_start(0); /* the array itself cannot grow */
 	assert_int_equal(cfn_service_set(table, "video", &v, NULL),
 			 CFN_ERR_NOMEM);
 	assert_int_equal(cfn_service_count(table), 0);
 
-	alloc_budget = 1; /* array grows, service allocation fails */
+	budget_alloc_start(1); /* array grows, service allocation fails */
 	assert_int_equal(cfn_service_set(table, "video", &v, NULL),
 			 CFN_ERR_NOMEM);
 	assert_int_equal(cfn_service_count(table), 0);
 
-	alloc_budget = 1;
+	budget_alloc_start(1);
 	assert_int_equal(cfn_service_set(table, "video", &v, NULL), CFN_OK);
-	alloc_budget = 0; /* the vector reserved room for 4 */
+	budget_alloc_start(0); /* the vector reserved room for 4 */
 	assert_int_equal(cfn_service_set(table, "video", &w, NULL), CFN_OK);
 	assert_int_equal(cfn_service_set(table, "web", &w, NULL),
 			 CFN_ERR_SID_IN_USE);
@@ -263,8 +247,8 @@ static void test_build_attr(void **state)
 	struct cfn_prefix v = sid("198.51.100.10/32");
 	struct cfn_prefix b1 = sid("10.1.0.11"), b2 = sid("2001:db8::11");
 	struct cfn_metric_model model;
-	struct cfn_metric_value busy = { CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
-					 9000 };
+	struct cfn_metric_value busy = {CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
+					9000};
 	struct cfn_service *service;
 	struct cfn_attr attr;
 	uint8_t buf[CFN_ATTR_MAX_LEN];
@@ -276,13 +260,12 @@ static void test_build_attr(void **state)
 	service = cfn_service_find(table, "video");
 	cfn_instance_set(service, &b1, 100);
 	cfn_instance_set(service, &b2, 300);
-	assert_int_equal(cfn_instance_metric_set(cfn_instance_find(service,
-								   &b1),
-						 &busy),
-			 CFN_OK);
-	assert_int_equal(cfn_service_build_attr(service, &model, 0x0a000001,
-						42, &attr),
-			 CFN_OK);
+	assert_int_equal(
+		cfn_instance_metric_set(cfn_instance_find(service, &b1), &busy),
+		CFN_OK);
+	assert_int_equal(
+		cfn_service_build_attr(service, &model, 0x0a000001, 42, &attr),
+		CFN_OK);
 	assert_int_equal(attr.node_id, 0x0a000001);
 	assert_int_equal(attr.sequence, 42);
 	assert_int_equal(attr.n_instances, 2);

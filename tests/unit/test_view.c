@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "budget_alloc.h"
 #include "cfn_alloc.h"
 #include "cfn_view.h"
 
@@ -60,7 +61,7 @@ static int teardown(void **state)
 {
 	cfn_view_fini(*state);
 	free(*state);
-	cfn_allocator_set(NULL);
+	budget_alloc_stop();
 	return 0;
 }
 
@@ -68,8 +69,8 @@ static void test_add_and_sort(void **state)
 {
 	struct cfn_view *view = *state;
 	struct cfn_prefix sid = pfx("198.51.100.10/32");
-	struct cfn_egress c[] = { candidate(3, "10.0.0.3", 20, 5),
-				  candidate(1, "10.0.0.1", 10, 8) };
+	struct cfn_egress c[] = {candidate(3, "10.0.0.3", 20, 5),
+				 candidate(1, "10.0.0.1", 10, 8)};
 	struct cfn_sid_view *sv;
 	unsigned int changes;
 
@@ -139,9 +140,9 @@ static void test_duplicate_node_prefers_reachable_then_cheaper(void **state)
 {
 	struct cfn_view *view = *state;
 	struct cfn_prefix sid = pfx("198.51.100.10/32");
-	struct cfn_egress c[] = { candidate(1, "10.0.0.1", 5, 8),
-				  candidate(1, "10.0.0.9", 50, 8),
-				  candidate(1, "10.0.0.7", 20, 8) };
+	struct cfn_egress c[] = {candidate(1, "10.0.0.1", 5, 8),
+				 candidate(1, "10.0.0.9", 50, 8),
+				 candidate(1, "10.0.0.7", 20, 8)};
 	struct cfn_sid_view *sv;
 	unsigned int changes;
 
@@ -158,8 +159,8 @@ static void test_egress_leaves_and_sid_goes(void **state)
 	struct cfn_view *view = *state;
 	struct cfn_prefix sid = pfx("198.51.100.10/32");
 	struct cfn_prefix other = pfx("198.51.100.20/32");
-	struct cfn_egress c[] = { candidate(1, "10.0.0.1", 10, 8),
-				  candidate(2, "10.0.0.2", 10, 8) };
+	struct cfn_egress c[] = {candidate(1, "10.0.0.1", 10, 8),
+				 candidate(2, "10.0.0.2", 10, 8)};
 	struct cfn_egress keep = candidate(2, "10.0.0.2", 10, 8);
 	struct cfn_egress o = candidate(2, "10.0.0.2", 10, 8);
 	struct cfn_sid_view *sv;
@@ -183,24 +184,6 @@ static void test_egress_leaves_and_sid_goes(void **state)
 	assert_int_equal(view->sids.count, 1);
 }
 
-static int alloc_budget;
-
-static void *budget_malloc(size_t size)
-{
-	return alloc_budget-- > 0 ? malloc(size) : NULL;
-}
-
-static void *budget_realloc(void *ptr, size_t size)
-{
-	return alloc_budget-- > 0 ? realloc(ptr, size) : NULL;
-}
-
-static const struct cfn_allocator budget_allocator = {
-	.malloc = budget_malloc,
-	.realloc = budget_realloc,
-	.free = free,
-};
-
 /* Every allocation failure leaves the view as it was; success is whole. */
 static void test_out_of_memory_all_or_nothing(void **state)
 {
@@ -211,20 +194,19 @@ static void test_out_of_memory_all_or_nothing(void **state)
 
 	for (int budget = 0; budget < 8; budget++) {
 		struct cfn_egress first = candidate(1, "10.0.0.1", 10, 8);
-		struct cfn_egress c[] = { candidate(1, "10.0.0.1", 10, 2),
-					  candidate(2, "10.0.0.2", 10, 8) };
+		struct cfn_egress c[] = {candidate(1, "10.0.0.1", 10, 2),
+					 candidate(2, "10.0.0.2", 10, 8)};
 		struct cfn_egress n = candidate(5, "10.0.0.5", 10, 8);
 		struct cfn_sid_view *sv;
 		enum cfn_err e1, e2;
 
 		cfn_view_update(view, &sid, &first, 1, 1000, &changes);
 		cfn_view_update(view, &sid2, NULL, 0, 1000, &changes);
-		cfn_allocator_set(&budget_allocator);
-		alloc_budget = budget;
+		budget_alloc_start(budget);
 		e1 = cfn_view_update(view, &sid, c, 2, 2000, &changes);
-		alloc_budget = budget;
+		budget_alloc_start(budget);
 		e2 = cfn_view_update(view, &sid2, &n, 1, 2000, &changes);
-		cfn_allocator_set(NULL);
+		budget_alloc_stop();
 
 		sv = cfn_view_find(view, &sid);
 		if (e1 == CFN_ERR_NOMEM) {
