@@ -416,19 +416,10 @@ void cfn_attr_free(struct cfn_attr *attr)
 static bool instance_equal(const struct cfn_instance_info *a,
 			   const struct cfn_instance_info *b)
 {
-	if (!cfn_prefix_equal(&a->bid, &b->bid) || a->capacity != b->capacity ||
-	    memcmp(&a->scores, &b->scores, sizeof(a->scores)) != 0 ||
-	    a->metrics.count != b->metrics.count)
-		return false;
-	for (unsigned int i = 0; i < a->metrics.count; i++) {
-		const struct cfn_metric_value *x = &a->metrics.values[i];
-		const struct cfn_metric_value *y = &b->metrics.values[i];
-
-		if (x->type != y->type || x->statistic != y->statistic ||
-		    x->raw != y->raw)
-			return false;
-	}
-	return true;
+	return cfn_prefix_equal(&a->bid, &b->bid) &&
+	       a->capacity == b->capacity &&
+	       memcmp(&a->scores, &b->scores, sizeof(a->scores)) == 0 &&
+	       cfn_metric_set_equal(&a->metrics, &b->metrics);
 }
 
 bool cfn_attr_equal(const struct cfn_attr *a, const struct cfn_attr *b)

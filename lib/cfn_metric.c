@@ -177,6 +177,19 @@ bool cfn_metric_set_put(struct cfn_metric_set *set,
 	return true;
 }
 
+bool cfn_metric_set_equal(const struct cfn_metric_set *a,
+			  const struct cfn_metric_set *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (unsigned int i = 0; i < a->count; i++)
+		if (a->values[i].type != b->values[i].type ||
+		    a->values[i].statistic != b->values[i].statistic ||
+		    a->values[i].raw != b->values[i].raw)
+			return false;
+	return true;
+}
+
 bool cfn_metric_set_remove(struct cfn_metric_set *set, uint16_t type,
 			   uint8_t statistic)
 {

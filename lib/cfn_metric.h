@@ -129,6 +129,9 @@ bool cfn_metric_set_put(struct cfn_metric_set *set,
 			const struct cfn_metric_value *value);
 bool cfn_metric_set_remove(struct cfn_metric_set *set, uint16_t type,
 			   uint8_t statistic);
+/* Same values in the same order. */
+bool cfn_metric_set_equal(const struct cfn_metric_set *a,
+			  const struct cfn_metric_set *b);
 /* The value (in units) that stands for a metric in scores; see .c */
 bool cfn_metric_set_value(const struct cfn_metric_set *set, uint16_t type,
 			  double *units);

@@ -167,6 +167,23 @@ enum cfn_err cfn_instance_metric_set(struct cfn_local_instance *instance,
 		       : CFN_ERR_TOO_MANY_METRICS;
 }
 
+size_t cfn_service_expire(struct cfn_service *service, uint64_t now_ms)
+{
+	size_t removed = 0;
+
+	for (size_t i = service->instances.count; i-- > 0;) {
+		struct cfn_local_instance *inst = cfn_instance_at(service, i);
+
+		if (inst->dynamic &&
+		    now_ms - inst->last_seen_ms >=
+			    (uint64_t)inst->hold_time_s * 1000) {
+			cfn_free(cfn_vec_remove_at(&service->instances, i));
+			removed++;
+		}
+	}
+	return removed;
+}
+
 enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
 				    const struct cfn_metric_model *model,
 				    uint32_t node_id, uint32_t sequence,

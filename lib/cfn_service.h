@@ -22,10 +22,18 @@
 /* Instances one service may have on one egress: fits one attribute. */
 #define CFN_SERVICE_INSTANCES_MAX 64
 
+#define CFN_CLIENT_LEN 32
+
 struct cfn_local_instance {
 	struct cfn_prefix bid;
 	uint32_t capacity;
 	struct cfn_metric_set metrics;
+	/* Registered over the API (not configured): removed when no message
+	 * came for hold_time_s, and not part of the configuration. */
+	bool dynamic;
+	uint32_t hold_time_s;
+	uint64_t last_seen_ms;
+	char client[CFN_CLIENT_LEN];
 };
 
 struct cfn_service {
@@ -94,6 +102,12 @@ cfn_instance_at(const struct cfn_service *service, size_t i)
 {
 	return service->instances.items[i];
 }
+
+/*
+ * Remove the dynamic instances whose hold time has passed; returns how
+ * many went.
+ */
+size_t cfn_service_expire(struct cfn_service *service, uint64_t now_ms);
 
 /*
  * The attribute this node advertises for the service: per-instance

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cfn_api.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cfn_alloc.h"
+#include "cfn_api.pb-c.h"
+
+static void *pb_alloc(void *unused, size_t size)
+{
+	(void)unused;
+	return cfn_malloc(size);
+}
+
+static void pb_free(void *unused, void *ptr)
+{
+	(void)unused;
+	cfn_free(ptr);
+}
+
+/* protobuf-c allocates through the core, so it is accounted like it. */
+static ProtobufCAllocator pb_allocator = {.alloc = pb_alloc, .free = pb_free};
+
+void cfn_api_limits_default(struct cfn_api_limits *limits)
+{
+	*limits = (struct cfn_api_limits){
+		.max_frame = 65536,
+		.max_instances = CFN_SERVICE_INSTANCES_MAX,
+		.default_hold_s = 30,
+		.max_hold_s = 86400,
+	};
+}
+
+uint32_t cfn_api_frame_length(const uint8_t header[CFN_API_FRAME_HEADER])
+{
+	return (uint32_t)header[0] << 24 | (uint32_t)header[1] << 16 |
+	       (uint32_t)header[2] << 8 | header[3];
+}
+
+/* One request being answered. */
+struct answer {
+	Cfn__Status status;
+	char error[192];
+	struct cfn_api_outcome *outcome;
+};
+
+static Cfn__Status refuse(struct answer *a, Cfn__Status status, const char *fmt,
+			  ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->error, sizeof(a->error), fmt, ap);
+	va_end(ap);
+	a->status = status;
+	return status;
+}
+
+static struct cfn_service *find_service(struct cfn_service_table *table,
+					const char *name_or_sid,
+					struct answer *a)
+{
+	struct cfn_service *service = cfn_service_find(table, name_or_sid);
+	struct cfn_prefix sid;
+	char ignored[96];
+
+	if (!service &&
+	    cfn_prefix_parse(name_or_sid, &sid, ignored, sizeof(ignored)))
+		service = cfn_service_find_sid(table, &sid);
+	if (!service)
+		refuse(a, CFN__STATUS__NOT_FOUND,
+		       "no service '%s' on this node (configure 'cfn service NAME sid PREFIX')",
+		       name_or_sid);
+	return service;
+}
+
+static bool parse_bid(const char *str, struct cfn_prefix *bid, struct answer *a)
+{
+	char reason[96];
+
+	if (!cfn_prefix_parse(str, bid, reason, sizeof(reason))) {
+		refuse(a, CFN__STATUS__INVALID, "binding ID: %s", reason);
+		return false;
+	}
+	if (bid->len != cfn_family_addrlen(bid->family) * 8) {
+		refuse(a, CFN__STATUS__INVALID,
+		       "binding ID '%s' is not a host address", str);
+		return false;
+	}
+	return true;
+}
+
+/* Apply metrics to a copy of `set`; nothing is kept unless all are valid. */
+static bool parse_metrics(Cfn__Metric **metrics, size_t n,
+			  struct cfn_metric_set *set, struct answer *a)
+{
+	struct cfn_metric_set copy = *set;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct cfn_metric_desc *desc =
+			cfn_metric_desc_by_name(metrics[i]->name);
+		enum cfn_statistic statistic = CFN_STAT_CURRENT;
+		struct cfn_metric_value value;
+		char reason[128];
+
+		if (!desc) {
+			refuse(a, CFN__STATUS__INVALID, "unknown metric '%s'",
+			       metrics[i]->name);
+			return false;
+		}
+		if (metrics[i]->statistic &&
+		    !cfn_statistic_by_name(metrics[i]->statistic, &statistic)) {
+			refuse(a, CFN__STATUS__INVALID,
+			       "unknown statistic '%s' (current, mean, min, max)",
+			       metrics[i]->statistic);
+			return false;
+		}
+		if (!cfn_metric_value_from_units(desc->type, statistic,
+						 metrics[i]->value, &value,
+						 reason, sizeof(reason))) {
+			refuse(a, CFN__STATUS__INVALID, "%s", reason);
+			return false;
+		}
+		if (!cfn_metric_set_put(&copy, &value)) {
+			refuse(a, CFN__STATUS__LIMIT,
+			       "at most %d metric values per instance",
+			       CFN_METRICS_MAX);
+			return false;
+		}
+	}
+	*set = copy;
+	return true;
+}
+
+/* The dynamic instance a request names, or NULL with the reason set. */
+static struct cfn_local_instance *find_dynamic(struct cfn_service_table *table,
+					       const char *service_name,
+					       const char *bid_str,
+					       struct cfn_service **service,
+					       struct answer *a)
+{
+	struct cfn_local_instance *inst;
+	struct cfn_prefix bid;
+
+	*service = find_service(table, service_name, a);
+	if (!*service || !parse_bid(bid_str, &bid, a))
+		return NULL;
+	inst = cfn_instance_find(*service, &bid);
+	if (!inst)
+		refuse(a, CFN__STATUS__NOT_FOUND,
+		       "service %s has no instance %s (register it first)",
+		       (*service)->name, bid_str);
+	else if (!inst->dynamic)
+		refuse(a, CFN__STATUS__CONFLICT,
+		       "instance %s of %s is configured statically", bid_str,
+		       (*service)->name);
+	return a->status == CFN__STATUS__OK ? inst : NULL;
+}
+
+static void changed(struct answer *a, struct cfn_service *service,
+		    enum cfn_api_change change)
+{
+	a->outcome->service = service;
+	if (change > a->outcome->change)
+		a->outcome->change = change;
+}
+
+static void do_register(struct cfn_service_table *table,
+			const struct cfn_api_limits *limits, const char *client,
+			uint64_t now_ms, const Cfn__Register *req,
+			struct answer *a)
+{
+	struct cfn_service *service = find_service(table, req->service, a);
+	struct cfn_local_instance *inst;
+	struct cfn_metric_set metrics = {};
+	uint32_t hold =
+		req->has_hold_time ? req->hold_time : limits->default_hold_s;
+	struct cfn_prefix bid;
+	enum cfn_err err;
+
+	if (!service || !parse_bid(req->bid, &bid, a) ||
+	    !parse_metrics(req->metrics, req->n_metrics, &metrics, a))
+		return;
+	if (hold == 0 || hold > limits->max_hold_s) {
+		refuse(a, CFN__STATUS__INVALID,
+		       "hold time must be 1 to %u seconds", limits->max_hold_s);
+		return;
+	}
+	inst = cfn_instance_find(service, &bid);
+	if (inst && !inst->dynamic) {
+		refuse(a, CFN__STATUS__CONFLICT,
+		       "instance %s of %s is configured statically", req->bid,
+		       service->name);
+		return;
+	}
+	if (!inst && service->instances.count >= limits->max_instances) {
+		refuse(a, CFN__STATUS__LIMIT,
+		       "service %s already has %u instances (the limit)",
+		       service->name, limits->max_instances);
+		return;
+	}
+	if (!inst || (req->has_capacity && req->capacity != inst->capacity)) {
+		err = cfn_instance_set(service, &bid,
+				       req->has_capacity ? req->capacity
+				       : inst		 ? inst->capacity
+							 : 0);
+		if (err != CFN_OK) {
+			refuse(a, CFN__STATUS__LIMIT, "%s", cfn_strerror(err));
+			return;
+		}
+		changed(a, service, CFN_API_INSTANCES);
+		inst = cfn_instance_find(service, &bid);
+	}
+	if (!cfn_metric_set_equal(&inst->metrics, &metrics))
+		changed(a, service, CFN_API_METRICS);
+	inst->metrics = metrics;
+	inst->dynamic = true;
+	inst->hold_time_s = hold;
+	inst->last_seen_ms = now_ms;
+	snprintf(inst->client, sizeof(inst->client), "%s", client);
+}
+
+static void do_update(struct cfn_service_table *table, uint64_t now_ms,
+		      const Cfn__Update *req, struct answer *a)
+{
+	struct cfn_service *service;
+	struct cfn_local_instance *inst =
+		find_dynamic(table, req->service, req->bid, &service, a);
+	struct cfn_metric_set metrics;
+
+	if (!inst)
+		return;
+	metrics = inst->metrics;
+	if (!parse_metrics(req->metrics, req->n_metrics, &metrics, a))
+		return;
+	if (req->has_capacity && req->capacity != inst->capacity) {
+		inst->capacity = req->capacity;
+		changed(a, service, CFN_API_INSTANCES);
+	}
+	if (!cfn_metric_set_equal(&inst->metrics, &metrics))
+		changed(a, service, CFN_API_METRICS);
+	inst->metrics = metrics;
+	inst->last_seen_ms = now_ms;
+}
+
+static void do_deregister(struct cfn_service_table *table,
+			  const Cfn__Deregister *req, struct answer *a)
+{
+	struct cfn_service *service;
+	struct cfn_local_instance *inst =
+		find_dynamic(table, req->service, req->bid, &service, a);
+
+	if (!inst)
+		return;
+	cfn_instance_delete(service, &inst->bid);
+	changed(a, service, CFN_API_INSTANCES);
+}
+
+static void do_heartbeat(struct cfn_service_table *table, uint64_t now_ms,
+			 const Cfn__Heartbeat *req, struct answer *a)
+{
+	struct cfn_service *service;
+	struct cfn_local_instance *inst =
+		find_dynamic(table, req->service, req->bid, &service, a);
+
+	if (inst)
+		inst->last_seen_ms = now_ms;
+}
+
+/* "list": one InstanceInfo per dynamic instance, in table order. */
+struct listing {
+	size_t count;
+	Cfn__InstanceInfo *infos;
+	Cfn__InstanceInfo **ptrs;
+	Cfn__Metric *metrics;
+	Cfn__Metric **metric_ptrs;
+	char (*strings)[2][CFN_PREFIX_STRLEN];
+};
+
+static size_t count_dynamic(const struct cfn_service_table *table,
+			    const struct cfn_service *only)
+{
+	size_t count = 0;
+
+	for (size_t s = 0; s < cfn_service_count(table); s++) {
+		const struct cfn_service *service = cfn_service_at(table, s);
+
+		for (size_t i = 0;
+		     (!only || only == service) && i < service->instances.count;
+		     i++)
+			count += cfn_instance_at(service, i)->dynamic;
+	}
+	return count;
+}
+
+static void fill_info(struct listing *l, size_t k,
+		      const struct cfn_service *service,
+		      const struct cfn_local_instance *inst, uint64_t now_ms)
+{
+	Cfn__InstanceInfo *info = &l->infos[k];
+
+	cfn__instance_info__init(info);
+	info->service = (char *)service->name;
+	info->sid = cfn_prefix_format(&service->sid, l->strings[k][0],
+				      CFN_PREFIX_STRLEN);
+	info->bid = cfn_prefix_format(&inst->bid, l->strings[k][1],
+				      CFN_PREFIX_STRLEN);
+	*strchr(info->bid, '/') = '\0';
+	info->capacity = inst->capacity;
+	info->hold_time = inst->hold_time_s;
+	info->age_ms = now_ms - inst->last_seen_ms;
+	info->client = (char *)inst->client;
+	info->n_metrics = inst->metrics.count;
+	info->metrics = &l->metric_ptrs[k * CFN_METRICS_MAX];
+	for (unsigned int m = 0; m < inst->metrics.count; m++) {
+		const struct cfn_metric_value *v = &inst->metrics.values[m];
+		Cfn__Metric *out = &l->metrics[k * CFN_METRICS_MAX + m];
+
+		cfn__metric__init(out);
+		out->name = (char *)cfn_metric_desc(v->type)->name;
+		out->value = cfn_metric_value_units(v);
+		out->statistic = (char *)cfn_statistic_name(v->statistic);
+		info->metrics[m] = out;
+	}
+	l->ptrs[k] = info;
+}
+
+static void listing_free(struct listing *l)
+{
+	cfn_free(l->infos);
+	cfn_free(l->ptrs);
+	cfn_free(l->metrics);
+	cfn_free(l->metric_ptrs);
+	cfn_free(l->strings);
+}
+
+static bool do_list(const struct cfn_service_table *table, uint64_t now_ms,
+		    const Cfn__List *req, struct listing *l, struct answer *a)
+{
+	const struct cfn_service *only = NULL;
+	size_t k = 0, n;
+
+	if (req->service &&
+	    !(only = find_service((struct cfn_service_table *)table,
+				  req->service, a)))
+		return true;
+	n = count_dynamic(table, only);
+	l->count = n;
+	l->infos = cfn_calloc(n + 1, sizeof(*l->infos));
+	l->ptrs = cfn_calloc(n + 1, sizeof(*l->ptrs));
+	l->metrics = cfn_calloc(n * CFN_METRICS_MAX + 1, sizeof(*l->metrics));
+	l->metric_ptrs =
+		cfn_calloc(n * CFN_METRICS_MAX + 1, sizeof(*l->metric_ptrs));
+	l->strings = cfn_calloc(n + 1, sizeof(*l->strings));
+	if (!l->infos || !l->ptrs || !l->metrics || !l->metric_ptrs ||
+	    !l->strings)
+		return false;
+	for (size_t s = 0; s < cfn_service_count(table); s++) {
+		const struct cfn_service *service = cfn_service_at(table, s);
+
+		for (size_t i = 0;
+		     (!only || only == service) && i < service->instances.count;
+		     i++)
+			if (cfn_instance_at(service, i)->dynamic)
+				fill_info(l, k++, service,
+					  cfn_instance_at(service, i), now_ms);
+	}
+	return true;
+}
+
+/* A framed copy of a message: header, then the packed message. */
+static size_t frame_message(const ProtobufCMessage *message, uint8_t **out)
+{
+	size_t len = protobuf_c_message_get_packed_size(message);
+	uint8_t *frame = cfn_malloc(CFN_API_FRAME_HEADER + len);
+
+	if (!frame)
+		return 0;
+	frame[0] = (uint8_t)(len >> 24);
+	frame[1] = (uint8_t)(len >> 16);
+	frame[2] = (uint8_t)(len >> 8);
+	frame[3] = (uint8_t)len;
+	protobuf_c_message_pack(message, frame + CFN_API_FRAME_HEADER);
+	*out = frame;
+	return CFN_API_FRAME_HEADER + len;
+}
+
+static void dispatch(struct cfn_service_table *table,
+		     const struct cfn_api_limits *limits, const char *client,
+		     uint64_t now_ms, const Cfn__Request *req,
+		     struct listing *l, struct answer *a)
+{
+	switch (req->body_case) {
+	case CFN__REQUEST__BODY_REGISTER:
+		do_register(table, limits, client, now_ms, req->register_, a);
+		break;
+	case CFN__REQUEST__BODY_UPDATE:
+		do_update(table, now_ms, req->update, a);
+		break;
+	case CFN__REQUEST__BODY_DEREGISTER:
+		do_deregister(table, req->deregister, a);
+		break;
+	case CFN__REQUEST__BODY_HEARTBEAT:
+		do_heartbeat(table, now_ms, req->heartbeat, a);
+		break;
+	case CFN__REQUEST__BODY_LIST:
+		if (!do_list(table, now_ms, req->list, l, a))
+			refuse(a, CFN__STATUS__LIMIT, "out of memory");
+		break;
+	default:
+		refuse(a, CFN__STATUS__INVALID, "empty request");
+	}
+}
+
+size_t cfn_api_handle(struct cfn_service_table *table,
+		      const struct cfn_api_limits *limits, const char *client,
+		      uint64_t now_ms, const uint8_t *request, size_t len,
+		      uint8_t **reply_out, struct cfn_api_outcome *outcome)
+{
+	Cfn__Request *req = cfn__request__unpack(&pb_allocator, len, request);
+	Cfn__Reply reply = CFN__REPLY__INIT;
+	struct answer a = {.status = CFN__STATUS__OK, .outcome = outcome};
+	struct listing listing = {};
+	size_t reply_len;
+
+	memset(outcome, 0, sizeof(*outcome));
+	if (!req)
+		refuse(&a, CFN__STATUS__INVALID,
+		       "not a cfn.Request (protobuf decoding failed)");
+	else
+		dispatch(table, limits, client, now_ms, req, &listing, &a);
+	if (a.status != CFN__STATUS__OK)
+		memset(outcome, 0, sizeof(*outcome));
+	reply.id = req ? req->id : 0;
+	reply.status = a.status;
+	reply.error = a.status != CFN__STATUS__OK ? a.error : NULL;
+	reply.n_instances = a.status == CFN__STATUS__OK ? listing.count : 0;
+	reply.instances = listing.ptrs;
+	reply_len = frame_message(&reply.base, reply_out);
+	listing_free(&listing);
+	if (req)
+		cfn__request__free_unpacked(req, &pb_allocator);
+	return reply_len;
+}
+
+size_t cfn_api_frame_request(const struct Cfn__Request *request,
+			     uint8_t **frame)
+{
+	return frame_message(&request->base, frame);
+}
+
+struct Cfn__Reply *cfn_api_reply_decode(const uint8_t *payload, size_t len)
+{
+	return cfn__reply__unpack(&pb_allocator, len, payload);
+}
+
+void cfn_api_reply_free(struct Cfn__Reply *reply)
+{
+	cfn__reply__free_unpacked(reply, &pb_allocator);
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The service notification API (cfn_api.proto): framing, and the handling
+ * of one request against the service table. Sockets are the caller's.
+ */
+#ifndef CFN_API_H
+#define CFN_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfn_service.h"
+
+#define CFN_API_FRAME_HEADER 4 /* big-endian length of what follows */
+
+struct cfn_api_limits {
+	uint32_t max_frame;	 /* largest request accepted, octets */
+	uint32_t max_instances;	 /* per service, API and static together */
+	uint32_t default_hold_s; /* when a registration gives none */
+	uint32_t max_hold_s;
+};
+
+void cfn_api_limits_default(struct cfn_api_limits *limits);
+
+/* What a request changed, for the caller to advertise. */
+enum cfn_api_change {
+	CFN_API_UNCHANGED,
+	CFN_API_METRICS,   /* metric values: subject to update damping */
+	CFN_API_INSTANCES, /* instances or capacity: advertised at once */
+};
+
+struct cfn_api_outcome {
+	struct cfn_service *service; /* the service changed, if any */
+	enum cfn_api_change change;
+};
+
+/*
+ * Payload length announced by a frame header, 0..2^32-1; the caller
+ * closes the connection when it is above limits->max_frame.
+ */
+uint32_t cfn_api_frame_length(const uint8_t header[CFN_API_FRAME_HEADER]);
+
+/*
+ * Handle one request payload from `client` and build the framed reply in
+ * *reply (free with cfn_free). Returns the reply length, 0 when out of
+ * memory. A request that cannot be decoded gets an INVALID reply with id
+ * 0. Nothing changes unless the reply status is OK.
+ */
+size_t cfn_api_handle(struct cfn_service_table *table,
+		      const struct cfn_api_limits *limits, const char *client,
+		      uint64_t now_ms, const uint8_t *request, size_t len,
+		      uint8_t **reply, struct cfn_api_outcome *outcome);
+
+/* Build a framed request (for clients); returns its length, 0 on error. */
+struct Cfn__Request;
+size_t cfn_api_frame_request(const struct Cfn__Request *request,
+			     uint8_t **frame);
+struct Cfn__Reply;
+/* Decode a reply payload (free with cfn_api_reply_free); NULL if bad. */
+struct Cfn__Reply *cfn_api_reply_decode(const uint8_t *payload, size_t len);
+void cfn_api_reply_free(struct Cfn__Reply *reply);
+
+#endif /* CFN_API_H */

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cfn_damp.h"
+
+#include <math.h>
+#include <string.h>
+
+void cfn_damping_default(struct cfn_damping *damping)
+{
+	static const struct cfn_damp_threshold percent = {0.10, 5};
+
+	memset(damping, 0, sizeof(*damping));
+	damping->min_interval_ms = 1000;
+	for (unsigned int t = 1; t <= CFN_METRIC_TYPE_MAX; t++)
+		damping->threshold[t] = percent;
+	damping->threshold[CFN_METRIC_CPU_CORES] =
+		(struct cfn_damp_threshold){0, 1};
+	damping->threshold[CFN_METRIC_SESSIONS] =
+		(struct cfn_damp_threshold){0.10, 10};
+	damping->threshold[CFN_METRIC_QUEUE_DEPTH] =
+		(struct cfn_damp_threshold){0.20, 5};
+	damping->threshold[CFN_METRIC_PROC_DELAY] =
+		(struct cfn_damp_threshold){0.10, 5};
+}
+
+static bool same_instances(const struct cfn_attr *a, const struct cfn_attr *b)
+{
+	if (a->n_instances != b->n_instances)
+		return false;
+	for (unsigned int i = 0; i < a->n_instances; i++)
+		if (!cfn_prefix_equal(&a->instances[i].bid,
+				      &b->instances[i].bid) ||
+		    a->instances[i].capacity != b->instances[i].capacity)
+			return false;
+	return true;
+}
+
+static const struct cfn_metric_value *
+find_value(const struct cfn_metric_set *set, const struct cfn_metric_value *v)
+{
+	for (unsigned int i = 0; i < set->count; i++)
+		if (set->values[i].type == v->type &&
+		    set->values[i].statistic == v->statistic)
+			return &set->values[i];
+	return NULL;
+}
+
+static bool metric_moved(const struct cfn_damping *damping,
+			 const struct cfn_metric_value *old,
+			 const struct cfn_metric_value *now)
+{
+	const struct cfn_damp_threshold *t = &damping->threshold[now->type];
+	double before = cfn_metric_value_units(old);
+	double after = cfn_metric_value_units(now);
+
+	return fabs(after - before) >=
+	       fmax(t->absolute, t->relative * fabs(before));
+}
+
+static bool metrics_moved(const struct cfn_damping *damping,
+			  const struct cfn_metric_set *sent,
+			  const struct cfn_metric_set *next)
+{
+	if (sent->count != next->count)
+		return true;
+	for (unsigned int i = 0; i < next->count; i++) {
+		const struct cfn_metric_value *old =
+			find_value(sent, &next->values[i]);
+
+		if (!old || (cfn_metric_desc(old->type) &&
+			     metric_moved(damping, old, &next->values[i])))
+			return true;
+	}
+	return false;
+}
+
+static bool significant(const struct cfn_damping *damping,
+			const struct cfn_attr *sent,
+			const struct cfn_attr *next)
+{
+	if (memcmp(&sent->scores, &next->scores, sizeof(sent->scores)) != 0)
+		return true;
+	for (unsigned int i = 0; i < next->n_instances; i++) {
+		const struct cfn_instance_info *a = &sent->instances[i];
+		const struct cfn_instance_info *b = &next->instances[i];
+
+		if (memcmp(&a->scores, &b->scores, sizeof(a->scores)) != 0 ||
+		    metrics_moved(damping, &a->metrics, &b->metrics))
+			return true;
+	}
+	return false;
+}
+
+enum cfn_damp_verdict cfn_damp_decide(const struct cfn_damping *damping,
+				      const struct cfn_attr *sent,
+				      const struct cfn_attr *next,
+				      uint64_t last_sent_ms, uint64_t now_ms,
+				      uint64_t *due_ms)
+{
+	uint64_t since = now_ms - last_sent_ms;
+
+	if (!same_instances(sent, next))
+		return CFN_DAMP_SEND;
+	if (!significant(damping, sent, next))
+		return damping->max_interval_s &&
+				       since >=
+					       (uint64_t)damping
+							       ->max_interval_s *
+						       1000
+			       ? CFN_DAMP_SEND
+			       : CFN_DAMP_SUPPRESS;
+	if (since >= damping->min_interval_ms)
+		return CFN_DAMP_SEND;
+	*due_ms = last_sent_ms + damping->min_interval_ms;
+	return CFN_DAMP_DELAY;
+}

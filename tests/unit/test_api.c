@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Service notification API: every request, and every bad input. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cfn_alloc.h"
+#include "cfn_api.h"
+#include "cfn_api.pb-c.h"
+
+static struct cfn_service_table table;
+static struct cfn_api_limits limits;
+static struct cfn_api_outcome outcome;
+
+static int setup(void **state)
+{
+	struct cfn_prefix sid;
+	char err[64];
+
+	cfn_service_table_init(&table);
+	cfn_api_limits_default(&limits);
+	assert_true(
+		cfn_prefix_parse("198.51.100.10/32", &sid, err, sizeof(err)));
+	assert_int_equal(cfn_service_set(&table, "video", &sid, NULL), CFN_OK);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	cfn_service_table_fini(&table);
+	return 0;
+}
+
+/* Send a request; return its reply (free with cfn_api_reply_free). */
+static Cfn__Reply *call_raw(const uint8_t *payload, size_t len, uint64_t now_ms)
+{
+	uint8_t *frame = NULL;
+	size_t flen = cfn_api_handle(&table, &limits, "test-client", now_ms,
+				     payload, len, &frame, &outcome);
+	Cfn__Reply *reply;
+
+	assert_true(flen > CFN_API_FRAME_HEADER);
+	assert_int_equal(cfn_api_frame_length(frame),
+			 flen - CFN_API_FRAME_HEADER);
+	reply = cfn_api_reply_decode(frame + CFN_API_FRAME_HEADER,
+				     flen - CFN_API_FRAME_HEADER);
+	cfn_free(frame);
+	assert_non_null(reply);
+	return reply;
+}
+
+static Cfn__Reply *call(Cfn__Request *req, uint64_t now_ms)
+{
+	uint8_t buf[4096];
+	size_t len = cfn__request__pack(req, buf);
+
+	return call_raw(buf, len, now_ms);
+}
+
+static Cfn__Metric metric(const char *name, double value, const char *stat)
+{
+	Cfn__Metric m = CFN__METRIC__INIT;
+
+	m.name = (char *)name;
+	m.value = value;
+	m.statistic = (char *)stat;
+	return m;
+}
+
+/* Register bid with the given metrics; returns the reply status. */
+static Cfn__Status reg(const char *service, const char *bid,
+		       Cfn__Metric *metrics, size_t n, char *error,
+		       size_t errlen)
+{
+	Cfn__Request req = CFN__REQUEST__INIT;
+	Cfn__Register body = CFN__REGISTER__INIT;
+	Cfn__Metric *ptrs[16];
+	Cfn__Reply *reply;
+	Cfn__Status status;
+
+	for (size_t i = 0; i < n; i++)
+		ptrs[i] = &metrics[i];
+	body.service = (char *)service;
+	body.bid = (char *)bid;
+	body.has_capacity = true;
+	body.capacity = 8;
+	body.n_metrics = n;
+	body.metrics = ptrs;
+	req.id = 7;
+	req.body_case = CFN__REQUEST__BODY_REGISTER;
+	req.register_ = &body;
+	reply = call(&req, 1000);
+	assert_int_equal(reply->id, 7);
+	status = reply->status;
+	if (error)
+		snprintf(error, errlen, "%.190s",
+			 reply->error ? reply->error : "");
+	assert_true(status == CFN__STATUS__OK || reply->error);
+	cfn_api_reply_free(reply);
+	return status;
+}
+
+static struct cfn_service *video(void)
+{
+	return cfn_service_find(&table, "video");
+}
+
+static void test_register(void **state)
+{
+	Cfn__Metric m[] = {metric("cpu-utilization", 35.5, "mean"),
+			   metric("queue-depth", 4, NULL)};
+	struct cfn_local_instance *inst;
+
+	assert_int_equal(reg("video", "10.1.0.11", m, 2, NULL, 0),
+			 CFN__STATUS__OK);
+	assert_int_equal(outcome.change, CFN_API_INSTANCES);
+	assert_ptr_equal(outcome.service, video());
+	inst = cfn_instance_at(video(), 0);
+	assert_true(inst->dynamic);
+	assert_int_equal(inst->capacity, 8);
+	assert_int_equal(inst->hold_time_s, 30);
+	assert_int_equal(inst->last_seen_ms, 1000);
+	assert_string_equal(inst->client, "test-client");
+	assert_int_equal(inst->metrics.count, 2);
+	assert_int_equal(inst->metrics.values[0].raw, 3550);
+	/* the same again changes nothing; by SID works too */
+	assert_int_equal(reg("198.51.100.10/32", "10.1.0.11", m, 2, NULL, 0),
+			 CFN__STATUS__OK);
+	assert_int_equal(outcome.change, CFN_API_UNCHANGED);
+	m[0].value = 80;
+	assert_int_equal(reg("video", "10.1.0.11", m, 2, NULL, 0),
+			 CFN__STATUS__OK);
+	assert_int_equal(outcome.change, CFN_API_METRICS);
+	assert_int_equal(video()->instances.count, 1);
+}
+
+static void expect_refused(const char *service, const char *bid, Cfn__Metric *m,
+			   size_t n, Cfn__Status status, const char *reason)
+{
+	char error[200];
+	size_t before = video()->instances.count;
+	struct cfn_metric_set metrics = {};
+
+	if (before)
+		metrics = cfn_instance_at(video(), 0)->metrics;
+	assert_int_equal(reg(service, bid, m, n, error, sizeof(error)), status);
+	assert_non_null(strstr(error, reason));
+	assert_int_equal(outcome.change, CFN_API_UNCHANGED);
+	assert_null(outcome.service);
+	assert_int_equal(video()->instances.count, before);
+	if (before)
+		assert_true(cfn_metric_set_equal(
+			&cfn_instance_at(video(), 0)->metrics, &metrics));
+}
+
+static void test_bad_input_changes_nothing(void **state)
+{
+	Cfn__Metric ok = metric("cpu-utilization", 20, NULL);
+	Cfn__Metric nan = metric("cpu-utilization", NAN, NULL);
+	Cfn__Metric neg = metric("active-sessions", -1, NULL);
+	Cfn__Metric big = metric("cpu-utilization", 101, NULL);
+	Cfn__Metric inf = metric("processing-delay", INFINITY, NULL);
+	Cfn__Metric unknown = metric("temperature", 1, NULL);
+	Cfn__Metric badstat = metric("cpu-utilization", 1, "median");
+	Cfn__Metric mixed[] = {ok, big};
+	Cfn__Metric many[9];
+
+	assert_int_equal(reg("video", "10.1.0.11", &ok, 1, NULL, 0),
+			 CFN__STATUS__OK);
+	expect_refused("radio", "10.1.0.12", &ok, 1, CFN__STATUS__NOT_FOUND,
+		       "no service 'radio'");
+	expect_refused("video", "10.1.0.0/24", &ok, 1, CFN__STATUS__INVALID,
+		       "not a host address");
+	expect_refused("video", "instance-1", &ok, 1, CFN__STATUS__INVALID,
+		       "binding ID");
+	expect_refused("video", "10.1.0.11", &nan, 1, CFN__STATUS__INVALID,
+		       "cpu-utilization must be a number from 0 to 100");
+	expect_refused("video", "10.1.0.11", &neg, 1, CFN__STATUS__INVALID,
+		       "active-sessions must be a number");
+	expect_refused("video", "10.1.0.11", &big, 1, CFN__STATUS__INVALID,
+		       "from 0 to 100 percent");
+	expect_refused("video", "10.1.0.11", &inf, 1, CFN__STATUS__INVALID,
+		       "processing-delay");
+	expect_refused("video", "10.1.0.11", &unknown, 1, CFN__STATUS__INVALID,
+		       "unknown metric 'temperature'");
+	expect_refused("video", "10.1.0.11", &badstat, 1, CFN__STATUS__INVALID,
+		       "unknown statistic 'median'");
+	/* one bad value refuses the whole message */
+	expect_refused("video", "10.1.0.11", mixed, 2, CFN__STATUS__INVALID,
+		       "from 0 to 100");
+	for (int i = 0; i < 9; i++)
+		many[i] = metric(cfn_metric_desc(1 + i % 8)->name, 1,
+				 i < 8 ? "current" : "max");
+	expect_refused("video", "10.1.0.11", many, 9, CFN__STATUS__LIMIT,
+		       "at most 8 metric values");
+}
+
+static void test_limits_and_hold_time(void **state)
+{
+	Cfn__Request req = CFN__REQUEST__INIT;
+	Cfn__Register body = CFN__REGISTER__INIT;
+	Cfn__Reply *reply;
+
+	limits.max_instances = 2;
+	assert_int_equal(reg("video", "10.1.0.1", NULL, 0, NULL, 0),
+			 CFN__STATUS__OK);
+	assert_int_equal(reg("video", "10.1.0.2", NULL, 0, NULL, 0),
+			 CFN__STATUS__OK);
+	expect_refused("video", "10.1.0.3", NULL, 0, CFN__STATUS__LIMIT,
+		       "already has 2 instances");
+	/* re-registering an existing one is not a new instance */
+	assert_int_equal(reg("video", "10.1.0.2", NULL, 0, NULL, 0),
+			 CFN__STATUS__OK);
+
+	body.service = "video";
+	body.bid = "10.1.0.1";
+	body.has_hold_time = true;
+	body.hold_time = 0;
+	req.body_case = CFN__REQUEST__BODY_REGISTER;
+	req.register_ = &body;
+	reply = call(&req, 1000);
+	assert_int_equal(reply->status, CFN__STATUS__INVALID);
+	assert_non_null(strstr(reply->error, "hold time must be 1 to 86400"));
+	cfn_api_reply_free(reply);
+}
+
+static void test_static_instance_conflict(void **state)
+{
+	struct cfn_prefix bid;
+	char err[64];
+
+	assert_true(cfn_prefix_parse("10.1.0.50", &bid, err, sizeof(err)));
+	assert_int_equal(cfn_instance_set(video(), &bid, 4), CFN_OK);
+	expect_refused("video", "10.1.0.50", NULL, 0, CFN__STATUS__CONFLICT,
+		       "configured statically");
+	assert_false(cfn_instance_at(video(), 0)->dynamic);
+}
+
+static Cfn__Reply *simple(Cfn__Request__BodyCase kind, const char *bid,
+			  Cfn__Metric *m, size_t n, uint64_t now_ms)
+{
+	Cfn__Request req = CFN__REQUEST__INIT;
+	Cfn__Update update = CFN__UPDATE__INIT;
+	Cfn__Deregister dereg = CFN__DEREGISTER__INIT;
+	Cfn__Heartbeat hb = CFN__HEARTBEAT__INIT;
+	Cfn__Metric *ptrs[8];
+
+	for (size_t i = 0; i < n; i++)
+		ptrs[i] = &m[i];
+	req.id = 9;
+	req.body_case = kind;
+	update.service = dereg.service = hb.service = "video";
+	update.bid = dereg.bid = hb.bid = (char *)bid;
+	update.n_metrics = n;
+	update.metrics = ptrs;
+	req.update = kind == CFN__REQUEST__BODY_UPDATE ? &update : NULL;
+	if (kind == CFN__REQUEST__BODY_DEREGISTER)
+		req.deregister = &dereg;
+	if (kind == CFN__REQUEST__BODY_HEARTBEAT)
+		req.heartbeat = &hb;
+	return call(&req, now_ms);
+}
+
+static void test_update_heartbeat_deregister(void **state)
+{
+	Cfn__Metric first[] = {metric("cpu-utilization", 10, NULL),
+			       metric("active-sessions", 5, NULL)};
+	Cfn__Metric more = metric("active-sessions", 9, NULL);
+	Cfn__Reply *reply;
+
+	assert_int_equal(reg("video", "10.1.0.11", first, 2, NULL, 0),
+			 CFN__STATUS__OK);
+	reply = simple(CFN__REQUEST__BODY_UPDATE, "10.1.0.11", &more, 1, 2000);
+	assert_int_equal(reply->status, CFN__STATUS__OK);
+	assert_int_equal(outcome.change, CFN_API_METRICS);
+	cfn_api_reply_free(reply);
+	/* merged: cpu kept, sessions replaced */
+	assert_int_equal(cfn_instance_at(video(), 0)->metrics.count, 2);
+	assert_int_equal(cfn_instance_at(video(), 0)->last_seen_ms, 2000);
+
+	reply = simple(CFN__REQUEST__BODY_HEARTBEAT, "10.1.0.11", NULL, 0,
+		       5000);
+	assert_int_equal(reply->status, CFN__STATUS__OK);
+	assert_int_equal(outcome.change, CFN_API_UNCHANGED);
+	assert_int_equal(cfn_instance_at(video(), 0)->last_seen_ms, 5000);
+	cfn_api_reply_free(reply);
+
+	reply = simple(CFN__REQUEST__BODY_UPDATE, "10.1.0.99", &more, 1, 6000);
+	assert_int_equal(reply->status, CFN__STATUS__NOT_FOUND);
+	assert_non_null(strstr(reply->error, "no instance 10.1.0.99"));
+	cfn_api_reply_free(reply);
+
+	reply = simple(CFN__REQUEST__BODY_DEREGISTER, "10.1.0.11", NULL, 0,
+		       7000);
+	assert_int_equal(reply->status, CFN__STATUS__OK);
+	assert_int_equal(outcome.change, CFN_API_INSTANCES);
+	assert_int_equal(video()->instances.count, 0);
+	cfn_api_reply_free(reply);
+}
+
+static void test_list(void **state)
+{
+	Cfn__Metric m = metric("cpu-utilization", 12.5, "mean");
+	Cfn__Request req = CFN__REQUEST__INIT;
+	Cfn__List list = CFN__LIST__INIT;
+	Cfn__Reply *reply;
+	struct cfn_prefix bid;
+	char err[64];
+
+	assert_true(cfn_prefix_parse("10.1.0.50", &bid, err, sizeof(err)));
+	cfn_instance_set(video(), &bid, 4); /* static: not listed */
+	reg("video", "10.1.0.11", &m, 1, NULL, 0);
+	reg("video", "2001:db8::11", NULL, 0, NULL, 0);
+	req.body_case = CFN__REQUEST__BODY_LIST;
+	req.list = &list;
+	reply = call(&req, 4000);
+	assert_int_equal(reply->status, CFN__STATUS__OK);
+	assert_int_equal(reply->n_instances, 2);
+	assert_string_equal(reply->instances[0]->bid, "10.1.0.11");
+	assert_string_equal(reply->instances[0]->sid, "198.51.100.10/32");
+	assert_string_equal(reply->instances[0]->service, "video");
+	assert_string_equal(reply->instances[0]->client, "test-client");
+	assert_int_equal(reply->instances[0]->age_ms, 3000);
+	assert_int_equal(reply->instances[0]->n_metrics, 1);
+	assert_true(reply->instances[0]->metrics[0]->value == 12.5);
+	assert_string_equal(reply->instances[1]->bid, "2001:db8::11");
+	cfn_api_reply_free(reply);
+	list.service = "radio";
+	reply = call(&req, 4000);
+	assert_int_equal(reply->status, CFN__STATUS__NOT_FOUND);
+	cfn_api_reply_free(reply);
+}
+
+static void test_malformed_requests(void **state)
+{
+	static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0x01, 0x02};
+	Cfn__Request empty = CFN__REQUEST__INIT;
+	Cfn__Reply *reply = call_raw(garbage, sizeof(garbage), 1000);
+
+	assert_int_equal(reply->id, 0);
+	assert_int_equal(reply->status, CFN__STATUS__INVALID);
+	assert_non_null(strstr(reply->error, "protobuf decoding failed"));
+	cfn_api_reply_free(reply);
+	reply = call_raw(NULL, 0, 1000); /* no id: a required field */
+	assert_int_equal(reply->status, CFN__STATUS__INVALID);
+	cfn_api_reply_free(reply);
+	empty.id = 3;
+	reply = call(&empty, 1000);
+	assert_int_equal(reply->id, 3);
+	assert_int_equal(reply->status, CFN__STATUS__INVALID);
+	assert_non_null(strstr(reply->error, "empty request"));
+	cfn_api_reply_free(reply);
+}
+
+static void test_expiry(void **state)
+{
+	reg("video", "10.1.0.11", NULL, 0, NULL, 0); /* seen at 1000, 30 s */
+	assert_int_equal(cfn_service_expire(video(), 30999), 0);
+	assert_int_equal(cfn_service_expire(video(), 31000), 1);
+	assert_int_equal(video()->instances.count, 0);
+}
+
+static void test_frame_length(void **state)
+{
+	static const uint8_t header[] = {0x00, 0x01, 0x00, 0x02};
+
+	assert_int_equal(cfn_api_frame_length(header), 65538);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_register),
+		T(test_bad_input_changes_nothing),
+		T(test_limits_and_hold_time),
+		T(test_static_instance_conflict),
+		T(test_update_heartbeat_deregister),
+		T(test_list),
+		T(test_malformed_requests),
+		T(test_expiry),
+		T(test_frame_length),
+	};
+#undef T
+
+	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Update damping: thresholds, score steps, rate limit, refresh. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cfn_damp.h"
+
+static struct cfn_instance_info sent_inst[2], next_inst[2];
+static struct cfn_attr sent, next;
+static struct cfn_damping damping;
+
+static void set_metric(struct cfn_instance_info *inst, uint16_t type,
+		       double units)
+{
+	struct cfn_metric_value v;
+	char err[64];
+
+	assert_true(cfn_metric_value_from_units(type, CFN_STAT_MEAN, units, &v,
+						err, sizeof(err)));
+	cfn_metric_set_put(&inst->metrics, &v);
+}
+
+static int setup(void **state)
+{
+	char err[64];
+
+	memset(sent_inst, 0, sizeof(sent_inst));
+	for (int i = 0; i < 2; i++) {
+		assert_true(cfn_prefix_parse(i ? "10.0.0.2" : "10.0.0.1",
+					     &sent_inst[i].bid, err,
+					     sizeof(err)));
+		sent_inst[i].capacity = 10;
+		sent_inst[i].scores.l2 = 6;
+		set_metric(&sent_inst[i], CFN_METRIC_CPU_UTIL, 40);
+		set_metric(&sent_inst[i], CFN_METRIC_SESSIONS, 200);
+	}
+	memcpy(next_inst, sent_inst, sizeof(sent_inst));
+	sent = (struct cfn_attr){
+		.scores = {.l2 = 6}, .n_instances = 2, .instances = sent_inst};
+	next = sent;
+	next.instances = next_inst;
+	cfn_damping_default(&damping);
+	return 0;
+}
+
+static enum cfn_damp_verdict decide(uint64_t last, uint64_t now, uint64_t *due)
+{
+	return cfn_damp_decide(&damping, &sent, &next, last, now, due);
+}
+
+static void test_small_metric_change_suppressed(void **state)
+{
+	uint64_t due = 0;
+
+	next_inst[0].metrics.count = 0;
+	set_metric(&next_inst[0], CFN_METRIC_CPU_UTIL, 44);  /* < 5 points */
+	set_metric(&next_inst[0], CFN_METRIC_SESSIONS, 215); /* < 10 % */
+	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SUPPRESS);
+	assert_int_equal(due, 0);
+}
+
+static void test_threshold_crossed_sent(void **state)
+{
+	uint64_t due;
+
+	next_inst[0].metrics.count = 0;
+	set_metric(&next_inst[0], CFN_METRIC_CPU_UTIL, 45); /* 5 points */
+	set_metric(&next_inst[0], CFN_METRIC_SESSIONS, 200);
+	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);
+	/* relative threshold: 10 % of 200 sessions is 20, above 10 */
+	next_inst[0].metrics.count = 0;
+	set_metric(&next_inst[0], CFN_METRIC_CPU_UTIL, 40);
+	set_metric(&next_inst[0], CFN_METRIC_SESSIONS, 219);
+	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SUPPRESS);
+	next_inst[0].metrics.count = 0;
+	set_metric(&next_inst[0], CFN_METRIC_CPU_UTIL, 40);
+	set_metric(&next_inst[0], CFN_METRIC_SESSIONS, 180);
+	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);
+	/* a configured threshold applies */
+	damping.threshold[CFN_METRIC_SESSIONS].relative = 0.5;
+	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SUPPRESS);
+}
+
+static void test_score_step_sent(void **state)
+{
+	uint64_t due;
+
+	next_inst[1].scores.l2 = 5;
+	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);
+	next_inst[1].scores.l2 = 6;
+	next.scores.l1[CFN_CATEGORY_COMPUTE] = 3;
+	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);
+}
+
+static void test_metric_appears_or_goes(void **state)
+{
+	uint64_t due;
+
+	set_metric(&next_inst[1], CFN_METRIC_QUEUE_DEPTH, 1);
+	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);
+	next_inst[1].metrics.count = 1;
+	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);
+}
+
+static void test_rate_limit_delays(void **state)
+{
+	uint64_t due = 0;
+
+	next_inst[0].scores.l2 = 2;
+	assert_int_equal(decide(10000, 10400, &due), CFN_DAMP_DELAY);
+	assert_int_equal(due, 11000);
+	assert_int_equal(decide(10000, 11000, &due), CFN_DAMP_SEND);
+	damping.min_interval_ms = 0;
+	assert_int_equal(decide(10000, 10000, &due), CFN_DAMP_SEND);
+}
+
+static void test_instances_and_capacity_go_at_once(void **state)
+{
+	uint64_t due;
+
+	next.n_instances = 1; /* an instance went */
+	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SEND);
+	next.n_instances = 2;
+	next_inst[1].capacity = 20;
+	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SEND);
+	next_inst[1].capacity = 10;
+	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SUPPRESS);
+}
+
+static void test_periodic_refresh(void **state)
+{
+	uint64_t due;
+
+	assert_int_equal(decide(0, 3600000, &due), CFN_DAMP_SUPPRESS);
+	damping.max_interval_s = 60;
+	assert_int_equal(decide(0, 59999, &due), CFN_DAMP_SUPPRESS);
+	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup(fn, setup)
+	const struct CMUnitTest tests[] = {
+		T(test_small_metric_change_suppressed),
+		T(test_threshold_crossed_sent),
+		T(test_score_step_sent),
+		T(test_metric_appears_or_goes),
+		T(test_rate_limit_delays),
+		T(test_instances_and_capacity_go_at_once),
+		T(test_periodic_refresh),
+	};
+#undef T
+
+	return cmocka_run_group_tests_name("damp", tests, NULL, NULL);
+}
