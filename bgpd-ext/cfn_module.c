@@ -10,6 +10,7 @@
 #include "linklist.h"
 #include "memory.h"
 #include "module.h"
+#include "thread.h"
 
 #include "bgpd/bgpd.h"
 
@@ -23,6 +24,7 @@ DEFINE_MTYPE_STATIC(CFN, CFN_CORE, "CFN core tables");
 DEFINE_MTYPE(CFN, CFN_PENDING, "CFN pending RIB work");
 
 static struct list *cfn_instances;
+static struct thread *cfn_t_sweep;
 
 static void *cfn_core_malloc(size_t size)
 {
@@ -62,6 +64,7 @@ struct cfn_instance *cfn_instance_get(struct bgp *bgp, bool create)
 	cfn_service_table_init(&ci->services);
 	cfn_metric_model_default(&ci->model);
 	cfn_policy_default(&ci->policy);
+	cfn_damping_default(&ci->damping);
 	cfn_view_init(&ci->view);
 	listnode_add(cfn_instances, ci);
 	return ci;
@@ -128,6 +131,17 @@ static int cfn_bgp_delete(struct bgp *bgp)
 	return 0;
 }
 
+static void cfn_sweep(struct thread *t)
+{
+	struct listnode *node;
+	struct cfn_instance *ci;
+
+	for (ALL_LIST_ELEMENTS_RO(cfn_instances, node, ci))
+		cfn_originate_sweep(ci);
+	thread_add_timer(THREAD_ARG(t), cfn_sweep, THREAD_ARG(t), 1,
+			 &cfn_t_sweep);
+}
+
 static int cfn_late_init(struct thread_master *master)
 {
 	cfn_instances = list_new();
@@ -136,6 +150,8 @@ static int cfn_late_init(struct thread_master *master)
 	cfn_debug_init();
 	cfn_receive_init();
 	cfn_fib_init(master);
+	cfn_api_init(master);
+	thread_add_timer(master, cfn_sweep, master, 1, &cfn_t_sweep);
 	zlog_info("CFN: module %s loaded", CFN_VERSION);
 	return 0;
 }
@@ -144,6 +160,8 @@ static int cfn_fini(void)
 {
 	struct cfn_instance *ci;
 
+	THREAD_OFF(cfn_t_sweep);
+	cfn_api_fini();
 	cfn_receive_fini();
 	cfn_fib_fini();
 	while ((ci = listnode_head(cfn_instances))) {

@@ -9,7 +9,9 @@
 #include "memory.h"
 #include "prefix.h"
 
+#include "cfn_api.h"
 #include "cfn_attr.h"
+#include "cfn_damp.h"
 #include "cfn_metric.h"
 #include "cfn_select.h"
 #include "cfn_service.h"
@@ -32,6 +34,9 @@ struct cfn_stats {
 	uint64_t decode_errors[CFN_DECODE_ERROR_COUNT];
 	uint64_t view_changes;	    /* per-SID view changes */
 	uint64_t selection_changes; /* choices or weights changed */
+	uint64_t damped;	    /* metric updates not sent: not significant */
+	uint64_t delayed;	    /* metric updates delayed by the rate limit */
+	uint64_t expired;	    /* instances removed after their hold time */
 };
 
 struct cfn_instance {
@@ -40,6 +45,7 @@ struct cfn_instance {
 	struct cfn_service_table services;
 	struct cfn_metric_model model;
 	struct cfn_policy policy; /* default selection policy */
+	struct cfn_damping damping;
 	struct cfn_view view;
 	struct cfn_stats stats;
 	struct hash *pending; /* struct prefix *: re-read from the RIB */
@@ -58,6 +64,11 @@ bool cfn_prefix_from_frr(const struct prefix *in, struct cfn_prefix *out);
 void cfn_originate_service(struct cfn_instance *ci,
 			   struct cfn_service *service);
 void cfn_originate_all(struct cfn_instance *ci);
+/* A metric change: advertised when significant and not too soon. */
+void cfn_originate_damped(struct cfn_instance *ci,
+			  struct cfn_service *service);
+/* Expire instances, send delayed updates and refreshes: every second. */
+void cfn_originate_sweep(struct cfn_instance *ci);
 void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid);
 
 /* cfn_receive.c: the per-service view from received paths */
@@ -81,6 +92,28 @@ void cfn_fib_withdraw(struct cfn_instance *ci, const struct cfn_prefix *sid);
 /* The policy of a SID: the default, overridden by its service's. */
 void cfn_policy_for(const struct cfn_instance *ci, const struct cfn_prefix *sid,
 		    struct cfn_policy *policy);
+
+/* cfn_api_server.c: the service notification API */
+struct cfn_api_config {
+	char socket_path[108];	  /* "" for <FRR run dir>/cfn-api.sock */
+	struct in_addr tcp_address;
+	uint16_t tcp_port;	  /* 0: no TCP listener */
+	uint32_t max_clients;
+	struct cfn_api_limits limits;
+};
+
+struct cfn_api_stats {
+	uint64_t clients, requests, errors, framing_errors, refused_clients;
+};
+
+void cfn_api_init(struct thread_master *master);
+void cfn_api_fini(void);
+void cfn_api_config_default(struct cfn_api_config *config);
+const struct cfn_api_config *cfn_api_config(void);
+void cfn_api_set_config(const struct cfn_api_config *config);
+void cfn_api_reconfigure(void);
+const char *cfn_api_socket_path(void);
+void cfn_api_stats(struct cfn_api_stats *stats);
 
 /* cfn_vty.c, cfn_show.c, cfn_debug.c */
 struct json_object;

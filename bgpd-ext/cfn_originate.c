@@ -136,10 +136,52 @@ void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid)
 	bgp_dest_unlock_node(dest);
 }
 
-void cfn_originate_service(struct cfn_instance *ci, struct cfn_service *service)
+/* The SID's RIB entry and our path in it (NULL when not advertised). */
+static struct bgp_dest *cfn_sid_dest(struct cfn_instance *ci,
+				     const struct cfn_service *service,
+				     struct prefix *p,
+				     struct bgp_path_info **pi)
+{
+	afi_t afi = sid_afi(&service->sid);
+	struct bgp_dest *dest;
+
+	cfn_prefix_to_frr(&service->sid, p);
+	dest = bgp_afi_node_get(ci->bgp->rib[afi][SAFI_UNICAST], afi,
+				SAFI_UNICAST, p, NULL);
+	*pi = cfn_local_path(ci->bgp, dest);
+	if (*pi && CHECK_FLAG((*pi)->flags, BGP_PATH_REMOVED))
+		*pi = NULL;
+	return dest;
+}
+
+/* Advertise the service's current state with a new sequence number. */
+static void cfn_send(struct cfn_instance *ci, struct cfn_service *service,
+		     struct bgp_dest *dest, struct bgp_path_info *pi)
 {
 	uint8_t value[CFN_ATTR_MAX_LEN];
-	afi_t afi = sid_afi(&service->sid);
+	const struct prefix *p = bgp_dest_get_prefix(dest);
+	size_t len = cfn_encode_service(ci, service, service->sequence + 1,
+					value, sizeof(value));
+
+	if (!len) {
+		ci->stats.encode_failures++;
+		zlog_warn("CFN: %pFX: the CFN attribute of service %s does not fit in an UPDATE; not advertised",
+			  p, service->name);
+		return;
+	}
+	service->sequence++;
+	service->damp.last_sent_ms = cfn_now_ms();
+	service->damp.pending = false;
+	cfn_install_path(ci, dest, pi, family2afi(p->family), value, len);
+	ci->stats.announcements++;
+	CFN_DEBUG(updates, "announce %pFX: %zu instances, seq %u, %zu octets",
+		  p, service->instances.count, service->sequence, len);
+}
+
+void cfn_originate_service(struct cfn_instance *ci,
+			   struct cfn_service *service)
+{
+	uint8_t value[CFN_ATTR_MAX_LEN];
 	struct bgp_path_info *pi;
 	struct bgp_dest *dest;
 	struct prefix p;
@@ -149,30 +191,92 @@ void cfn_originate_service(struct cfn_instance *ci, struct cfn_service *service)
 		cfn_withdraw_sid(ci, &service->sid);
 		return;
 	}
-	cfn_prefix_to_frr(&service->sid, &p);
-	dest = bgp_afi_node_get(ci->bgp->rib[afi][SAFI_UNICAST], afi,
-				SAFI_UNICAST, &p, NULL);
-	pi = cfn_local_path(ci->bgp, dest);
-
+	dest = cfn_sid_dest(ci, service, &p, &pi);
 	/* Unchanged content keeps its sequence number: no update is sent. */
 	len = cfn_encode_service(ci, service, service->sequence, value,
 				 sizeof(value));
-	if (len && !cfn_path_carries(ci, pi, value, len)) {
-		service->sequence++;
-		len = cfn_encode_service(ci, service, service->sequence, value,
-					 sizeof(value));
-		cfn_install_path(ci, dest, pi, afi, value, len);
-		ci->stats.announcements++;
-		CFN_DEBUG(updates,
-			  "announce %pFX: %zu instances, seq %u, %zu octets",
-			  &p, service->instances.count, service->sequence, len);
-	} else if (!len) {
-		ci->stats.encode_failures++;
-		zlog_warn(
-			"CFN: %pFX: the CFN attribute of service %s does not fit in an UPDATE; not advertised",
-			&p, service->name);
+	if (!len || !cfn_path_carries(ci, pi, value, len))
+		cfn_send(ci, service, dest, pi);
+	bgp_dest_unlock_node(dest);
+}
+
+/* What the SID's path carries now, decoded; false when nothing. */
+static bool cfn_advertised(struct cfn_instance *ci,
+			   const struct bgp_path_info *pi, struct cfn_attr *attr)
+{
+	const uint8_t *value;
+	size_t len;
+
+	value = pi ? cfn_transit_find(pi->attr, ci->attr_type, &len) : NULL;
+	return value && cfn_attr_decode(value, len, attr) == CFN_DECODE_OK;
+}
+
+void cfn_originate_damped(struct cfn_instance *ci,
+			  struct cfn_service *service)
+{
+	struct cfn_attr sent, next;
+	enum cfn_damp_verdict verdict = CFN_DAMP_SEND;
+	struct bgp_path_info *pi;
+	struct bgp_dest *dest;
+	struct prefix p;
+	uint64_t due = 0;
+
+	if (!service->instances.count) {
+		cfn_originate_service(ci, service);
+		return;
+	}
+	dest = cfn_sid_dest(ci, service, &p, &pi);
+	if (cfn_advertised(ci, pi, &sent)) {
+		if (cfn_service_build_attr(service, &ci->model, sent.node_id,
+					   sent.sequence, &next) == CFN_OK) {
+			verdict = cfn_damp_decide(&ci->damping, &sent, &next,
+						  service->damp.last_sent_ms,
+						  cfn_now_ms(), &due);
+			cfn_attr_free(&next);
+		}
+		cfn_attr_free(&sent);
+	}
+	switch (verdict) {
+	case CFN_DAMP_SEND:
+		cfn_send(ci, service, dest, pi);
+		break;
+	case CFN_DAMP_DELAY:
+		if (!service->damp.pending)
+			ci->stats.delayed++;
+		service->damp.pending = true;
+		service->damp.due_ms = due;
+		break;
+	case CFN_DAMP_SUPPRESS:
+		ci->stats.damped++;
+		service->damp.pending = false;
+		break;
 	}
 	bgp_dest_unlock_node(dest);
+}
+
+void cfn_originate_sweep(struct cfn_instance *ci)
+{
+	uint64_t now = cfn_now_ms();
+
+	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
+		struct cfn_service *service = cfn_service_at(&ci->services, i);
+		size_t expired = cfn_service_expire(service, now);
+
+		if (expired) {
+			ci->stats.expired += expired;
+			zlog_info("CFN: service %s: %zu instances removed after their hold time",
+				  service->name, expired);
+			cfn_originate_service(ci, service);
+		} else if ((service->damp.pending &&
+			    now >= service->damp.due_ms) ||
+			   (ci->damping.max_interval_s &&
+			    service->instances.count &&
+			    now - service->damp.last_sent_ms >=
+				    (uint64_t)ci->damping.max_interval_s *
+					    1000)) {
+			cfn_originate_damped(ci, service);
+		}
+	}
 }
 
 void cfn_originate_all(struct cfn_instance *ci)

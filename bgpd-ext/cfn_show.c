@@ -452,6 +452,77 @@ static void cfn_print_selection(struct cfn_instance *ci, void *arg)
 	}
 }
 
+/* -- show bgp cfn instances ----------------------------------------- */
+
+static json_object *cfn_json_local(const struct cfn_show *show,
+				   const struct cfn_service *service,
+				   const struct cfn_local_instance *inst)
+{
+	json_object *j = json_object_new_object();
+	char bid[CFN_PREFIX_STRLEN];
+
+	json_object_string_add(j, "service", service->name);
+	json_object_string_add(j, "bid", cfn_bid_str(&inst->bid, bid,
+						     sizeof(bid)));
+	json_object_int_add(j, "capacity", inst->capacity);
+	json_object_string_add(j, "origin", inst->dynamic ? "api" : "config");
+	if (inst->dynamic) {
+		json_object_string_add(j, "client", inst->client);
+		json_object_int_add(j, "holdTime", inst->hold_time_s);
+		json_object_double_add(j, "secondsSinceReport",
+				       cfn_age_s(show, inst->last_seen_ms));
+	}
+	json_object_object_add(j, "metrics", cfn_json_metrics(&inst->metrics));
+	return j;
+}
+
+static void cfn_print_instances(struct cfn_instance *ci, void *arg)
+{
+	struct cfn_show *show = arg;
+	json_object *jarr = NULL;
+	char bid[CFN_PREFIX_STRLEN];
+
+	if (show->json) {
+		jarr = json_object_new_array();
+		json_object_object_add(cfn_json_instance(show, ci),
+				       "localInstances", jarr);
+	} else {
+		vty_out(show->vty, "BGP instance %s:\n", ci->bgp->name_pretty);
+		vty_out(show->vty, "  %-20s %-26s %8s %-7s %-22s %s\n",
+			"Service", "BID", "Capacity", "Origin",
+			"Client", "Last report (s ago)");
+	}
+	for (size_t s = 0; s < cfn_service_count(&ci->services); s++) {
+		const struct cfn_service *service =
+			cfn_service_at(&ci->services, s);
+
+		for (size_t i = 0; i < service->instances.count; i++) {
+			const struct cfn_local_instance *inst =
+				cfn_instance_at(service, i);
+
+			if (jarr) {
+				json_object_array_add(
+					jarr, cfn_json_local(show, service,
+							     inst));
+				continue;
+			}
+			vty_out(show->vty, "  %-20s %-26s %8u %-7s %-22s ",
+				service->name,
+				cfn_bid_str(&inst->bid, bid, sizeof(bid)),
+				inst->capacity,
+				inst->dynamic ? "api" : "config",
+				inst->dynamic ? inst->client : "-");
+			if (inst->dynamic)
+				vty_out(show->vty, "%.1f (hold %u s)\n",
+					cfn_age_s(show, inst->last_seen_ms),
+					inst->hold_time_s);
+			else
+				vty_out(show->vty, "-\n");
+			cfn_text_metrics(show->vty, &inst->metrics);
+		}
+	}
+}
+
 /* -- show bgp cfn statistics ----------------------------------------- */
 
 static const struct {
@@ -590,8 +661,38 @@ DEFPY(cfn_show_statistics, cfn_show_statistics_cmd,
       SHOW_STR BGP_STR CFN_STR "Update and decode counters\n" JSON_STR)
 {
 	struct cfn_show show = {};
+	json_object *json = json_object_new_object();
+	json_object *japi = json_object_new_object();
+	struct cfn_api_stats api;
 
-	return cfn_show_run(vty, !!uj, &show, cfn_print_statistics,
+	cfn_api_stats(&api);
+	json_object_string_add(japi, "socket", cfn_api_socket_path());
+	json_object_int_add(japi, "clients", api.clients);
+	json_object_int_add(japi, "metricReports", api.requests);
+	json_object_int_add(japi, "errorReplies", api.errors);
+	json_object_int_add(japi, "framingErrors", api.framing_errors);
+	json_object_int_add(japi, "refusedClients", api.refused_clients);
+	json_object_object_add(json, "api", japi);
+	if (!uj)
+		vty_out(vty,
+			"API on %s: %" PRIu64 " clients, %" PRIu64
+			" requests (metric reports), %" PRIu64
+			" error replies, %" PRIu64 " framing errors, %" PRIu64
+			" clients refused\n",
+			cfn_api_socket_path(), api.clients, api.requests,
+			api.errors, api.framing_errors, api.refused_clients);
+	return cfn_show_run(vty, !!uj, &show, cfn_print_statistics, json);
+}
+
+DEFPY(cfn_show_instances, cfn_show_instances_cmd,
+      "show bgp cfn instances [json]$uj",
+      SHOW_STR BGP_STR CFN_STR
+      "Local service instances, configured or registered over the API\n"
+      JSON_STR)
+{
+	struct cfn_show show = {};
+
+	return cfn_show_run(vty, !!uj, &show, cfn_print_instances,
 			    json_object_new_object());
 }
 
@@ -629,4 +730,5 @@ void cfn_show_init(void)
 	install_element(VIEW_NODE, &cfn_show_service_cmd);
 	install_element(VIEW_NODE, &cfn_show_statistics_cmd);
 	install_element(VIEW_NODE, &cfn_show_selection_cmd);
+	install_element(VIEW_NODE, &cfn_show_instances_cmd);
 }

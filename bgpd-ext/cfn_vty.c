@@ -184,6 +184,8 @@ DEFPY(cfn_instance, cfn_instance_cmd,
 			cfn_strerror(err));
 		return CMD_WARNING_CONFIG_FAILED;
 	}
+	/* configured now: no hold time, part of the configuration */
+	cfn_instance_find(service, &prefix)->dynamic = false;
 	cfn_originate_service(ci, service);
 	return CMD_SUCCESS;
 }
@@ -535,6 +537,105 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 	return CMD_SUCCESS;
 }
 
+DEFPY(cfn_api, cfn_api_cmd,
+      "[no] cfn api <socket PATH$path|tcp A.B.C.D$addr port (1-65535)$port|max-clients (1-1024)$clients|max-frame (64-1048576)$frame|max-instances (1-64)$instances|hold-time (1-86400)$hold>",
+      NO_STR CFN_STR
+      "Service notification API (protobuf over a stream socket)\n"
+      "Unix socket path (default: cfn-api.sock in FRR's run directory)\n"
+      "Path\n"
+      "Also listen on TCP (off by default)\n"
+      "Local address\n"
+      "TCP port\n"
+      "Port\n"
+      "Most clients connected at once (default 64)\n"
+      "Clients\n"
+      "Largest request accepted, octets (default 65536)\n"
+      "Octets\n"
+      "Most instances per service (default 64)\n"
+      "Instances\n"
+      "Hold time of instances that register without one (default 30)\n"
+      "Seconds\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_api_config config = *cfn_api_config(), defaults;
+
+	if (bgp->inst_type != BGP_INSTANCE_TYPE_DEFAULT) {
+		vty_out(vty, "%% The API serves the default BGP instance only\n");
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	cfn_api_config_default(&defaults);
+	if (path) {
+		if (!no && (path[0] != '/' ||
+			    strlen(path) >= sizeof(config.socket_path))) {
+			vty_out(vty, "%% Give an absolute path of at most %zu characters\n",
+				sizeof(config.socket_path) - 1);
+			return CMD_WARNING_CONFIG_FAILED;
+		}
+		strlcpy(config.socket_path, no ? "" : path,
+			sizeof(config.socket_path));
+	} else if (addr_str) {
+		config.tcp_address = no ? defaults.tcp_address : addr;
+		config.tcp_port = no ? 0 : (uint16_t)port;
+	} else if (clients_str) {
+		config.max_clients = no ? defaults.max_clients
+					: (uint32_t)clients;
+	} else if (frame_str) {
+		config.limits.max_frame = no ? defaults.limits.max_frame
+					     : (uint32_t)frame;
+	} else if (instances_str) {
+		config.limits.max_instances = no ? defaults.limits.max_instances
+						 : (uint32_t)instances;
+	} else {
+		config.limits.default_hold_s = no ? defaults.limits.default_hold_s
+						  : (uint32_t)hold;
+	}
+	cfn_api_set_config(&config);
+	return CMD_SUCCESS;
+}
+
+DEFPY(cfn_damping, cfn_damping_cmd,
+      "[no] cfn damping <min-interval (0-3600000)$min_ms|max-interval (0-86400)$max_s|threshold " CFN_METRIC_TOKEN " relative WORD$rel absolute WORD$abs>",
+      NO_STR CFN_STR
+      "When metric changes are advertised in BGP\n"
+      "Least time between two metric updates of a SID (default 1000)\n"
+      "Milliseconds\n"
+      "Refresh an unchanged advertisement this often (default 0: never)\n"
+      "Seconds\n"
+      "How much a metric must move to be advertised\n" CFN_METRIC_HELP
+      "Relative to the advertised value\n"
+      "Percent, 0 to 1000\n"
+      "In the metric's unit\n"
+      "Amount\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, true);
+	struct cfn_damping defaults;
+	const struct cfn_metric_desc *desc;
+	double r, a;
+
+	cfn_damping_default(&defaults);
+	if (min_ms_str) {
+		ci->damping.min_interval_ms = no ? defaults.min_interval_ms
+						 : (uint32_t)min_ms;
+	} else if (max_s_str) {
+		ci->damping.max_interval_s = no ? defaults.max_interval_s
+						: (uint32_t)max_s;
+	} else {
+		desc = cfn_metric_desc_by_name(metric);
+		if (no) {
+			ci->damping.threshold[desc->type] =
+				defaults.threshold[desc->type];
+			return CMD_SUCCESS;
+		}
+		if (!cfn_parse_number(vty, "relative", rel, 0, 1000, &r) ||
+		    !cfn_parse_number(vty, "absolute", abs, 0, desc->max, &a))
+			return CMD_WARNING_CONFIG_FAILED;
+		ci->damping.threshold[desc->type] =
+			(struct cfn_damp_threshold){ r / 100, a };
+	}
+	return CMD_SUCCESS;
+}
+
 static void cfn_write_number(struct vty *vty, double value)
 {
 	vty_out(vty, " %g", value);
@@ -586,6 +687,9 @@ static void cfn_config_write_service(struct vty *vty,
 	for (size_t i = 0; i < service->instances.count; i++) {
 		const struct cfn_local_instance *inst =
 			cfn_instance_at(service, i);
+
+		if (inst->dynamic) /* registered over the API */
+			continue;
 
 		/* a BID is a host address: written without its length */
 		cfn_prefix_format(&inst->bid, bid, sizeof(bid));
@@ -669,15 +773,63 @@ static void cfn_config_write_policy(struct vty *vty, const char *scope,
 			p->max_paths);
 }
 
+static void cfn_config_write_api(struct vty *vty)
+{
+	const struct cfn_api_config *c = cfn_api_config();
+	struct cfn_api_config d;
+
+	cfn_api_config_default(&d);
+	if (c->socket_path[0])
+		vty_out(vty, " cfn api socket %s\n", c->socket_path);
+	if (c->tcp_port)
+		vty_out(vty, " cfn api tcp %pI4 port %u\n", &c->tcp_address,
+			c->tcp_port);
+	if (c->max_clients != d.max_clients)
+		vty_out(vty, " cfn api max-clients %u\n", c->max_clients);
+	if (c->limits.max_frame != d.limits.max_frame)
+		vty_out(vty, " cfn api max-frame %u\n", c->limits.max_frame);
+	if (c->limits.max_instances != d.limits.max_instances)
+		vty_out(vty, " cfn api max-instances %u\n",
+			c->limits.max_instances);
+	if (c->limits.default_hold_s != d.limits.default_hold_s)
+		vty_out(vty, " cfn api hold-time %u\n",
+			c->limits.default_hold_s);
+}
+
+static void cfn_config_write_damping(struct vty *vty,
+				     const struct cfn_damping *damping)
+{
+	struct cfn_damping d;
+
+	cfn_damping_default(&d);
+	if (damping->min_interval_ms != d.min_interval_ms)
+		vty_out(vty, " cfn damping min-interval %u\n",
+			damping->min_interval_ms);
+	if (damping->max_interval_s != d.max_interval_s)
+		vty_out(vty, " cfn damping max-interval %u\n",
+			damping->max_interval_s);
+	for (unsigned int t = 1; t <= CFN_METRIC_TYPE_MAX; t++)
+		if (damping->threshold[t].relative != d.threshold[t].relative ||
+		    damping->threshold[t].absolute != d.threshold[t].absolute)
+			vty_out(vty,
+				" cfn damping threshold %s relative %g absolute %g\n",
+				cfn_metric_desc((uint16_t)t)->name,
+				damping->threshold[t].relative * 100,
+				damping->threshold[t].absolute);
+}
+
 static int cfn_config_write(struct bgp *bgp, struct vty *vty)
 {
 	struct cfn_instance *ci = cfn_instance_get(bgp, false);
 
+	if (bgp->inst_type == BGP_INSTANCE_TYPE_DEFAULT)
+		cfn_config_write_api(vty);
 	if (!ci)
 		return 0;
 	if (ci->attr_type != CFN_ATTR_TYPE_DEFAULT)
 		vty_out(vty, " cfn attribute-type %u\n", ci->attr_type);
 	cfn_config_write_model(vty, &ci->model);
+	cfn_config_write_damping(vty, &ci->damping);
 	cfn_config_write_policy(vty, "", &ci->policy,
 				cfn_policy_changed(&ci->policy));
 	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
@@ -708,4 +860,6 @@ void cfn_vty_init(void)
 	install_element(BGP_NODE, &cfn_category_weight_cmd);
 	install_element(BGP_NODE, &cfn_attribute_type_cmd);
 	install_element(BGP_NODE, &cfn_selection_cmd);
+	install_element(BGP_NODE, &cfn_api_cmd);
+	install_element(BGP_NODE, &cfn_damping_cmd);
 }

@@ -431,8 +431,10 @@ size_t cfn_api_handle(struct cfn_service_table *table,
 		       "not a cfn.Request (protobuf decoding failed)");
 	else
 		dispatch(table, limits, client, now_ms, req, &listing, &a);
-	if (a.status != CFN__STATUS__OK)
+	if (a.status != CFN__STATUS__OK) {
 		memset(outcome, 0, sizeof(*outcome));
+		outcome->refused = true;
+	}
 	reply.id = req ? req->id : 0;
 	reply.status = a.status;
 	reply.error = a.status != CFN__STATUS__OK ? a.error : NULL;

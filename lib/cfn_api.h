@@ -31,6 +31,7 @@ enum cfn_api_change {
 };
 
 struct cfn_api_outcome {
+	bool refused;		     /* the reply's status is not OK */
 	struct cfn_service *service; /* the service changed, if any */
 	enum cfn_api_change change;
 };

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cfn_attr.h"
+#include "cfn_damp.h"
 #include "cfn_error.h"
 #include "cfn_metric.h"
 #include "cfn_prefix.h"
@@ -41,6 +42,7 @@ struct cfn_service {
 	struct cfn_prefix sid;
 	struct cfn_vec instances;   /* struct cfn_local_instance *, by BID */
 	uint32_t sequence;	    /* of the last advertisement sent */
+	struct cfn_damp_state damp;
 	struct cfn_policy policy;   /* selection settings of this service */
 	unsigned int policy_fields; /* those set: enum cfn_policy_field */
 };
