@@ -545,6 +545,12 @@ static const struct {
 	 offsetof(struct cfn_stats, view_changes)},
 	{"Selection changes", "selectionChanges",
 	 offsetof(struct cfn_stats, selection_changes)},
+	{"Metric updates not significant (damped)", "updatesDamped",
+	 offsetof(struct cfn_stats, damped)},
+	{"Metric updates delayed by rate limit", "updatesDelayed",
+	 offsetof(struct cfn_stats, delayed)},
+	{"Instances expired (hold time)", "instancesExpired",
+	 offsetof(struct cfn_stats, expired)},
 };
 
 static uint64_t cfn_counter(const struct cfn_stats *stats, size_t i)

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cfn_client.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cfn_alloc.h"
+#include "cfn_api.h"
+
+static int connect_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		return fd;
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int connect_tcp(char *hostport, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	char *colon = strrchr(hostport, ':');
+	int fd = -1, rc;
+
+	if (!colon) {
+		snprintf(err, errlen, "tcp:%s: expected tcp:HOST:PORT", hostport);
+		return -1;
+	}
+	*colon = '\0';
+	rc = getaddrinfo(hostport, colon + 1, &hints, &res);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", hostport, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			snprintf(err, errlen, "%s:%s: %s", hostport, colon + 1,
+				 strerror(errno));
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+int cfn_client_connect(const char *where, char *err, size_t errlen)
+{
+	char copy[256];
+
+	snprintf(copy, sizeof(copy), "%s", where);
+	if (strncmp(copy, "tcp:", 4) == 0)
+		return connect_tcp(copy + 4, err, errlen);
+	return connect_unix(strncmp(copy, "unix:", 5) == 0 ? copy + 5 : copy,
+			    err, errlen);
+}
+
+/* Read exactly len octets before the deadline. */
+static bool read_full(int fd, uint8_t *buf, size_t len, int timeout_ms,
+		      char *err, size_t errlen)
+{
+	while (len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, timeout_ms) <= 0) {
+			snprintf(err, errlen, "no reply from the CFN node");
+			return false;
+		}
+		n = read(fd, buf, len);
+		if (n <= 0) {
+			snprintf(err, errlen, "connection closed by the CFN node%s%s",
+				 n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			return false;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+static bool write_full(int fd, const uint8_t *buf, size_t len, char *err,
+		       size_t errlen)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "send: %s", strerror(errno));
+			return false;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+Cfn__Reply *cfn_client_call(int fd, Cfn__Request *req, int timeout_ms,
+			    char *err, size_t errlen)
+{
+	uint8_t *frame = NULL, header[CFN_API_FRAME_HEADER], *payload;
+	size_t len = cfn_api_frame_request(req, &frame);
+	Cfn__Reply *reply = NULL;
+	uint32_t reply_len;
+	bool sent;
+
+	if (!len) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sent = write_full(fd, frame, len, err, errlen);
+	cfn_free(frame);
+	if (!sent || !read_full(fd, header, sizeof(header), timeout_ms, err,
+				errlen))
+		return NULL;
+	reply_len = cfn_api_frame_length(header);
+	payload = malloc(reply_len ? reply_len : 1);
+	if (payload && read_full(fd, payload, reply_len, timeout_ms, err,
+				 errlen)) {
+		reply = cfn_api_reply_decode(payload, reply_len);
+		if (!reply)
+			snprintf(err, errlen, "undecodable reply");
+	}
+	free(payload);
+	return reply;
+}
+
+bool cfn_client_parse_metric(char *arg, Cfn__Metric *metric, char *err,
+			     size_t errlen)
+{
+	char *eq = strchr(arg, '='), *colon, *end;
+
+	cfn__metric__init(metric);
+	if (!eq || eq == arg) {
+		snprintf(err, errlen, "'%s': expected NAME=VALUE[:STATISTIC]",
+			 arg);
+		return false;
+	}
+	*eq = '\0';
+	colon = strchr(eq + 1, ':');
+	if (colon) {
+		*colon = '\0';
+		metric->statistic = colon + 1;
+	}
+	metric->name = arg;
+	metric->value = strtod(eq + 1, &end);
+	if (end == eq + 1 || *end) {
+		snprintf(err, errlen, "%s: '%s' is not a number", arg, eq + 1);
+		return false;
+	}
+	return true;
+}
+
+const char *cfn_client_status_name(Cfn__Status status)
+{
+	const ProtobufCEnumValue *v =
+		protobuf_c_enum_descriptor_get_value(&cfn__status__descriptor,
+						     status);
+
+	return v ? v->name : "UNKNOWN";
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A blocking client of the service notification API, for cfnctl and
+ * cfn-agent: connect, send one request, wait for its reply.
+ */
+#ifndef CFN_CLIENT_H
+#define CFN_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cfn_api.pb-c.h"
+
+#define CFN_CLIENT_DEFAULT_SOCKET "/var/run/frr/cfn-api.sock"
+
+/* "unix:PATH", "PATH" or "tcp:HOST:PORT"; fd, or -1 with the reason. */
+int cfn_client_connect(const char *where, char *err, size_t errlen);
+
+/*
+ * Send req and wait (at most timeout_ms) for its reply: free it with
+ * cfn_api_reply_free. NULL with the reason when the connection failed.
+ */
+Cfn__Reply *cfn_client_call(int fd, Cfn__Request *req, int timeout_ms,
+			    char *err, size_t errlen);
+
+/* "name=value[:statistic]" as a metric; strings point into arg. */
+bool cfn_client_parse_metric(char *arg, Cfn__Metric *metric, char *err,
+			     size_t errlen);
+
+const char *cfn_client_status_name(Cfn__Status status);
+
+#endif /* CFN_CLIENT_H */
