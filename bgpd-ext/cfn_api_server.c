@@ -56,7 +56,7 @@ static struct {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct cfn_api_config config;
 	uint64_t requests, errors, framing_errors, refused_clients;
-} api = { .unix_listener.fd = -1, .tcp_listener.fd = -1 };
+} api = {.unix_listener.fd = -1, .tcp_listener.fd = -1};
 
 const struct cfn_api_config *cfn_api_config(void)
 {
@@ -69,8 +69,7 @@ void cfn_api_set_config(const struct cfn_api_config *config)
 	cfn_api_reconfigure();
 }
 
-static void cfn_api_client_close(struct cfn_api_client *client,
-				 const char *why)
+static void cfn_api_client_close(struct cfn_api_client *client, const char *why)
 {
 	CFN_DEBUG(events, "API client %s closed: %s", client->name, why);
 	THREAD_OFF(client->t_read);
@@ -143,10 +142,9 @@ static bool cfn_api_request(struct cfn_api_client *client,
 
 	cfn_service_table_init(&none);
 	api.requests++;
-	reply_len = cfn_api_handle(ci ? &ci->services : &none,
-				   &api.config.limits, client->name,
-				   cfn_now_ms(), payload, len, &reply,
-				   &outcome);
+	reply_len = cfn_api_handle(
+		ci ? &ci->services : &none, &api.config.limits, client->name,
+		cfn_now_ms(), payload, len, &reply, &outcome);
 	if (!reply_len) {
 		cfn_api_client_close(client, "out of memory");
 		return false;
@@ -170,9 +168,9 @@ static bool cfn_api_frames(struct cfn_api_client *client)
 
 		if (len > api.config.limits.max_frame) {
 			api.framing_errors++;
-			zlog_warn("CFN: API client %s sent a %u-octet frame (limit %u): closed",
-				  client->name, len,
-				  api.config.limits.max_frame);
+			zlog_warn(
+				"CFN: API client %s sent a %u-octet frame (limit %u): closed",
+				client->name, len, api.config.limits.max_frame);
 			cfn_api_client_close(client, "oversized frame");
 			return false;
 		}
@@ -245,8 +243,9 @@ static void cfn_api_accept(struct thread *t)
 		return;
 	if (listcount(api.clients) >= api.config.max_clients) {
 		api.refused_clients++;
-		zlog_warn("CFN: API client refused: %u clients already (the limit)",
-			  api.config.max_clients);
+		zlog_warn(
+			"CFN: API client refused: %u clients already (the limit)",
+			api.config.max_clients);
 		close(fd);
 		return;
 	}
@@ -279,7 +278,7 @@ static void cfn_api_listener_start(struct cfn_api_listener *listener, int fd)
 
 static int cfn_api_unix_socket(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct group *vty_group = getgrnam(VTY_GROUP);
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
@@ -301,9 +300,9 @@ static int cfn_api_unix_socket(const char *path)
 
 static int cfn_api_tcp_socket(const struct in_addr *addr, uint16_t port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_addr = *addr,
-				   .sin_port = htons(port) };
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_addr = *addr,
+				  .sin_port = htons(port)};
 	int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1;
 	int ret = -1;
 

@@ -34,9 +34,9 @@ struct cfn_stats {
 	uint64_t decode_errors[CFN_DECODE_ERROR_COUNT];
 	uint64_t view_changes;	    /* per-SID view changes */
 	uint64_t selection_changes; /* choices or weights changed */
-	uint64_t damped;	    /* metric updates not sent: not significant */
-	uint64_t delayed;	    /* metric updates delayed by the rate limit */
-	uint64_t expired;	    /* instances removed after their hold time */
+	uint64_t damped;  /* metric updates not sent: not significant */
+	uint64_t delayed; /* metric updates delayed by the rate limit */
+	uint64_t expired; /* instances removed after their hold time */
 };
 
 struct cfn_instance {
@@ -65,8 +65,7 @@ void cfn_originate_service(struct cfn_instance *ci,
 			   struct cfn_service *service);
 void cfn_originate_all(struct cfn_instance *ci);
 /* A metric change: advertised when significant and not too soon. */
-void cfn_originate_damped(struct cfn_instance *ci,
-			  struct cfn_service *service);
+void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service);
 /* Expire instances, send delayed updates and refreshes: every second. */
 void cfn_originate_sweep(struct cfn_instance *ci);
 void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid);
@@ -95,9 +94,9 @@ void cfn_policy_for(const struct cfn_instance *ci, const struct cfn_prefix *sid,
 
 /* cfn_api_server.c: the service notification API */
 struct cfn_api_config {
-	char socket_path[108];	  /* "" for <FRR run dir>/cfn-api.sock */
+	char socket_path[108]; /* "" for <FRR run dir>/cfn-api.sock */
 	struct in_addr tcp_address;
-	uint16_t tcp_port;	  /* 0: no TCP listener */
+	uint16_t tcp_port; /* 0: no TCP listener */
 	uint32_t max_clients;
 	struct cfn_api_limits limits;
 };

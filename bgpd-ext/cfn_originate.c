@@ -165,8 +165,9 @@ static void cfn_send(struct cfn_instance *ci, struct cfn_service *service,
 
 	if (!len) {
 		ci->stats.encode_failures++;
-		zlog_warn("CFN: %pFX: the CFN attribute of service %s does not fit in an UPDATE; not advertised",
-			  p, service->name);
+		zlog_warn(
+			"CFN: %pFX: the CFN attribute of service %s does not fit in an UPDATE; not advertised",
+			p, service->name);
 		return;
 	}
 	service->sequence++;
@@ -178,8 +179,7 @@ static void cfn_send(struct cfn_instance *ci, struct cfn_service *service,
 		  p, service->instances.count, service->sequence, len);
 }
 
-void cfn_originate_service(struct cfn_instance *ci,
-			   struct cfn_service *service)
+void cfn_originate_service(struct cfn_instance *ci, struct cfn_service *service)
 {
 	uint8_t value[CFN_ATTR_MAX_LEN];
 	struct bgp_path_info *pi;
@@ -202,7 +202,8 @@ void cfn_originate_service(struct cfn_instance *ci,
 
 /* What the SID's path carries now, decoded; false when nothing. */
 static bool cfn_advertised(struct cfn_instance *ci,
-			   const struct bgp_path_info *pi, struct cfn_attr *attr)
+			   const struct bgp_path_info *pi,
+			   struct cfn_attr *attr)
 {
 	const uint8_t *value;
 	size_t len;
@@ -211,8 +212,7 @@ static bool cfn_advertised(struct cfn_instance *ci,
 	return value && cfn_attr_decode(value, len, attr) == CFN_DECODE_OK;
 }
 
-void cfn_originate_damped(struct cfn_instance *ci,
-			  struct cfn_service *service)
+void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service)
 {
 	struct cfn_attr sent, next;
 	enum cfn_damp_verdict verdict = CFN_DAMP_SEND;
@@ -264,8 +264,9 @@ void cfn_originate_sweep(struct cfn_instance *ci)
 
 		if (expired) {
 			ci->stats.expired += expired;
-			zlog_info("CFN: service %s: %zu instances removed after their hold time",
-				  service->name, expired);
+			zlog_info(
+				"CFN: service %s: %zu instances removed after their hold time",
+				service->name, expired);
 			cfn_originate_service(ci, service);
 		} else if ((service->damp.pending &&
 			    now >= service->damp.due_ms) ||

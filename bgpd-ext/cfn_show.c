@@ -462,8 +462,8 @@ static json_object *cfn_json_local(const struct cfn_show *show,
 	char bid[CFN_PREFIX_STRLEN];
 
 	json_object_string_add(j, "service", service->name);
-	json_object_string_add(j, "bid", cfn_bid_str(&inst->bid, bid,
-						     sizeof(bid)));
+	json_object_string_add(j, "bid",
+			       cfn_bid_str(&inst->bid, bid, sizeof(bid)));
 	json_object_int_add(j, "capacity", inst->capacity);
 	json_object_string_add(j, "origin", inst->dynamic ? "api" : "config");
 	if (inst->dynamic) {
@@ -489,8 +489,8 @@ static void cfn_print_instances(struct cfn_instance *ci, void *arg)
 	} else {
 		vty_out(show->vty, "BGP instance %s:\n", ci->bgp->name_pretty);
 		vty_out(show->vty, "  %-20s %-26s %8s %-7s %-22s %s\n",
-			"Service", "BID", "Capacity", "Origin",
-			"Client", "Last report (s ago)");
+			"Service", "BID", "Capacity", "Origin", "Client",
+			"Last report (s ago)");
 	}
 	for (size_t s = 0; s < cfn_service_count(&ci->services); s++) {
 		const struct cfn_service *service =
@@ -502,8 +502,8 @@ static void cfn_print_instances(struct cfn_instance *ci, void *arg)
 
 			if (jarr) {
 				json_object_array_add(
-					jarr, cfn_json_local(show, service,
-							     inst));
+					jarr,
+					cfn_json_local(show, service, inst));
 				continue;
 			}
 			vty_out(show->vty, "  %-20s %-26s %8u %-7s %-22s ",
@@ -693,8 +693,7 @@ DEFPY(cfn_show_statistics, cfn_show_statistics_cmd,
 DEFPY(cfn_show_instances, cfn_show_instances_cmd,
       "show bgp cfn instances [json]$uj",
       SHOW_STR BGP_STR CFN_STR
-      "Local service instances, configured or registered over the API\n"
-      JSON_STR)
+      "Local service instances, configured or registered over the API\n" JSON_STR)
 {
 	struct cfn_show show = {};
 

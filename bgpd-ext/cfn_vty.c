@@ -560,14 +560,16 @@ DEFPY(cfn_api, cfn_api_cmd,
 	struct cfn_api_config config = *cfn_api_config(), defaults;
 
 	if (bgp->inst_type != BGP_INSTANCE_TYPE_DEFAULT) {
-		vty_out(vty, "%% The API serves the default BGP instance only\n");
+		vty_out(vty,
+			"%% The API serves the default BGP instance only\n");
 		return CMD_WARNING_CONFIG_FAILED;
 	}
 	cfn_api_config_default(&defaults);
 	if (path) {
 		if (!no && (path[0] != '/' ||
 			    strlen(path) >= sizeof(config.socket_path))) {
-			vty_out(vty, "%% Give an absolute path of at most %zu characters\n",
+			vty_out(vty,
+				"%% Give an absolute path of at most %zu characters\n",
 				sizeof(config.socket_path) - 1);
 			return CMD_WARNING_CONFIG_FAILED;
 		}
@@ -577,24 +579,25 @@ DEFPY(cfn_api, cfn_api_cmd,
 		config.tcp_address = no ? defaults.tcp_address : addr;
 		config.tcp_port = no ? 0 : (uint16_t)port;
 	} else if (clients_str) {
-		config.max_clients = no ? defaults.max_clients
-					: (uint32_t)clients;
+		config.max_clients =
+			no ? defaults.max_clients : (uint32_t)clients;
 	} else if (frame_str) {
-		config.limits.max_frame = no ? defaults.limits.max_frame
-					     : (uint32_t)frame;
+		config.limits.max_frame =
+			no ? defaults.limits.max_frame : (uint32_t)frame;
 	} else if (instances_str) {
 		config.limits.max_instances = no ? defaults.limits.max_instances
 						 : (uint32_t)instances;
 	} else {
-		config.limits.default_hold_s = no ? defaults.limits.default_hold_s
-						  : (uint32_t)hold;
+		config.limits.default_hold_s =
+			no ? defaults.limits.default_hold_s : (uint32_t)hold;
 	}
 	cfn_api_set_config(&config);
 	return CMD_SUCCESS;
 }
 
 DEFPY(cfn_damping, cfn_damping_cmd,
-      "[no] cfn damping <min-interval (0-3600000)$min_ms|max-interval (0-86400)$max_s|threshold " CFN_METRIC_TOKEN " relative WORD$rel absolute WORD$abs>",
+      "[no] cfn damping <min-interval (0-3600000)$min_ms|max-interval (0-86400)$max_s|threshold " CFN_METRIC_TOKEN
+      " relative WORD$rel absolute WORD$abs>",
       NO_STR CFN_STR
       "When metric changes are advertised in BGP\n"
       "Least time between two metric updates of a SID (default 1000)\n"
@@ -615,11 +618,11 @@ DEFPY(cfn_damping, cfn_damping_cmd,
 
 	cfn_damping_default(&defaults);
 	if (min_ms_str) {
-		ci->damping.min_interval_ms = no ? defaults.min_interval_ms
-						 : (uint32_t)min_ms;
+		ci->damping.min_interval_ms =
+			no ? defaults.min_interval_ms : (uint32_t)min_ms;
 	} else if (max_s_str) {
-		ci->damping.max_interval_s = no ? defaults.max_interval_s
-						: (uint32_t)max_s;
+		ci->damping.max_interval_s =
+			no ? defaults.max_interval_s : (uint32_t)max_s;
 	} else {
 		desc = cfn_metric_desc_by_name(metric);
 		if (no) {
@@ -631,7 +634,7 @@ DEFPY(cfn_damping, cfn_damping_cmd,
 		    !cfn_parse_number(vty, "absolute", abs, 0, desc->max, &a))
 			return CMD_WARNING_CONFIG_FAILED;
 		ci->damping.threshold[desc->type] =
-			(struct cfn_damp_threshold){ r / 100, a };
+			(struct cfn_damp_threshold){r / 100, a};
 	}
 	return CMD_SUCCESS;
 }

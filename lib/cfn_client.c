@@ -16,7 +16,7 @@
 
 static int connect_unix(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
@@ -35,12 +35,13 @@ static int connect_unix(const char *path, char *err, size_t errlen)
 
 static int connect_tcp(char *hostport, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
 	char *colon = strrchr(hostport, ':');
 	int fd = -1, rc;
 
 	if (!colon) {
-		snprintf(err, errlen, "tcp:%s: expected tcp:HOST:PORT", hostport);
+		snprintf(err, errlen, "tcp:%s: expected tcp:HOST:PORT",
+			 hostport);
 		return -1;
 	}
 	*colon = '\0';
@@ -78,7 +79,7 @@ static bool read_full(int fd, uint8_t *buf, size_t len, int timeout_ms,
 		      char *err, size_t errlen)
 {
 	while (len) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
 		if (poll(&pfd, 1, timeout_ms) <= 0) {
@@ -87,8 +88,10 @@ static bool read_full(int fd, uint8_t *buf, size_t len, int timeout_ms,
 		}
 		n = read(fd, buf, len);
 		if (n <= 0) {
-			snprintf(err, errlen, "connection closed by the CFN node%s%s",
-				 n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			snprintf(err, errlen,
+				 "connection closed by the CFN node%s%s",
+				 n < 0 ? ": " : "",
+				 n < 0 ? strerror(errno) : "");
 			return false;
 		}
 		buf += n;
@@ -130,13 +133,13 @@ Cfn__Reply *cfn_client_call(int fd, Cfn__Request *req, int timeout_ms,
 	}
 	sent = write_full(fd, frame, len, err, errlen);
 	cfn_free(frame);
-	if (!sent || !read_full(fd, header, sizeof(header), timeout_ms, err,
-				errlen))
+	if (!sent ||
+	    !read_full(fd, header, sizeof(header), timeout_ms, err, errlen))
 		return NULL;
 	reply_len = cfn_api_frame_length(header);
 	payload = malloc(reply_len ? reply_len : 1);
-	if (payload && read_full(fd, payload, reply_len, timeout_ms, err,
-				 errlen)) {
+	if (payload &&
+	    read_full(fd, payload, reply_len, timeout_ms, err, errlen)) {
 		reply = cfn_api_reply_decode(payload, reply_len);
 		if (!reply)
 			snprintf(err, errlen, "undecodable reply");
@@ -173,9 +176,8 @@ bool cfn_client_parse_metric(char *arg, Cfn__Metric *metric, char *err,
 
 const char *cfn_client_status_name(Cfn__Status status)
 {
-	const ProtobufCEnumValue *v =
-		protobuf_c_enum_descriptor_get_value(&cfn__status__descriptor,
-						     status);
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		&cfn__status__descriptor, status);
 
 	return v ? v->name : "UNKNOWN";
 }

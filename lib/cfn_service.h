@@ -40,8 +40,8 @@ struct cfn_local_instance {
 struct cfn_service {
 	char name[CFN_SERVICE_NAME_MAX + 1];
 	struct cfn_prefix sid;
-	struct cfn_vec instances;   /* struct cfn_local_instance *, by BID */
-	uint32_t sequence;	    /* of the last advertisement sent */
+	struct cfn_vec instances; /* struct cfn_local_instance *, by BID */
+	uint32_t sequence;	  /* of the last advertisement sent */
 	struct cfn_damp_state damp;
 	struct cfn_policy policy;   /* selection settings of this service */
 	unsigned int policy_fields; /* those set: enum cfn_policy_field */

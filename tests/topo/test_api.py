@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The service notification API on a real bgpd: cfn-agent registers an
+instance at an egress and reports its load, the ingress's selection
+follows; the instance goes after its hold time when the agent dies, and
+comes back by itself when the egress's bgpd restarts. Bad input gets an
+error or a closed connection, and changes nothing already accepted."""
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+
+import cfnnet
+from topolib import Topology, wait_until
+
+SID = "198.51.100.10/32"
+E1, E2 = "10.0.0.2", "10.0.0.3"  # router IDs of egress1, egress2
+HOLD = 3
+
+
+def cfnctl(router, *args):
+    return subprocess.run(["cfnctl", "-N", router.ns, *args], text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def socket_path(router):
+    return os.path.join(router.run_dir, "cfn-api.sock")
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    topo = Topology("api")
+    ingress = topo.add_router("ingress", asn=65000)
+    e1 = topo.add_router("egress1", asn=65001)
+    e2 = topo.add_router("egress2", asn=65002)
+    topo.add_link(ingress, e1)
+    topo.add_link(ingress, e2)
+    work = tmp_path_factory.mktemp("agent")
+    with topo:
+        topo.wait_established()
+        for egress, asn in ((e1, 65001), (e2, 65002)):
+            egress.configure(f"cfn service video sid {SID}",
+                             f"cfn api hold-time {HOLD}",
+                             context=f"router bgp {asn}")
+        e2.configure("cfn service video instance 10.2.0.1 capacity 8",
+                     "cfn service video instance 10.2.0.1 metric "
+                     "queue-depth 20", context="router bgp 65002")
+        ingress.configure("cfn service video sid " + SID,
+                          "cfn service video selection hysteresis 0",
+                          context="router bgp 65000")
+        load = work / "queue"
+        load.write_text("0\n")
+        conf = work / "agent.conf"
+        conf.write_text(
+            f"socket {socket_path(e1)}\ninterval 1\nhold-time {HOLD}\n"
+            "instance video 10.1.0.1 capacity 8 sample commands\n"
+            f"command 10.1.0.1 queue-depth cat {load}\n")
+        topo.load = load
+        topo.agent_conf = conf
+        topo.agent = start_agent(topo)
+        yield topo
+        topo.agent.kill()
+
+
+def start_agent(topo):
+    log = open(topo.agent_conf.with_suffix(".log"), "a")
+    return subprocess.Popen(["cfn-agent", "-c", str(topo.agent_conf), "-v"],
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def egress_ids(router):
+    return set(cfnnet.egresses(router, SID))
+
+
+def fib_gateway(topo):
+    hops = cfnnet.kernel_nexthops(topo["ingress"], SID)
+    return {gw for gw, _ in hops}
+
+
+def gateway(topo, egress):
+    return cfnnet.gateway_to(topo["ingress"], egress)[0]
+
+
+def test_agent_registers_and_selection_follows(net):
+    ingress, e1 = net["ingress"], net["egress1"]
+    wait_until(lambda: egress_ids(ingress) == {E1, E2}, timeout=30,
+               what="both egresses at the ingress")
+    local = e1.vtysh_json("show bgp cfn instances json")
+    (inst,) = local["instances"][0]["localInstances"]
+    assert inst["origin"] == "api" and inst["holdTime"] == HOLD
+    assert inst["client"].startswith("pid ")
+    # idle agent instance (queue 0) beats egress2 (queue 20)
+    wait_until(lambda: fib_gateway(net) == {gateway(net, "egress1")},
+               timeout=30, what="FIB via egress1")
+    net.load.write_text("200\n")  # the service behind egress1 is swamped
+    wait_until(lambda: fib_gateway(net) == {gateway(net, "egress2")},
+               timeout=30, what="FIB moved to egress2")
+    view = cfnnet.egresses(ingress, SID)[E1]
+    assert view["instances"][0]["metrics"][0]["value"] == 200
+    net.load.write_text("0\n")
+    wait_until(lambda: fib_gateway(net) == {gateway(net, "egress1")},
+               timeout=30, what="FIB back to egress1")
+    stats = e1.vtysh_json("show bgp cfn statistics json")
+    assert stats["api"]["metricReports"] >= 3
+
+
+def test_killed_agent_instance_expires(net):
+    ingress, e1 = net["ingress"], net["egress1"]
+    net.agent.send_signal(signal.SIGKILL)
+    net.agent.wait()
+    wait_until(lambda: egress_ids(ingress) == {E2}, timeout=HOLD + 10,
+               what="egress1 gone after the hold time")
+    stats = e1.vtysh_json("show bgp cfn statistics json")["instances"][0]
+    assert stats["instancesExpired"] >= 1
+    assert fib_gateway(net) == {gateway(net, "egress2")}
+    net.agent = start_agent(net)
+    wait_until(lambda: egress_ids(ingress) == {E1, E2}, timeout=30,
+               what="egress1 back with the agent")
+
+
+def test_bgpd_restart_reregisters_without_operator(net):
+    ingress, e1 = net["ingress"], net["egress1"]
+    e1.vtysh("write memory")
+    e1.stop_daemons()
+    wait_until(lambda: egress_ids(ingress) == {E2}, timeout=30,
+               what="egress1 gone with its bgpd")
+    e1.start_daemons()
+    wait_until(lambda: egress_ids(ingress) == {E1, E2}, timeout=60,
+               what="egress1 back: the agent registered again")
+
+
+def raw_request(payload):
+    return struct.pack("!I", len(payload)) + payload
+
+
+def connect(router):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(socket_path(router))
+    return s
+
+
+def read_reply(sock):
+    header = sock.recv(4, socket.MSG_WAITALL)
+    if len(header) < 4:
+        return None
+    (length,) = struct.unpack("!I", header)
+    return sock.recv(length, socket.MSG_WAITALL)
+
+
+def test_bad_input(net):
+    e2 = net["egress2"]
+    def reports():
+        listed = json.loads(cfnctl(e2, "-j", "list").stdout)
+        for inst in listed:
+            del inst["ageMs"]
+        return listed
+    assert cfnctl(e2, "register", "video", "10.2.0.9", "capacity", "4",
+                  "hold", "3600", "queue-depth=3").returncode == 0
+    before = reports()
+    cases = [
+        (["register", "radio", "10.2.0.9"], "NOT_FOUND: no service 'radio'"),
+        (["register", "203.0.113.1/32", "10.2.0.9"], "no service"),
+        (["update", "video", "10.2.0.9", "cpu-utilization=nan"],
+         "cpu-utilization must be a number from 0 to 100"),
+        (["update", "video", "10.2.0.9", "active-sessions=-4"],
+         "active-sessions must be a number"),
+        (["update", "video", "10.2.0.9", "cpu-utilization=101"],
+         "from 0 to 100 percent"),
+        (["update", "video", "10.2.0.9", "temperature=3"],
+         "unknown metric 'temperature'"),
+        (["register", "video", "10.2.0.0/24"], "not a host address"),
+        (["update", "video", "10.2.0.1", "queue-depth=1"],
+         "CONFLICT: instance 10.2.0.1 of video is configured statically"),
+        (["deregister", "video", "10.2.0.77"], "NOT_FOUND"),
+    ]
+    for args, reason in cases:
+        out = cfnctl(e2, *args)
+        assert out.returncode == 1, args
+        assert reason in out.stdout, (args, out.stdout)
+    assert reports() == before  # nothing already accepted changed
+
+    e2.configure("cfn api max-instances 2", context="router bgp 65002")
+    out = cfnctl(e2, "register", "video", "10.2.0.10")
+    assert out.returncode == 1 and "LIMIT" in out.stdout
+
+    # undecodable protobuf: an error reply, the connection stays
+    s = connect(e2)
+    s.sendall(raw_request(b"\xff\xff\xff\x01"))
+    assert read_reply(s) is not None
+    # oversized frame: the connection is closed
+    s.sendall(struct.pack("!I", 10 * 1024 * 1024))
+    assert read_reply(s) is None
+    s.close()
+
+    e2.configure("cfn api max-clients 2", context="router bgp 65002")
+    held = [connect(e2), connect(e2)]
+    extra = connect(e2)
+    assert extra.recv(1) == b""  # refused: closed at once
+    for s in held + [extra]:
+        s.close()
+    api = e2.vtysh_json("show bgp cfn statistics json")["api"]
+    assert api["framingErrors"] >= 1
+    assert api["refusedClients"] >= 1
+    assert api["errorReplies"] >= len(cases) + 2
+    assert reports() == before
+    assert cfnctl(e2, "-s", "/nonexistent", "list").returncode == 3
