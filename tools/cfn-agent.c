@@ -106,7 +106,7 @@ static bool config_line(char *line, int lineno)
 			else
 				goto bad;
 		}
-	} else if (strcmp(word[0], "command") == 0 && n == 4 && rest) {
+	} else if (strcmp(word[0], "command") == 0 && n == 4) {
 		/* command BID METRIC SHELL-COMMAND... */
 		for (size_t i = 0; i < agent.n_instances; i++) {
 			struct instance *in = &agent.instances[i];
@@ -118,7 +118,7 @@ static bool config_line(char *line, int lineno)
 			c = &in->commands[in->n_commands++];
 			snprintf(c->metric, sizeof(c->metric), "%s", word[2]);
 			snprintf(c->command, sizeof(c->command), "%s %s",
-				 word[3], rest);
+				 word[3], rest ? rest : "");
 			return true;
 		}
 		say("line %d: no instance %s declared before", lineno, word[1]);
