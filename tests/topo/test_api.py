@@ -210,3 +210,22 @@ def test_bad_input(net):
     assert api["errorReplies"] >= len(cases) + 2
     assert reports() == before
     assert cfnctl(e2, "-s", "/nonexistent", "list").returncode == 3
+
+
+def test_optional_tcp_listener(net):
+    e2 = net["egress2"]
+    ctl = ["ip", "netns", "exec", e2.ns, "cfnctl", "-s", "tcp:127.0.0.1:7979"]
+    assert subprocess.run(ctl + ["list"]).returncode == 3  # off by default
+    e2.configure("cfn api tcp 127.0.0.1 port 7979", "cfn api max-instances 64",
+                 context="router bgp 65002")
+    assert "cfn api tcp 127.0.0.1 port 7979" in e2.vtysh("show running-config")
+    out = subprocess.run(ctl + ["register", "video", "10.2.0.30", "hold",
+                                "3600"], text=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    assert out.returncode == 0, out.stdout
+    listed = subprocess.run(ctl + ["list", "video"], text=True,
+                            stdout=subprocess.PIPE).stdout
+    assert "10.2.0.30" in listed and "client 127.0.0.1" in listed
+    e2.configure("no cfn api tcp 127.0.0.1 port 7979",
+                 context="router bgp 65002")
+    assert subprocess.run(ctl + ["list"]).returncode == 3
