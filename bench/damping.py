@@ -15,7 +15,6 @@ usage: bench/damping.py [--seconds S] [--csv FILE]
 """
 
 import argparse
-import csv
 import os
 import random
 import statistics
@@ -23,8 +22,9 @@ import sys
 import threading
 import time
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(TOP, "tests", "topo"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from benchlib import default_csv, p99, write_csv  # noqa: E402
 
 import cfnapi  # noqa: E402
 from topolib import Topology  # noqa: E402
@@ -119,8 +119,7 @@ def step_lags(truth, observed):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--csv", default=os.path.join(TOP, "bench", "results",
-                                                      "damping.csv"))
+    parser.add_argument("--csv", default=default_csv("damping.csv"))
     args = parser.parse_args()
     topo = Topology("damp")
     egress = topo.add_router("egress", asn=65001)
@@ -147,11 +146,7 @@ def main():
                          context="router bgp 65001")
         plain, plain_lag = replay(egress, ingress, samples, "undamped", rows)
 
-    os.makedirs(os.path.dirname(args.csv), exist_ok=True)
-    with open(args.csv, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["run", "seconds", "series", "cpu"])
-        writer.writerows(rows)
+    write_csv(args.csv, ["run", "seconds", "series", "cpu"], rows)
     print(f"API: {upd:.0f} metric updates/s, {hb:.0f} heartbeats/s "
           f"(updates / heartbeats = {upd / hb:.2f}), {n} each, one connection")
     print(f"trace: {len(samples)} CPU samples every 100 ms, bursts 90 %/4 s, "
@@ -160,10 +155,9 @@ def main():
           f"{'lag median s':>13} {'lag p99 s':>10}")
     for label, sent, lags in (("damped", damped, damped_lag),
                               ("undamped", plain, plain_lag)):
-        ordered = sorted(lags) or [float("nan")]
+        lags = lags or [float("nan")]
         print(f"{label:<10} {sent:>8} {sent / len(samples):>11.2f} "
-              f"{statistics.median(ordered):>13.2f} "
-              f"{ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]:>10.2f}")
+              f"{statistics.median(lags):>13.2f} {p99(lags):>10.2f}")
     print(f"UPDATEs damped / undamped = {damped / max(plain, 1):.2f}")
 
 

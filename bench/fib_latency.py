@@ -13,7 +13,6 @@ usage: bench/fib_latency.py [--changes N] [--csv FILE]
 """
 
 import argparse
-import csv
 import datetime
 import os
 import re
@@ -21,8 +20,9 @@ import statistics
 import sys
 import time
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(TOP, "tests", "topo"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from benchlib import default_csv, p99, write_csv  # noqa: E402
 
 import cfnnet  # noqa: E402
 from topolib import wait_until  # noqa: E402
@@ -100,11 +100,6 @@ def run(changes):
     return rows
 
 
-def p99(values):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
-
-
 def summarize(rows):
     kinds = {}
     for kind, _, ms in rows:
@@ -121,15 +116,10 @@ def summarize(rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--changes", type=int, default=40)
-    parser.add_argument("--csv", default=os.path.join(TOP, "bench", "results",
-                                                      "fib_latency.csv"))
+    parser.add_argument("--csv", default=default_csv("fib_latency.csv"))
     args = parser.parse_args()
     rows = run(args.changes)
-    os.makedirs(os.path.dirname(args.csv), exist_ok=True)
-    with open(args.csv, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["kind", "iteration", "latency_ms"])
-        writer.writerows(rows)
+    write_csv(args.csv, ["kind", "iteration", "latency_ms"], rows)
     summarize(rows)
 
 
