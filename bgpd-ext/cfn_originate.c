@@ -261,12 +261,15 @@ void cfn_originate_sweep(struct cfn_instance *ci)
 	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
 		struct cfn_service *service = cfn_service_at(&ci->services, i);
 		size_t expired = cfn_service_expire(service, now);
+		size_t staled = cfn_service_update_stale(
+			service, now, cfn_api_config()->limits.stale_after_s);
 
-		if (expired) {
+		if (expired || staled) {
 			ci->stats.expired += expired;
-			zlog_info(
-				"CFN: service %s: %zu instances removed after their hold time",
-				service->name, expired);
+			if (expired)
+				zlog_info(
+					"CFN: service %s: %zu instances removed after their hold time",
+					service->name, expired);
 			cfn_originate_service(ci, service);
 		} else if ((service->damp.pending &&
 			    now >= service->damp.due_ms) ||

@@ -250,6 +250,8 @@ static json_object *cfn_json_egress(const struct cfn_show *show,
 			jinst, "bid",
 			cfn_bid_str(&inst->bid, buf, sizeof(buf)));
 		json_object_int_add(jinst, "capacity", inst->capacity);
+		json_object_boolean_add(jinst, "stale",
+					inst->flags & CFN_INSTANCE_STALE);
 		cfn_json_scores(jinst, &inst->scores);
 		json_object_object_add(jinst, "metrics",
 				       cfn_json_metrics(&inst->metrics));
@@ -282,7 +284,8 @@ static void cfn_text_egress(const struct cfn_show *show,
 		vty_out(vty, "      Instance %s: ",
 			cfn_bid_str(&inst->bid, buf, sizeof(buf)));
 		cfn_text_scores(vty, &inst->scores);
-		vty_out(vty, ", capacity %u\n", inst->capacity);
+		vty_out(vty, ", capacity %u%s\n", inst->capacity,
+			inst->flags & CFN_INSTANCE_STALE ? ", STALE" : "");
 		cfn_text_metrics(vty, &inst->metrics);
 	}
 }
@@ -469,6 +472,7 @@ static json_object *cfn_json_local(const struct cfn_show *show,
 	if (inst->dynamic) {
 		json_object_string_add(j, "client", inst->client);
 		json_object_int_add(j, "holdTime", inst->hold_time_s);
+		json_object_boolean_add(j, "stale", inst->stale);
 		json_object_double_add(j, "secondsSinceReport",
 				       cfn_age_s(show, inst->last_seen_ms));
 	}
@@ -513,9 +517,10 @@ static void cfn_print_instances(struct cfn_instance *ci, void *arg)
 				inst->dynamic ? "api" : "config",
 				inst->dynamic ? inst->client : "-");
 			if (inst->dynamic)
-				vty_out(show->vty, "%.1f (hold %u s)\n",
+				vty_out(show->vty, "%.1f (hold %u s)%s\n",
 					cfn_age_s(show, inst->last_seen_ms),
-					inst->hold_time_s);
+					inst->hold_time_s,
+					inst->stale ? " STALE" : "");
 			else
 				vty_out(show->vty, "-\n");
 			cfn_text_metrics(show->vty, &inst->metrics);

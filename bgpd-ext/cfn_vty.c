@@ -538,7 +538,7 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 }
 
 DEFPY(cfn_api, cfn_api_cmd,
-      "[no] cfn api <socket PATH$path|tcp A.B.C.D$addr port (1-65535)$port|max-clients (1-1024)$clients|max-frame (64-1048576)$frame|max-instances (1-64)$instances|hold-time (1-86400)$hold>",
+      "[no] cfn api <socket PATH$path|tcp A.B.C.D$addr port (1-65535)$port|max-clients (1-1024)$clients|max-frame (64-1048576)$frame|max-instances (1-64)$instances|hold-time (1-86400)$hold|stale-after (0-86400)$stale>",
       NO_STR CFN_STR
       "Service notification API (protobuf over a stream socket)\n"
       "Unix socket path (default: cfn-api.sock in FRR's run directory)\n"
@@ -554,6 +554,8 @@ DEFPY(cfn_api, cfn_api_cmd,
       "Most instances per service (default 64)\n"
       "Instances\n"
       "Hold time of instances that register without one (default 30)\n"
+      "Seconds\n"
+      "Instances without a metric report for this long are stale (default 15, 0 never)\n"
       "Seconds\n")
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
@@ -587,9 +589,12 @@ DEFPY(cfn_api, cfn_api_cmd,
 	} else if (instances_str) {
 		config.limits.max_instances = no ? defaults.limits.max_instances
 						 : (uint32_t)instances;
-	} else {
+	} else if (hold_str) {
 		config.limits.default_hold_s =
 			no ? defaults.limits.default_hold_s : (uint32_t)hold;
+	} else {
+		config.limits.stale_after_s =
+			no ? defaults.limits.stale_after_s : (uint32_t)stale;
 	}
 	cfn_api_set_config(&config);
 	return CMD_SUCCESS;
@@ -797,6 +802,9 @@ static void cfn_config_write_api(struct vty *vty)
 	if (c->limits.default_hold_s != d.limits.default_hold_s)
 		vty_out(vty, " cfn api hold-time %u\n",
 			c->limits.default_hold_s);
+	if (c->limits.stale_after_s != d.limits.stale_after_s)
+		vty_out(vty, " cfn api stale-after %u\n",
+			c->limits.stale_after_s);
 }
 
 static void cfn_config_write_damping(struct vty *vty,

@@ -30,6 +30,7 @@ void cfn_api_limits_default(struct cfn_api_limits *limits)
 		.max_instances = CFN_SERVICE_INSTANCES_MAX,
 		.default_hold_s = 30,
 		.max_hold_s = 86400,
+		.stale_after_s = 15,
 	};
 }
 
@@ -167,6 +168,16 @@ static void changed(struct answer *a, struct cfn_service *service,
 		a->outcome->change = change;
 }
 
+/* A metric report: a stale instance is fresh again, advertised at once. */
+static void fresh_metrics(struct answer *a, struct cfn_service *service,
+			  struct cfn_local_instance *inst, uint64_t now_ms)
+{
+	if (inst->stale)
+		changed(a, service, CFN_API_INSTANCES);
+	inst->stale = false;
+	inst->metrics_ms = now_ms;
+}
+
 static void do_register(struct cfn_service_table *table,
 			const struct cfn_api_limits *limits, const char *client,
 			uint64_t now_ms, const Cfn__Register *req,
@@ -215,6 +226,7 @@ static void do_register(struct cfn_service_table *table,
 	}
 	if (!cfn_metric_set_equal(&inst->metrics, &metrics))
 		changed(a, service, CFN_API_METRICS);
+	fresh_metrics(a, service, inst, now_ms);
 	inst->metrics = metrics;
 	inst->dynamic = true;
 	inst->hold_time_s = hold;
@@ -241,6 +253,8 @@ static void do_update(struct cfn_service_table *table, uint64_t now_ms,
 	}
 	if (!cfn_metric_set_equal(&inst->metrics, &metrics))
 		changed(a, service, CFN_API_METRICS);
+	if (req->n_metrics)
+		fresh_metrics(a, service, inst, now_ms);
 	inst->metrics = metrics;
 	inst->last_seen_ms = now_ms;
 }

@@ -19,6 +19,7 @@ struct cfn_api_limits {
 	uint32_t max_instances;	 /* per service, API and static together */
 	uint32_t default_hold_s; /* when a registration gives none */
 	uint32_t max_hold_s;
+	uint32_t stale_after_s; /* metrics older: instance stale; 0 off */
 };
 
 void cfn_api_limits_default(struct cfn_api_limits *limits);

@@ -162,14 +162,14 @@ static enum cfn_decode_error decode_instance(struct reader *value,
 					     struct cfn_instance_info *inst)
 {
 	enum cfn_decode_error error;
-	uint8_t afi, reserved;
+	uint8_t afi;
 	size_t addrlen;
 
 	memset(inst, 0, sizeof(*inst));
 	if (value->left < INSTANCE_FIXED_LEN)
 		return CFN_DECODE_BAD_LENGTH;
 	get_u8(value, &afi);
-	get_u8(value, &reserved);
+	get_u8(value, &inst->flags); /* unknown bits are kept, not used */
 	error = get_scores(value, &inst->scores);
 	if (error)
 		return error;
@@ -371,7 +371,7 @@ static void put_instance(struct writer *w, const struct cfn_instance_info *inst,
 	uint8_t *tlv = tlv_open(w, CFN_TLV_INSTANCE);
 
 	put_u8(w, inst->bid.family == CFN_FAMILY_IPV6 ? AFI_IPV6 : AFI_IPV4);
-	put_u8(w, 0);
+	put_u8(w, inst->flags);
 	put_scores(w, &inst->scores);
 	put_u32(w, inst->capacity);
 	put_bytes(w, inst->bid.addr, cfn_family_addrlen(inst->bid.family));
@@ -416,7 +416,7 @@ void cfn_attr_free(struct cfn_attr *attr)
 static bool instance_equal(const struct cfn_instance_info *a,
 			   const struct cfn_instance_info *b)
 {
-	return cfn_prefix_equal(&a->bid, &b->bid) &&
+	return cfn_prefix_equal(&a->bid, &b->bid) && a->flags == b->flags &&
 	       a->capacity == b->capacity &&
 	       memcmp(&a->scores, &b->scores, sizeof(a->scores)) == 0 &&
 	       cfn_metric_set_equal(&a->metrics, &b->metrics);

@@ -29,8 +29,12 @@ enum cfn_subtlv_type {
 	CFN_SUBTLV_METRIC = 1,
 };
 
+/* Instance flags (the octet after the AFI in the Instance TLV). */
+#define CFN_INSTANCE_STALE 0x80 /* no metric report for too long */
+
 struct cfn_instance_info {
 	struct cfn_prefix bid; /* a host prefix */
+	uint8_t flags;
 	struct cfn_scores scores;
 	uint32_t capacity;
 	struct cfn_metric_set metrics;

@@ -29,6 +29,7 @@ static bool same_instances(const struct cfn_attr *a, const struct cfn_attr *b)
 	for (unsigned int i = 0; i < a->n_instances; i++)
 		if (!cfn_prefix_equal(&a->instances[i].bid,
 				      &b->instances[i].bid) ||
+		    a->instances[i].flags != b->instances[i].flags ||
 		    a->instances[i].capacity != b->instances[i].capacity)
 			return false;
 	return true;

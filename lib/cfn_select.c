@@ -88,6 +88,15 @@ static double peak_utilization(const struct cfn_egress *egress)
 	return peak;
 }
 
+/* The egress says none of its instances reported metrics lately. */
+static bool all_instances_stale(const struct cfn_egress *egress)
+{
+	for (unsigned int i = 0; i < egress->attr.n_instances; i++)
+		if (!(egress->attr.instances[i].flags & CFN_INSTANCE_STALE))
+			return false;
+	return egress->attr.n_instances > 0;
+}
+
 static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 		     uint64_t now_ms, struct cfn_eval *eval)
 {
@@ -106,8 +115,9 @@ static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 				  : 0;
 	if (!e->reachable)
 		eval->verdict = CFN_VERDICT_UNREACHABLE;
-	else if (p->stale_after_s &&
-		 now_ms - e->updated_ms > (uint64_t)p->stale_after_s * 1000)
+	else if (all_instances_stale(e) ||
+		 (p->stale_after_s &&
+		  now_ms - e->updated_ms > (uint64_t)p->stale_after_s * 1000))
 		eval->verdict = CFN_VERDICT_STALE;
 	else if (peak_utilization(e) > p->max_utilization)
 		eval->verdict = CFN_VERDICT_OVERLOADED;

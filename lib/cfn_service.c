@@ -184,6 +184,35 @@ size_t cfn_service_expire(struct cfn_service *service, uint64_t now_ms)
 	return removed;
 }
 
+size_t cfn_service_update_stale(struct cfn_service *service, uint64_t now_ms,
+				uint32_t stale_after_s)
+{
+	size_t changed = 0;
+
+	for (size_t i = 0; i < service->instances.count; i++) {
+		struct cfn_local_instance *inst = cfn_instance_at(service, i);
+		bool stale = inst->dynamic && stale_after_s &&
+			     now_ms - inst->metrics_ms >
+				     (uint64_t)stale_after_s * 1000;
+
+		changed += stale != inst->stale;
+		inst->stale = stale;
+	}
+	return changed;
+}
+
+/* Fresh instances make the egress's score; stale ones only if all are. */
+static bool counts_in_score(const struct cfn_service *service,
+			    const struct cfn_local_instance *inst)
+{
+	if (!inst->stale)
+		return true;
+	for (size_t i = 0; i < service->instances.count; i++)
+		if (!cfn_instance_at(service, i)->stale)
+			return false;
+	return true;
+}
+
 enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
 				    const struct cfn_metric_model *model,
 				    uint32_t node_id, uint32_t sequence,
@@ -206,10 +235,12 @@ enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
 		struct cfn_instance_info *info = &out->instances[i];
 
 		info->bid = local->bid;
+		info->flags = local->stale ? CFN_INSTANCE_STALE : 0;
 		info->capacity = local->capacity;
 		info->metrics = local->metrics;
 		cfn_scores_compute(model, &local->metrics, &info->scores);
-		cfn_scores_add(&sum, &info->scores, local->capacity);
+		if (counts_in_score(service, local))
+			cfn_scores_add(&sum, &info->scores, local->capacity);
 		out->capacity = local->capacity > UINT32_MAX - out->capacity
 					? UINT32_MAX
 					: out->capacity + local->capacity;

@@ -32,8 +32,10 @@ struct cfn_local_instance {
 	/* Registered over the API (not configured): removed when no message
 	 * came for hold_time_s, and not part of the configuration. */
 	bool dynamic;
+	bool stale; /* no metric report for longer than the stale time */
 	uint32_t hold_time_s;
 	uint64_t last_seen_ms;
+	uint64_t metrics_ms; /* last metric report */
 	char client[CFN_CLIENT_LEN];
 };
 
@@ -110,6 +112,13 @@ cfn_instance_at(const struct cfn_service *service, size_t i)
  * many went.
  */
 size_t cfn_service_expire(struct cfn_service *service, uint64_t now_ms);
+
+/*
+ * Mark stale the dynamic instances whose last metric report is older than
+ * stale_after_s (0: never); returns how many changed state.
+ */
+size_t cfn_service_update_stale(struct cfn_service *service, uint64_t now_ms,
+				uint32_t stale_after_s);
 
 /*
  * The attribute this node advertises for the service: per-instance

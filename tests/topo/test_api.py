@@ -229,3 +229,33 @@ def test_optional_tcp_listener(net):
     e2.configure("no cfn api tcp 127.0.0.1 port 7979",
                  context="router bgp 65002")
     assert subprocess.run(ctl + ["list"]).returncode == 3
+
+
+def test_stale_metrics_marked_for_selection(net):
+    ingress, e2 = net["ingress"], net["egress2"]
+    e2.configure("cfn api stale-after 2", "cfn api max-instances 64",
+                 context="router bgp 65002")
+    assert cfnctl(e2, "register", "video", "10.2.0.40", "capacity", "4",
+                  "hold", "3600", "queue-depth=1").returncode == 0
+
+    def stale_at_ingress():
+        egress = cfnnet.egresses(ingress, SID).get(E2, {})
+        return {i["bid"]: i["stale"] for i in egress.get("instances", [])}
+    wait_until(lambda: stale_at_ingress().get("10.2.0.40") is False,
+               timeout=30, what="the new instance at the ingress")
+    # heartbeats keep it alive, but its metrics grow old
+    for _ in range(4):
+        assert cfnctl(e2, "heartbeat", "video", "10.2.0.40").returncode == 0
+        time.sleep(1)
+    wait_until(lambda: stale_at_ingress().get("10.2.0.40") is True,
+               timeout=10, what="the instance flagged stale at the ingress")
+    local = e2.vtysh_json("show bgp cfn instances json")
+    mine = [i for i in local["instances"][0]["localInstances"]
+            if i["bid"] == "10.2.0.40"]
+    assert mine[0]["stale"] is True
+    assert stale_at_ingress()["10.2.0.1"] is False  # static: never stale
+    assert cfnctl(e2, "update", "video", "10.2.0.40",
+                  "queue-depth=2").returncode == 0
+    wait_until(lambda: stale_at_ingress().get("10.2.0.40") is False,
+               timeout=10, what="fresh again after a metric report")
+    e2.configure("no cfn api stale-after 2", context="router bgp 65002")

@@ -98,9 +98,13 @@ static Cfn__Status reg(const char *service, const char *bid,
 	reply = call(&req, 1000);
 	assert_int_equal(reply->id, 7);
 	status = reply->status;
-	if (error)
-		snprintf(error, errlen, "%.190s",
-			 reply->error ? reply->error : "");
+	if (error) {
+		const char *why = reply->error ? reply->error : "";
+		size_t len = strnlen(why, errlen - 1);
+
+		memcpy(error, why, len);
+		error[len] = '\0';
+	}
 	assert_true(status == CFN__STATUS__OK || reply->error);
 	cfn_api_reply_free(reply);
 	return status;
@@ -284,11 +288,20 @@ static void test_update_heartbeat_deregister(void **state)
 	assert_int_equal(cfn_instance_at(video(), 0)->metrics.count, 2);
 	assert_int_equal(cfn_instance_at(video(), 0)->last_seen_ms, 2000);
 
+	/* a stale instance that reports again is advertised at once */
+	cfn_instance_at(video(), 0)->stale = true;
+	reply = simple(CFN__REQUEST__BODY_UPDATE, "10.1.0.11", &more, 1, 3000);
+	assert_int_equal(outcome.change, CFN_API_INSTANCES);
+	assert_false(cfn_instance_at(video(), 0)->stale);
+	assert_int_equal(cfn_instance_at(video(), 0)->metrics_ms, 3000);
+	cfn_api_reply_free(reply);
+
 	reply = simple(CFN__REQUEST__BODY_HEARTBEAT, "10.1.0.11", NULL, 0,
 		       5000);
 	assert_int_equal(reply->status, CFN__STATUS__OK);
 	assert_int_equal(outcome.change, CFN_API_UNCHANGED);
 	assert_int_equal(cfn_instance_at(video(), 0)->last_seen_ms, 5000);
+	assert_int_equal(cfn_instance_at(video(), 0)->metrics_ms, 3000);
 	cfn_api_reply_free(reply);
 
 	reply = simple(CFN__REQUEST__BODY_UPDATE, "10.1.0.99", &more, 1, 6000);

@@ -45,6 +45,7 @@ static struct cfn_attr sample(void)
 	};
 	instances[1] = (struct cfn_instance_info){
 		.bid = host("10.1.0.12"),
+		.flags = CFN_INSTANCE_STALE,
 		.capacity = 200,
 		.scores = {.l2 = 7, .l1 = {7, CFN_SCORE_NONE, CFN_SCORE_NONE}},
 	};
@@ -75,6 +76,8 @@ static void test_roundtrip(void **state)
 	assert_int_equal(out.sequence, 7);
 	assert_int_equal(out.instances[2].bid.family, CFN_FAMILY_IPV6);
 	assert_int_equal(out.instances[2].bid.len, 128);
+	assert_int_equal(out.instances[1].flags, CFN_INSTANCE_STALE);
+	assert_int_equal(out.instances[0].flags, 0);
 	cfn_attr_free(&out);
 	assert_null(out.instances);
 }

@@ -130,6 +130,8 @@ static void test_instances_and_capacity_go_at_once(void **state)
 	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SEND);
 	next_inst[1].capacity = 10;
 	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SUPPRESS);
+	next_inst[1].flags = CFN_INSTANCE_STALE; /* staleness goes at once */
+	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SEND);
 }
 
 static void test_periodic_refresh(void **state)

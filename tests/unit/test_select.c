@@ -213,6 +213,16 @@ static void test_eligibility_rules(void **state)
 	assert_int_equal(chosen(0), 5);
 }
 
+static void test_egress_with_only_stale_instances_is_stale(void **state)
+{
+	add(1, 9, 10, -1);
+	add(2, 6, 10, -1);
+	fx->inst[0].flags = CFN_INSTANCE_STALE;
+	select_now(2000);
+	assert_int_equal(fx->evals[0].verdict, CFN_VERDICT_STALE);
+	assert_int_equal(chosen(0), 2);
+}
+
 static void test_fallback_least_loaded_never_blackholes(void **state)
 {
 	add(1, 2, 10, 95);
@@ -346,6 +356,7 @@ int main(void)
 		T(test_hysteresis_holds_then_moves),
 		T(test_ties_are_deterministic),
 		T(test_eligibility_rules),
+		T(test_egress_with_only_stale_instances_is_stale),
 		T(test_fallback_least_loaded_never_blackholes),
 		T(test_nothing_reachable_selects_nothing),
 		T(test_weighted_proportional),

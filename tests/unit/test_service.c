@@ -283,6 +283,53 @@ static void test_build_attr(void **state)
 	cfn_attr_free(&attr);
 }
 
+static void test_stale_instances(void **state)
+{
+	struct cfn_service_table *table = *state;
+	struct cfn_prefix v = sid("198.51.100.10/32");
+	struct cfn_prefix b1 = sid("10.1.0.11"), b2 = sid("10.1.0.12");
+	struct cfn_metric_value busy = {CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
+					9000};
+	struct cfn_local_instance *i1, *i2;
+	struct cfn_metric_model model;
+	struct cfn_service *service;
+	struct cfn_attr attr;
+
+	cfn_metric_model_default(&model);
+	cfn_service_set(table, "video", &v, NULL);
+	service = cfn_service_find(table, "video");
+	cfn_instance_set(service, &b1, 10);
+	cfn_instance_set(service, &b2, 10);
+	i1 = cfn_instance_find(service, &b1);
+	i2 = cfn_instance_find(service, &b2);
+	i1->dynamic = i2->dynamic = true;
+	i1->metrics_ms = 1000;
+	i2->metrics_ms = 9000;
+	cfn_instance_metric_set(i1, &busy); /* L2 1, idle i2 scores 10 */
+	assert_int_equal(cfn_service_update_stale(service, 12000, 0), 0);
+	assert_int_equal(cfn_service_update_stale(service, 12000, 10), 1);
+	assert_true(i1->stale);
+	assert_false(i2->stale);
+	assert_int_equal(cfn_service_update_stale(service, 12000, 10), 0);
+	/* the stale instance is flagged and left out of the egress score */
+	assert_int_equal(cfn_service_build_attr(service, &model, 1, 1, &attr),
+			 CFN_OK);
+	assert_int_equal(attr.instances[0].flags, CFN_INSTANCE_STALE);
+	assert_int_equal(attr.instances[1].flags, 0);
+	assert_int_equal(attr.scores.l2, 10);
+	cfn_attr_free(&attr);
+	/* all stale: all count again */
+	assert_int_equal(cfn_service_update_stale(service, 30000, 10), 1);
+	assert_int_equal(cfn_service_build_attr(service, &model, 1, 2, &attr),
+			 CFN_OK);
+	assert_true(attr.scores.l2 < 10);
+	cfn_attr_free(&attr);
+	/* static instances never go stale */
+	i1->dynamic = false;
+	assert_int_equal(cfn_service_update_stale(service, 30000, 10), 1);
+	assert_false(i1->stale);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, table_setup, table_teardown)
@@ -298,6 +345,7 @@ int main(void)
 		T(test_instances),
 		T(test_instance_limit),
 		T(test_build_attr),
+		T(test_stale_instances),
 	};
 #undef T
 
