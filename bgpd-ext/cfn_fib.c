@@ -22,6 +22,7 @@
 
 #include "cfn_debug.h"
 #include "cfn_module.h"
+#include "cfn_nhg.h"
 #include "cfn_select.h"
 
 #define CFN_ZEBRA_INSTANCE 0xcf /* any non-zero instance of ZEBRA_ROUTE_BGP */
@@ -115,10 +116,45 @@ void cfn_fib_withdraw(struct cfn_instance *ci, const struct cfn_prefix *sid)
 {
 	struct zapi_route api;
 
-	if (!cfn_zclient || cfn_zclient->sock < 0)
-		return;
 	cfn_route_base(ci, sid, &api);
-	zclient_route_send(ZEBRA_ROUTE_DELETE, cfn_zclient, &api);
+	cfn_nhg_remove(&api.prefix);
+	if (cfn_zclient && cfn_zclient->sock >= 0)
+		zclient_route_send(ZEBRA_ROUTE_DELETE, cfn_zclient, &api);
+}
+
+/*
+ * With flow affinity, the next hops go into a resilient nexthop group the
+ * module owns, instead of a zebra route; false when affinity is off or
+ * impossible (then weighted ECMP through zebra).
+ */
+static bool cfn_fib_affinity(const struct cfn_policy *policy,
+			     const struct zapi_route *api)
+{
+	struct cfn_nhg_member members[CFN_NHG_MEMBERS_MAX];
+	size_t count = 0;
+
+	if (!policy->affinity_idle_s || !cfn_nhg_supported()) {
+		cfn_nhg_remove(&api->prefix);
+		return false;
+	}
+	for (unsigned int i = 0;
+	     i < api->nexthop_num && count < CFN_NHG_MEMBERS_MAX; i++) {
+		const struct zapi_nexthop *nh = &api->nexthops[i];
+		struct cfn_nhg_member *m = &members[count++];
+
+		memset(m, 0, sizeof(*m));
+		m->gateway.family = nh->type == NEXTHOP_TYPE_IPV4_IFINDEX
+					    ? AF_INET
+					    : AF_INET6;
+		m->gateway.prefixlen = m->gateway.family == AF_INET ? 32 : 128;
+		memcpy(&m->gateway.u.prefix, &nh->gate,
+		       m->gateway.family == AF_INET ? 4 : 16);
+		m->ifindex = (uint32_t)nh->ifindex;
+		m->weight = (uint8_t)MAX(1, MIN(255, nh->weight));
+	}
+	return cfn_nhg_install(&api->prefix, members, count,
+			       policy->affinity_buckets,
+			       policy->affinity_idle_s);
 }
 
 /*
@@ -131,10 +167,12 @@ static void cfn_fib_install(struct cfn_instance *ci,
 			    const struct cfn_sid_view *sv)
 {
 	const struct cfn_selection *sel = &sv->selection;
+	struct cfn_policy policy;
 	struct zapi_route api;
 
 	if (!cfn_zclient || cfn_zclient->sock < 0)
 		return;
+	cfn_policy_for(ci, &sv->sid, &policy);
 	cfn_route_base(ci, &sv->sid, &api);
 	for (unsigned int i = 0; i < sel->count; i++) {
 		const struct cfn_egress *egress =
@@ -146,14 +184,31 @@ static void cfn_fib_install(struct cfn_instance *ci,
 				MAX(1, sel->chosen[i].weight / egress->n_hops));
 	}
 	if (!api.nexthop_num) {
-		zclient_route_send(ZEBRA_ROUTE_DELETE, cfn_zclient, &api);
+		cfn_fib_withdraw(ci, &sv->sid);
 		return;
 	}
 	cfn_scale_weights(&api);
+	if (cfn_fib_affinity(&policy, &api)) {
+		/* the kernel route through the group serves the SID alone */
+		zclient_route_send(ZEBRA_ROUTE_DELETE, cfn_zclient, &api);
+		return;
+	}
 	SET_FLAG(api.message, ZAPI_MESSAGE_NEXTHOP);
 	SET_FLAG(api.message, ZAPI_MESSAGE_DISTANCE);
 	api.distance = CFN_DISTANCE;
 	zclient_route_send(ZEBRA_ROUTE_ADD, cfn_zclient, &api);
+}
+
+void cfn_fib_sweep(struct cfn_instance *ci)
+{
+	for (size_t i = 0; i < ci->view.sids.count; i++) {
+		const struct cfn_sid_view *sv = ci->view.sids.items[i];
+		struct prefix p;
+
+		cfn_prefix_to_frr(&sv->sid, &p);
+		if (cfn_nhg_retiring(&p))
+			cfn_fib_install(ci, sv);
+	}
 }
 
 static void cfn_log_selection(const struct cfn_instance *ci,
@@ -210,6 +265,7 @@ static void cfn_zebra_connected(struct zclient *zclient)
 
 void cfn_fib_init(struct thread_master *master)
 {
+	cfn_nhg_init();
 	cfn_zclient = zclient_new(master, &zclient_options_default, NULL, 0);
 	zclient_init(cfn_zclient, ZEBRA_ROUTE_BGP, CFN_ZEBRA_INSTANCE,
 		     &bgpd_privs);
@@ -218,6 +274,7 @@ void cfn_fib_init(struct thread_master *master)
 
 void cfn_fib_fini(void)
 {
+	cfn_nhg_fini();
 	if (!cfn_zclient)
 		return;
 	zclient_stop(cfn_zclient);

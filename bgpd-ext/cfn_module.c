@@ -136,8 +136,10 @@ static void cfn_sweep(struct thread *t)
 	struct listnode *node;
 	struct cfn_instance *ci;
 
-	for (ALL_LIST_ELEMENTS_RO(cfn_instances, node, ci))
+	for (ALL_LIST_ELEMENTS_RO(cfn_instances, node, ci)) {
 		cfn_originate_sweep(ci);
+		cfn_fib_sweep(ci);
+	}
 	thread_add_timer(THREAD_ARG(t), cfn_sweep, THREAD_ARG(t), 1,
 			 &cfn_t_sweep);
 }

@@ -88,6 +88,8 @@ void cfn_fib_select(struct cfn_instance *ci, struct cfn_sid_view *sv,
 		    bool path_changed);
 void cfn_fib_select_all(struct cfn_instance *ci);
 void cfn_fib_withdraw(struct cfn_instance *ci, const struct cfn_prefix *sid);
+/* Let next hops that left a resilient group go once their flows idled. */
+void cfn_fib_sweep(struct cfn_instance *ci);
 /* The policy of a SID: the default, overridden by its service's. */
 void cfn_policy_for(const struct cfn_instance *ci, const struct cfn_prefix *sid,
 		    struct cfn_policy *policy);

@@ -3,6 +3,7 @@
 #include <zebra.h>
 
 #include "command.h"
+#include "if.h"
 #include "json.h"
 #include "vty.h"
 
@@ -11,6 +12,7 @@
 
 #include "cfn_debug.h"
 #include "cfn_module.h"
+#include "cfn_nhg.h"
 #include "cfn_select.h"
 
 #define CFN_STR "Compute-aware anycast (CFN)\n"
@@ -331,6 +333,95 @@ static void cfn_print_service(struct cfn_instance *ci, void *arg)
 
 /* -- show bgp cfn selection [SID] ------------------------------------ */
 
+/* The router's multipath hash: what identifies a flow, for every SID. */
+static const char *cfn_flow_key(int family)
+{
+	static const char *const keys[] = {"addresses (L3)", "5-tuple (L4)",
+					   "inner addresses (L3)",
+					   "custom fields"};
+	char buf[16] = "";
+	int policy;
+	FILE *f =
+		fopen(family == AF_INET6
+			      ? "/proc/sys/net/ipv6/fib_multipath_hash_policy"
+			      : "/proc/sys/net/ipv4/fib_multipath_hash_policy",
+		      "r");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	policy = atoi(buf);
+	return policy >= 0 && policy < (int)array_size(keys) ? keys[policy]
+							     : "unknown";
+}
+
+static json_object *cfn_json_affinity(const struct cfn_sid_view *sv,
+				      const struct cfn_policy *policy)
+{
+	struct cfn_nhg_bucket_count counts[CFN_NHG_MEMBERS_MAX];
+	json_object *j = json_object_new_object(), *jdist;
+	struct prefix p;
+	uint32_t group;
+	size_t n;
+
+	cfn_prefix_to_frr(&sv->sid, &p);
+	json_object_boolean_add(j, "enabled", policy->affinity_idle_s > 0);
+	json_object_boolean_add(j, "kernelSupport", cfn_nhg_supported());
+	json_object_string_add(j, "flowKey", cfn_flow_key(p.family));
+	if (!policy->affinity_idle_s)
+		return j;
+	json_object_int_add(j, "idleTimeout", policy->affinity_idle_s);
+	json_object_int_add(j, "buckets", policy->affinity_buckets);
+	if (!cfn_nhg_distribution(&p, &group, counts, &n))
+		return j;
+	json_object_int_add(j, "nexthopGroupId", group);
+	jdist = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		json_object *jm = json_object_new_object();
+
+		json_object_string_addf(jm, "nexthop", "%pFXh",
+					&counts[i].gateway);
+		json_object_string_add(
+			jm, "interface",
+			ifindex2ifname(counts[i].ifindex, VRF_DEFAULT));
+		json_object_int_add(jm, "weight", counts[i].weight);
+		json_object_int_add(jm, "buckets", counts[i].buckets);
+		json_object_array_add(jdist, jm);
+	}
+	json_object_object_add(j, "distribution", jdist);
+	return j;
+}
+
+static void cfn_text_affinity(struct vty *vty, const struct cfn_sid_view *sv,
+			      const struct cfn_policy *policy)
+{
+	struct cfn_nhg_bucket_count counts[CFN_NHG_MEMBERS_MAX];
+	struct prefix p;
+	uint32_t group;
+	size_t n;
+
+	cfn_prefix_to_frr(&sv->sid, &p);
+	if (!policy->affinity_idle_s)
+		return;
+	vty_out(vty,
+		"  Flow affinity: idle timeout %u s, %u buckets, flow key %s%s\n",
+		policy->affinity_idle_s, policy->affinity_buckets,
+		cfn_flow_key(p.family),
+		cfn_nhg_supported()
+			? ""
+			: " (NO kernel support: weighted ECMP instead)");
+	if (!cfn_nhg_distribution(&p, &group, counts, &n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		vty_out(vty,
+			"    group %u: via %pFXh dev %s weight %u, %u buckets\n",
+			group, &counts[i].gateway,
+			ifindex2ifname(counts[i].ifindex, VRF_DEFAULT),
+			counts[i].weight, counts[i].buckets);
+}
+
 static void cfn_json_selection(struct cfn_show *show, json_object *jsid,
 			       const struct cfn_sid_view *sv,
 			       const struct cfn_policy *policy,
@@ -372,6 +463,7 @@ static void cfn_json_selection(struct cfn_show *show, json_object *jsid,
 		json_object_array_add(jcands, jc);
 	}
 	json_object_object_add(jsid, "candidates", jcands);
+	json_object_object_add(jsid, "affinity", cfn_json_affinity(sv, policy));
 }
 
 static void cfn_text_selection(struct cfn_show *show,
@@ -407,6 +499,7 @@ static void cfn_text_selection(struct cfn_show *show,
 			evals[i].egress->igp_metric, evals[i].network,
 			evals[i].score, cfn_verdict_name(evals[i].verdict));
 	}
+	cfn_text_affinity(vty, sv, policy);
 }
 
 static void cfn_print_selection_sid(struct cfn_show *show,

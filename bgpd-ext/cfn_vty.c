@@ -431,7 +431,7 @@ DEFPY(cfn_attribute_type, cfn_attribute_type_cmd,
  * (for a service: follows the default again).
  */
 DEFPY(cfn_selection, cfn_selection_cmd,
-      "[no] cfn [service WORD$name] selection <mode <best|weighted>$mode|weight compute WORD$wc network WORD$wn|igp-cost-max (1-4294967295)$cost_max|min-score (0-10)$min_score|max-utilization WORD$max_util|stale-after (0-86400)$stale|hysteresis WORD$hyst|weight-threshold WORD$wthr|max-paths (1-16)$max_paths>",
+      "[no] cfn [service WORD$name] selection <mode <best|weighted>$mode|weight compute WORD$wc network WORD$wn|igp-cost-max (1-4294967295)$cost_max|min-score (0-10)$min_score|max-utilization WORD$max_util|stale-after (0-86400)$stale|hysteresis WORD$hyst|weight-threshold WORD$wthr|max-paths (1-16)$max_paths|affinity idle-timeout (1-86400)$aff_idle [buckets (8-4096)$aff_buckets]>",
       NO_STR CFN_STR CFN_SERVICE_STR
       "How the egresses of a service are chosen\n"
       "Selection mode\n"
@@ -455,7 +455,12 @@ DEFPY(cfn_selection, cfn_selection_cmd,
       "Weighted mode: weights change only when one moves by this much\n"
       "Percent of the weight range, 0 to 100\n"
       "Weighted mode: most egresses used\n"
-      "Count\n")
+      "Count\n"
+      "Flow affinity: established flows stay on their egress (resilient nexthop group)\n"
+      "Idle time after which a flow may move\n"
+      "Seconds\n"
+      "Buckets of the group (default 128)\n"
+      "Buckets\n")
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	struct cfn_instance *ci = cfn_instance_get(bgp, true);
@@ -519,10 +524,17 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 		if (!no && !cfn_parse_number(vty, "weight-threshold", wthr, 0,
 					     100, &policy->weight_threshold))
 			return CMD_WARNING_CONFIG_FAILED;
-	} else {
+	} else if (max_paths_str) {
 		field = CFN_POLICY_MAX_PATHS;
 		if (!no)
 			policy->max_paths = (uint8_t)max_paths;
+	} else {
+		field = CFN_POLICY_AFFINITY;
+		if (!no) {
+			policy->affinity_idle_s = (uint32_t)aff_idle;
+			policy->affinity_buckets =
+				aff_buckets_str ? (uint16_t)aff_buckets : 128;
+		}
 	}
 	if (service) {
 		if (no)
@@ -744,6 +756,9 @@ static unsigned int cfn_policy_changed(const struct cfn_policy *policy)
 		fields |= CFN_POLICY_WEIGHT_THRESHOLD;
 	if (policy->max_paths != d.max_paths)
 		fields |= CFN_POLICY_MAX_PATHS;
+	if (policy->affinity_idle_s != d.affinity_idle_s ||
+	    policy->affinity_buckets != d.affinity_buckets)
+		fields |= CFN_POLICY_AFFINITY;
 	return fields;
 }
 
@@ -779,6 +794,10 @@ static void cfn_config_write_policy(struct vty *vty, const char *scope,
 	if (fields & CFN_POLICY_MAX_PATHS)
 		vty_out(vty, " cfn%s selection max-paths %u\n", scope,
 			p->max_paths);
+	if ((fields & CFN_POLICY_AFFINITY) && p->affinity_idle_s)
+		vty_out(vty,
+			" cfn%s selection affinity idle-timeout %u buckets %u\n",
+			scope, p->affinity_idle_s, p->affinity_buckets);
 }
 
 static void cfn_config_write_api(struct vty *vty)

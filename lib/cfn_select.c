@@ -42,6 +42,7 @@ void cfn_policy_default(struct cfn_policy *policy)
 		.hysteresis = 1,
 		.weight_threshold = 10,
 		.max_paths = 8,
+		.affinity_buckets = 128,
 	};
 }
 
@@ -68,6 +69,10 @@ void cfn_policy_merge(struct cfn_policy *base, const struct cfn_policy *over,
 		base->weight_threshold = over->weight_threshold;
 	if (fields & CFN_POLICY_MAX_PATHS)
 		base->max_paths = over->max_paths;
+	if (fields & CFN_POLICY_AFFINITY) {
+		base->affinity_idle_s = over->affinity_idle_s;
+		base->affinity_buckets = over->affinity_buckets;
+	}
 }
 
 /* The highest utilisation any instance of the egress reports. */

@@ -20,15 +20,17 @@ enum cfn_select_mode {
 
 struct cfn_policy {
 	enum cfn_select_mode mode;
-	double compute_weight;	 /* of the egress's L2 in its score */
-	double network_weight;	 /* of the network score */
-	uint32_t igp_cost_max;	 /* IGP cost at which the network score is 0 */
-	uint8_t min_score;	 /* L2 below this: ineligible */
-	double max_utilization;	 /* percent; an instance above: ineligible */
-	uint32_t stale_after_s;	 /* data older than this: ineligible; 0 off */
-	double hysteresis;	 /* best: score margin needed to move */
-	double weight_threshold; /* weighted: percent of 255 to re-weight */
-	uint8_t max_paths;	 /* weighted: at most this many egresses */
+	double compute_weight;	  /* of the egress's L2 in its score */
+	double network_weight;	  /* of the network score */
+	uint32_t igp_cost_max;	  /* IGP cost at which the network score is 0 */
+	uint8_t min_score;	  /* L2 below this: ineligible */
+	double max_utilization;	  /* percent; an instance above: ineligible */
+	uint32_t stale_after_s;	  /* data older than this: ineligible; 0 off */
+	double hysteresis;	  /* best: score margin needed to move */
+	double weight_threshold;  /* weighted: percent of 255 to re-weight */
+	uint8_t max_paths;	  /* weighted: at most this many egresses */
+	uint32_t affinity_idle_s; /* flows idle this long may move; 0 off */
+	uint16_t affinity_buckets; /* of the resilient nexthop group */
 };
 
 /* Policy fields a service may override; the rest come from the default. */
@@ -42,6 +44,7 @@ enum cfn_policy_field {
 	CFN_POLICY_HYSTERESIS = 1 << 6,
 	CFN_POLICY_WEIGHT_THRESHOLD = 1 << 7,
 	CFN_POLICY_MAX_PATHS = 1 << 8,
+	CFN_POLICY_AFFINITY = 1 << 9,
 };
 
 void cfn_policy_default(struct cfn_policy *policy);

@@ -55,7 +55,7 @@ def wait_until(predicate, timeout=30.0, interval=0.25, what="condition"):
             value = predicate()
             if value:
                 return value
-        except (subprocess.CalledProcessError, ValueError, KeyError) as err:
+        except (subprocess.CalledProcessError, ValueError, LookupError) as err:
             last_error = err
         if time.monotonic() > deadline:
             detail = f" (last error: {last_error})" if last_error else ""
@@ -353,7 +353,8 @@ def _signal(pid, sig):
 
 def _teardown_namespace(ns):
     """Kill everything in a namespace, delete it and its FRR directories."""
-    pids = run(["ip", "netns", "pids", ns], check=False).stdout.split()
+    pids = [p for p in run(["ip", "netns", "pids", ns],
+                           check=False).stdout.split() if p.isdigit()]
     for pid in pids:
         _signal(int(pid), signal.SIGTERM)
     deadline = time.monotonic() + 5
