@@ -102,7 +102,8 @@ class Router:
                  "service integrated-vtysh-config", "!",
                  "interface lo", f" ip address {self.router_id}/32", "exit"]
         for ifname, (addr, _, _) in sorted(self.interfaces.items()):
-            lines += [f"interface {ifname}", f" ip address {addr}", "exit"]
+            ip = "ipv6" if ":" in addr else "ip"
+            lines += [f"interface {ifname}", f" {ip} address {addr}", "exit"]
         lines.append("!")
         if "bgpd" in self.daemons and self.asn:
             lines += [f"router bgp {self.asn}",
@@ -248,9 +249,11 @@ class Topology:
         return router
 
     def add_link(self, a, b, subnet=None):
-        """Join two routers with a veth pair addressed from a /30."""
+        """Join two routers with a veth pair addressed from a /30 (or the
+        IPv4 or IPv6 subnet given)."""
         net = ipaddress.ip_network(subnet) if subnet else next(self._subnets)
-        addr_a, addr_b = list(net.hosts())[:2]
+        hosts = net.hosts()
+        addr_a, addr_b = next(hosts), next(hosts)
         if_a = f"eth-{b.name}"
         if_b = f"eth-{a.name}"
         a.interfaces[if_a] = (f"{addr_a}/{net.prefixlen}", b, str(addr_b))
@@ -279,8 +282,9 @@ class Topology:
             run(["ip", "link", "set", tmp_a, "netns", a.ns, "name", if_a])
             run(["ip", "link", "set", tmp_b, "netns", b.ns, "name", if_b])
             for router, ifname in ((a, if_a), (b, if_b)):
-                router.exec("ip", "addr", "add",
-                            router.interfaces[ifname][0], "dev", ifname)
+                address = router.interfaces[ifname][0]
+                router.exec("ip", "addr", "add", address, "dev", ifname,
+                            *(["nodad"] if ":" in address else []))
                 router.exec("ip", "link", "set", ifname, "up")
         for router in self.routers.values():
             if router.daemons:
