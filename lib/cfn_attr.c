@@ -96,6 +96,25 @@ static enum cfn_decode_error next_tlv(struct reader *r, uint8_t *type,
 	return CFN_DECODE_OK;
 }
 
+/* Call fn for each TLV of r, in order; the first error stops the walk. */
+typedef enum cfn_decode_error (*tlv_fn)(uint8_t type, struct reader *value,
+					void *ctx);
+
+static enum cfn_decode_error walk_tlvs(struct reader r, tlv_fn fn, void *ctx)
+{
+	while (r.left) {
+		struct reader value;
+		uint8_t type;
+		enum cfn_decode_error error = next_tlv(&r, &type, &value);
+
+		if (!error)
+			error = fn(type, &value, ctx);
+		if (error)
+			return error;
+	}
+	return CFN_DECODE_OK;
+}
+
 static bool score_valid(uint8_t score, bool none_allowed)
 {
 	return score <= CFN_SCORE_MAX ||
@@ -158,6 +177,14 @@ static enum cfn_decode_error decode_metric(struct reader *value,
 	return CFN_DECODE_OK;
 }
 
+static enum cfn_decode_error decode_subtlv(uint8_t type, struct reader *value,
+					   void *metrics)
+{
+	if (type != CFN_SUBTLV_METRIC)
+		return CFN_DECODE_OK; /* unknown sub-TLVs are skipped */
+	return decode_metric(value, metrics);
+}
+
 static enum cfn_decode_error decode_instance(struct reader *value,
 					     struct cfn_instance_info *inst)
 {
@@ -186,20 +213,7 @@ static enum cfn_decode_error decode_instance(struct reader *value,
 	if (!get_bytes(value, inst->bid.addr, addrlen))
 		return CFN_DECODE_BAD_LENGTH;
 
-	while (value->left) {
-		struct reader sub;
-		uint8_t type;
-
-		error = next_tlv(value, &type, &sub);
-		if (error)
-			return error;
-		if (type != CFN_SUBTLV_METRIC)
-			continue; /* unknown sub-TLVs are skipped */
-		error = decode_metric(&sub, &inst->metrics);
-		if (error)
-			return error;
-	}
-	return CFN_DECODE_OK;
+	return walk_tlvs(*value, decode_subtlv, &inst->metrics);
 }
 
 static int instance_cmp(const void *a, const void *b)
@@ -218,53 +232,43 @@ static bool has_duplicate_bid(const struct cfn_attr *attr)
 }
 
 /* Count instance TLVs first so that one allocation holds them all. */
-static enum cfn_decode_error count_instances(struct reader r, size_t *count)
+static enum cfn_decode_error count_instance(uint8_t type, struct reader *value,
+					    void *count)
 {
-	*count = 0;
-	while (r.left) {
-		struct reader value;
-		uint8_t type;
-		enum cfn_decode_error error = next_tlv(&r, &type, &value);
-
-		if (error)
-			return error;
-		if (type == CFN_TLV_INSTANCE &&
-		    ++*count > CFN_ATTR_MAX_INSTANCES)
-			return CFN_DECODE_TOO_MANY;
-	}
+	(void)value;
+	if (type == CFN_TLV_INSTANCE &&
+	    ++*(size_t *)count > CFN_ATTR_MAX_INSTANCES)
+		return CFN_DECODE_TOO_MANY;
 	return CFN_DECODE_OK;
 }
 
-static enum cfn_decode_error decode_tlvs(struct reader r, struct cfn_attr *attr)
+struct decoding {
+	struct cfn_attr *attr;
+	bool have_egress;
+};
+
+static enum cfn_decode_error decode_tlv(uint8_t type, struct reader *value,
+					void *ctx)
 {
-	bool have_egress = false;
+	struct decoding *d = ctx;
 
-	while (r.left) {
-		struct reader value;
-		uint8_t type;
-		enum cfn_decode_error error = next_tlv(&r, &type, &value);
-
-		if (error)
-			return error;
-		if (type == CFN_TLV_EGRESS) {
-			if (have_egress)
-				return CFN_DECODE_DUPLICATE_EGRESS;
-			have_egress = true;
-			error = decode_egress(&value, attr);
-		} else if (type == CFN_TLV_INSTANCE) {
-			error = decode_instance(
-				&value, &attr->instances[attr->n_instances++]);
-		}
-		if (error)
-			return error;
+	if (type == CFN_TLV_EGRESS) {
+		if (d->have_egress)
+			return CFN_DECODE_DUPLICATE_EGRESS;
+		d->have_egress = true;
+		return decode_egress(value, d->attr);
 	}
-	return have_egress ? CFN_DECODE_OK : CFN_DECODE_MISSING_EGRESS;
+	if (type == CFN_TLV_INSTANCE)
+		return decode_instance(
+			value, &d->attr->instances[d->attr->n_instances++]);
+	return CFN_DECODE_OK; /* unknown TLVs are skipped */
 }
 
 enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
 				      struct cfn_attr *out)
 {
 	struct reader r = {.p = data, .left = len};
+	struct decoding decoding = {.attr = out};
 	enum cfn_decode_error error;
 	uint8_t version, flags;
 	size_t count;
@@ -274,7 +278,8 @@ enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
 		return CFN_DECODE_TRUNCATED;
 	if (version != CFN_ATTR_VERSION)
 		return CFN_DECODE_BAD_VERSION;
-	error = count_instances(r, &count);
+	count = 0;
+	error = walk_tlvs(r, count_instance, &count);
 	if (error)
 		return error;
 	if (count) {
@@ -282,7 +287,9 @@ enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
 		if (!out->instances)
 			return CFN_DECODE_NOMEM;
 	}
-	error = decode_tlvs(r, out);
+	error = walk_tlvs(r, decode_tlv, &decoding);
+	if (!error && !decoding.have_egress)
+		error = CFN_DECODE_MISSING_EGRESS;
 	if (!error && out->n_instances > 1) {
 		qsort(out->instances, out->n_instances, sizeof(*out->instances),
 		      instance_cmp);
