@@ -164,15 +164,14 @@ static bool cfn_fib_affinity(const struct cfn_policy *policy,
  * route is withdrawn.
  */
 static void cfn_fib_install(struct cfn_instance *ci,
-			    const struct cfn_sid_view *sv)
+			    const struct cfn_sid_view *sv,
+			    const struct cfn_policy *policy)
 {
 	const struct cfn_selection *sel = &sv->selection;
-	struct cfn_policy policy;
 	struct zapi_route api;
 
 	if (!cfn_zclient || cfn_zclient->sock < 0)
 		return;
-	cfn_policy_for(ci, &sv->sid, &policy);
 	cfn_route_base(ci, &sv->sid, &api);
 	for (unsigned int i = 0; i < sel->count; i++) {
 		const struct cfn_egress *egress =
@@ -188,7 +187,7 @@ static void cfn_fib_install(struct cfn_instance *ci,
 		return;
 	}
 	cfn_scale_weights(&api);
-	if (cfn_fib_affinity(&policy, &api)) {
+	if (cfn_fib_affinity(policy, &api)) {
 		/* the kernel route through the group serves the SID alone */
 		zclient_route_send(ZEBRA_ROUTE_DELETE, cfn_zclient, &api);
 		return;
@@ -199,6 +198,16 @@ static void cfn_fib_install(struct cfn_instance *ci,
 	zclient_route_send(ZEBRA_ROUTE_ADD, cfn_zclient, &api);
 }
 
+/* Install again, outside a selection run: with the SID's policy. */
+static void cfn_fib_reinstall(struct cfn_instance *ci,
+			      const struct cfn_sid_view *sv)
+{
+	struct cfn_policy policy;
+
+	cfn_policy_for(ci, &sv->sid, &policy);
+	cfn_fib_install(ci, sv, &policy);
+}
+
 void cfn_fib_sweep(struct cfn_instance *ci)
 {
 	for (size_t i = 0; i < ci->view.sids.count; i++) {
@@ -207,7 +216,7 @@ void cfn_fib_sweep(struct cfn_instance *ci)
 
 		cfn_prefix_to_frr(&sv->sid, &p);
 		if (cfn_nhg_retiring(&p))
-			cfn_fib_install(ci, sv);
+			cfn_fib_reinstall(ci, sv);
 	}
 }
 
@@ -243,7 +252,7 @@ void cfn_fib_select(struct cfn_instance *ci, struct cfn_sid_view *sv,
 	} else if (!path_changed) {
 		return; /* same choice over the same next hops */
 	}
-	cfn_fib_install(ci, sv);
+	cfn_fib_install(ci, sv, &policy);
 }
 
 void cfn_fib_select_all(struct cfn_instance *ci)
@@ -255,7 +264,7 @@ void cfn_fib_select_all(struct cfn_instance *ci)
 static void cfn_fib_resend(struct cfn_instance *ci, void *arg)
 {
 	for (size_t i = 0; i < ci->view.sids.count; i++)
-		cfn_fib_install(ci, ci->view.sids.items[i]);
+		cfn_fib_reinstall(ci, ci->view.sids.items[i]);
 }
 
 static void cfn_zebra_connected(struct zclient *zclient)
