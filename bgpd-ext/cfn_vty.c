@@ -345,13 +345,15 @@ DEFPY(cfn_metric_weight, cfn_metric_weight_cmd,
 
 DEFPY(no_cfn_metric, no_cfn_metric_cmd,
       "no cfn metric " CFN_METRIC_TOKEN
-      " [<normalize$norm|weight$weight>] [WORD] [WORD] [WORD]",
+      " [<normalize$norm [<min-max|sigmoid> WORD WORD]|weight$weight [WORD]>]",
       NO_STR CFN_STR
       "How a measured (L0) metric becomes a 0..10 score\n" CFN_METRIC_HELP
       "Normalisation function: back to the default\n"
+      "Linear (ignored)\n"
+      "Sigmoid (ignored)\n"
+      "Ignored\n"
+      "Ignored\n"
       "Weight: back to the default\n"
-      "Ignored\n"
-      "Ignored\n"
       "Ignored\n")
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);

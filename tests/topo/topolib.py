@@ -33,6 +33,7 @@ FRR_ETC = "/etc/frr"
 FRR_RUN = "/var/run/frr"
 VTYSH = os.environ.get("CFN_VTYSH", "vtysh")
 NS_PREFIX = "cfn-"  # every namespace and pathspace this harness makes
+OWNER_FILE = "topology.owner"  # pid of the process running the topology
 DEFAULT_DAEMONS = ("zebra", "bgpd")
 DAEMON_ARGS = {"bgpd": ["-M", "cfn"]}
 
@@ -271,6 +272,9 @@ class Topology:
         self.cleanup_stale(f"{NS_PREFIX}{self.name}-")
         for router in self.routers.values():
             run(["ip", "netns", "add", router.ns])
+            os.makedirs(router.run_dir, exist_ok=True)
+            with open(os.path.join(router.run_dir, OWNER_FILE), "w") as f:
+                f.write(str(os.getpid()))
             router.exec("ip", "link", "set", "lo", "up")
             if router.daemons:  # routers forward, plain hosts do not
                 router.exec("sysctl", "-qw", "net.ipv4.ip_forward=1",
@@ -321,16 +325,26 @@ class Topology:
 
     @staticmethod
     def cleanup_stale(prefix=NS_PREFIX):
-        """Remove namespaces and pathspaces a dead run left behind."""
+        """Remove namespaces and pathspaces a dead run left behind; those
+        of another live process (a concurrent run) are left alone."""
         names = run(["ip", "netns", "list"]).stdout.split("\n")
         for line in names:
             ns = line.split(" ")[0]
-            if ns.startswith(prefix):
+            if ns.startswith(prefix) and not _owned_by_other(ns):
                 _teardown_namespace(ns)
         for base in (FRR_ETC, FRR_RUN):
             for entry in os.listdir(base):
-                if entry.startswith(prefix):
+                if entry.startswith(prefix) and not _owned_by_other(entry):
                     shutil.rmtree(os.path.join(base, entry), ignore_errors=True)
+
+
+def _owned_by_other(ns):
+    try:
+        with open(os.path.join(FRR_RUN, ns, OWNER_FILE)) as f:
+            owner = int(f.read())
+    except (OSError, ValueError):
+        return False
+    return owner != os.getpid() and _alive(owner)
 
 
 def _alive(pid):

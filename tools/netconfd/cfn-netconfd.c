@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cfn-netconfd: a NETCONF server (RFC 6241 over SSH, RFC 5277
+ * notifications) for the frr-cfn YANG model, in front of the bgpd of
+ * this node. It keeps no configuration of its own: every request reads
+ * or writes bgpd's running configuration through bgpd's vty socket.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "nc_auth.h"
+#include "nc_cli.h"
+#include "nc_server.h"
+
+#define DEFAULT_PORT 830
+#define DEFAULT_HOST_KEY CFN_SYSCONFDIR "/frr/cfn-netconfd_host_key"
+#define FRR_RUN_DIR "/var/run/frr"
+#define POLL_MS 50
+#define NOTIFY_POLL_MS 1000
+
+struct nc_cfn_server nc_cfn;
+
+static volatile sig_atomic_t stopping;
+
+struct options {
+	const char *address, *host_key, *group, *keys_file, *yang_dir;
+	const char *pathspace;
+	uint16_t port;
+	bool debug;
+};
+
+static const char usage_text[] =
+	"usage: cfn-netconfd [-a ADDRESS] [-p PORT] [-k HOST_KEY] [-g GROUP]\n"
+	"                    [-A KEYS_FILE] [-N PATHSPACE] [-y YANG_DIR] [-d]\n"
+	"  -a  listen address (default :: , every address)\n"
+	"  -p  SSH port (default 830)\n"
+	"  -k  host key, generated if missing (default " DEFAULT_HOST_KEY ")\n"
+	"  -g  group whose members may log in besides root (default frrvty)\n"
+	"  -A  authorized keys of a user, %h: home, %u: user name\n"
+	"      (default %h/.ssh/authorized_keys)\n"
+	"  -N  FRR pathspace of the bgpd to manage\n"
+	"  -y  directory of the frr-cfn YANG module (default " CFN_YANG_DIR ")\n"
+	"  -d  debug: log to stderr too, verbosely\n";
+
+static bool parse_options(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	*o = (struct options){.address = "::", .host_key = DEFAULT_HOST_KEY,
+			      .group = "frrvty",
+			      .keys_file = "%h/.ssh/authorized_keys",
+			      .yang_dir = CFN_YANG_DIR,
+			      .port = DEFAULT_PORT};
+	while ((c = getopt(argc, argv, "a:p:k:g:A:N:y:dh")) != -1) {
+		switch (c) {
+		case 'a':
+			o->address = optarg;
+			break;
+		case 'p':
+			o->port = (uint16_t)atoi(optarg);
+			if (!o->port)
+				return false;
+			break;
+		case 'k':
+			o->host_key = optarg;
+			break;
+		case 'g':
+			o->group = optarg;
+			break;
+		case 'A':
+			o->keys_file = optarg;
+			break;
+		case 'N':
+			o->pathspace = optarg;
+			break;
+		case 'y':
+			o->yang_dir = optarg;
+			break;
+		case 'd':
+			o->debug = true;
+			break;
+		default:
+			return false;
+		}
+	}
+	return optind == argc;
+}
+
+static void log_libnetconf2(NC_VERB_LEVEL level, const char *msg)
+{
+	static const int priority[] = {
+		[NC_VERB_ERROR] = LOG_ERR, [NC_VERB_WARNING] = LOG_WARNING,
+		[NC_VERB_VERBOSE] = LOG_INFO, [NC_VERB_DEBUG] = LOG_DEBUG};
+
+	syslog(priority[level], "%s", msg);
+}
+
+/* The modules of the server: NETCONF's own, RFC 5277's and ours. */
+static struct ly_ctx *load_modules(const char *yang_dir)
+{
+	static const char *netconf_features[] = {"writable-running",
+						 "validate", NULL};
+	char search[1024];
+	struct ly_ctx *ctx = NULL;
+
+	snprintf(search, sizeof(search), "%s:%s", yang_dir,
+		 CFN_IETF_YANG_DIRS);
+	if (ly_ctx_new(search, 0, &ctx))
+		return NULL;
+	if (!ly_ctx_load_module(ctx, "ietf-netconf", NULL, netconf_features) ||
+	    !ly_ctx_load_module(ctx, "ietf-netconf-monitoring", NULL, NULL) ||
+	    !ly_ctx_load_module(ctx, "notifications", NULL, NULL) ||
+	    !ly_ctx_load_module(ctx, NC_CLI_MODULE, NULL, NULL)) {
+		ly_ctx_destroy(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static bool listen_ssh(const struct options *o)
+{
+	return !nc_server_add_endpt("ssh", NC_TI_LIBSSH) &&
+	       !nc_server_endpt_set_address("ssh", o->address) &&
+	       !nc_server_endpt_set_port("ssh", o->port) &&
+	       !nc_server_ssh_endpt_add_hostkey("ssh", "host-key", -1) &&
+	       !nc_server_ssh_endpt_set_auth_methods(
+		       "ssh", NC_SSH_AUTH_PUBLICKEY | NC_SSH_AUTH_PASSWORD);
+}
+
+static bool start(const struct options *o)
+{
+	char err[256];
+
+	if (o->pathspace)
+		snprintf(nc_cfn.vty_path, sizeof(nc_cfn.vty_path),
+			 FRR_RUN_DIR "/%s/bgpd.vty", o->pathspace);
+	else
+		snprintf(nc_cfn.vty_path, sizeof(nc_cfn.vty_path),
+			 FRR_RUN_DIR "/bgpd.vty");
+	nc_cfn.ctx = load_modules(o->yang_dir);
+	if (!nc_cfn.ctx) {
+		syslog(LOG_ERR, "cannot load the YANG modules (from %s:%s)",
+		       o->yang_dir, CFN_IETF_YANG_DIRS);
+		return false;
+	}
+	if (!nc_auth_host_key(o->host_key, err, sizeof(err))) {
+		syslog(LOG_ERR, "%s", err);
+		return false;
+	}
+	nc_rpc_init(); /* before the server sets its default callbacks */
+	/* RFC 5277: notifications, and RPCs while subscribed */
+	if (nc_server_init(nc_cfn.ctx) ||
+	    nc_server_set_capability(
+		    "urn:ietf:params:netconf:capability:notification:1.0") ||
+	    nc_server_set_capability(
+		    "urn:ietf:params:netconf:capability:interleave:1.0"))
+		return false;
+	nc_auth_init(o->host_key, o->group, o->keys_file);
+	if (!listen_ssh(o)) {
+		syslog(LOG_ERR, "cannot listen on [%s]:%u", o->address, o->port);
+		return false;
+	}
+	nc_cfn.ps = nc_ps_new();
+	syslog(LOG_NOTICE, "listening on [%s]:%u for bgpd at %s", o->address,
+	       o->port, nc_cfn.vty_path);
+	return nc_cfn.ps != NULL;
+}
+
+static void close_session(struct nc_session *session)
+{
+	syslog(LOG_INFO, "session %u closed", nc_session_get_id(session));
+	nc_rpc_session_closed(session);
+	nc_ps_del_session(nc_cfn.ps, session);
+	nc_session_free(session, NULL);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void serve(void)
+{
+	uint64_t next_poll = now_ms() + NOTIFY_POLL_MS;
+	struct nc_session *session;
+
+	while (!stopping) {
+		if (nc_accept(POLL_MS, &session) == NC_MSG_HELLO) {
+			syslog(LOG_INFO, "session %u: user %s",
+			       nc_session_get_id(session),
+			       nc_session_get_username(session));
+			nc_ps_add_session(nc_cfn.ps, session);
+		}
+		session = NULL;
+		if ((nc_ps_poll(nc_cfn.ps, POLL_MS, &session) &
+		     (NC_PSPOLL_SESSION_TERM | NC_PSPOLL_SESSION_ERROR)) &&
+		    session)
+			close_session(session);
+		if (now_ms() >= next_poll) {
+			nc_notify_poll();
+			next_poll = now_ms() + NOTIFY_POLL_MS;
+		}
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+
+	if (!parse_options(argc, argv, &o)) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	openlog("cfn-netconfd", LOG_PID | (o.debug ? LOG_PERROR : 0),
+		LOG_DAEMON);
+	nc_verbosity(NC_VERB_WARNING);
+	nc_set_print_clb(log_libnetconf2);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	if (!start(&o))
+		return 1;
+	serve();
+	while (nc_ps_session_count(nc_cfn.ps))
+		close_session(nc_ps_get_session(nc_cfn.ps, 0));
+	nc_ps_free(nc_cfn.ps);
+	nc_server_destroy();
+	ly_ctx_destroy(nc_cfn.ctx);
+	syslog(LOG_NOTICE, "stopped");
+	return 0;
+}

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "nc_edit.h"
+#include "nc_running.h"
+#include "nc_server.h"
+#include "nc_state.h"
+
+#define ERR_LEN 512
+
+/* An rpc-error reply; tag is an NC_ERR, message explains it. */
+static struct nc_server_reply *reply_error(NC_ERR tag, NC_ERR_TYPE type,
+					   const char *message,
+					   const char *path)
+{
+	struct lyd_node *err = nc_err(nc_cfn.ctx, tag, type);
+
+	if (message)
+		nc_err_set_msg(err, message, "en");
+	if (path)
+		nc_err_set_path(err, path);
+	return nc_server_reply_err(err);
+}
+
+static struct nc_server_reply *reply_failed(const char *message)
+{
+	return reply_error(NC_ERR_OP_FAILED, NC_ERR_TYPE_APP, message, NULL);
+}
+
+/* libyang's last error as an rpc-error: invalid value, missing data... */
+static struct nc_server_reply *reply_invalid(void)
+{
+	const struct ly_err_item *e = ly_err_last(nc_cfn.ctx);
+	NC_ERR tag = NC_ERR_INVALID_VALUE;
+
+	if (e && e->vecode == LYVE_DATA && strstr(e->msg, "andatory"))
+		tag = NC_ERR_DATA_MISSING;
+	return reply_error(tag, NC_ERR_TYPE_APP,
+			   e ? e->msg : "invalid configuration",
+			   e ? e->path : NULL);
+}
+
+static bool locked_by_other(struct nc_session *session)
+{
+	return nc_cfn.lock_owner &&
+	       nc_cfn.lock_owner != nc_session_get_id(session);
+}
+
+/*
+ * The content of an anyxml/anydata input ("config") as data; opaque:
+ * what does not parse is kept as opaque nodes instead of failing.
+ */
+static LY_ERR parse_any(const struct lyd_node *any, bool opaque,
+			struct lyd_node **data)
+{
+	char *xml = NULL;
+	LY_ERR ret = lyd_any_value_str(any, &xml);
+
+	*data = NULL;
+	if (!ret && xml)
+		ret = lyd_parse_data_mem(nc_cfn.ctx, xml, LYD_XML,
+					 LYD_PARSE_ONLY | LYD_PARSE_NO_STATE |
+						 (opaque ? LYD_PARSE_OPAQ
+							 : LYD_PARSE_STRICT),
+					 0, data);
+	free(xml);
+	return ret;
+}
+
+/* <get> and <get-config>: the tree wrapped in the RPC's output. */
+static struct nc_server_reply *reply_tree(struct lyd_node *rpc,
+					  struct lyd_node *tree)
+{
+	struct lyd_node *output = NULL;
+
+	if (lyd_dup_single(rpc, NULL, 0, &output) ||
+	    lyd_new_any(output, NULL, "data", tree, 1, LYD_ANYDATA_DATATREE, 1,
+			NULL)) {
+		lyd_free_all(tree);
+		lyd_free_all(output);
+		return reply_failed("out of memory");
+	}
+	return nc_server_reply_data(output, NC_WD_EXPLICIT,
+				    NC_PARAMTYPE_FREE);
+}
+
+static struct nc_server_reply *rpc_get(struct lyd_node *rpc, bool state)
+{
+	char err[ERR_LEN] = "";
+	struct lyd_node *tree;
+
+	if (nc_running_read(nc_cfn.ctx, nc_cfn.vty_path, &tree, err,
+			    sizeof(err)))
+		return reply_failed(err);
+	if (state &&
+	    nc_state_get(nc_cfn.ctx, nc_cfn.vty_path, &tree, err, sizeof(err))) {
+		lyd_free_all(tree);
+		return reply_failed(err[0] ? err : ly_errmsg(nc_cfn.ctx));
+	}
+	return reply_tree(rpc, tree);
+}
+
+static const char *input_value(const struct lyd_node *rpc, const char *path)
+{
+	struct lyd_node *node = NULL;
+
+	if (lyd_find_path(rpc, path, 0, &node))
+		return NULL;
+	return lyd_get_value(node);
+}
+
+static struct nc_server_reply *edit_failure(struct nc_edit_error *error)
+{
+	static const struct {
+		NC_ERR tag;
+		const char *message;
+	} failures[] = {
+		[NC_EDIT_DATA_EXISTS] = {NC_ERR_DATA_EXISTS,
+					 "create: the data exists already"},
+		[NC_EDIT_DATA_MISSING] = {NC_ERR_DATA_MISSING,
+					  "delete: the data does not exist"},
+		[NC_EDIT_BAD_OPERATION] = {NC_ERR_BAD_ATTR,
+					   "unknown operation"},
+		[NC_EDIT_BAD_VALUE] = {NC_ERR_INVALID_VALUE, "invalid value"},
+		[NC_EDIT_INTERNAL] = {NC_ERR_OP_FAILED, "internal error"},
+	};
+	struct nc_server_reply *reply = reply_error(
+		failures[error->failure].tag, NC_ERR_TYPE_PROT,
+		failures[error->failure].message, error->path);
+
+	free(error->path);
+	return reply;
+}
+
+/* The running configuration with the edit applied, validated. */
+static struct nc_server_reply *edited_config(struct lyd_node *rpc,
+					     struct lyd_node **config)
+{
+	enum nc_edit_op default_op = NC_EDIT_MERGE;
+	const char *value = input_value(rpc, "default-operation");
+	struct nc_server_reply *reply = NULL, *invalid = NULL;
+	struct nc_edit_error error;
+	struct lyd_node *edit = NULL, *any = NULL;
+	char err[ERR_LEN] = "";
+
+	if (value)
+		nc_edit_op_parse(value, &default_op);
+	if (lyd_find_path(rpc, "config", 0, &any))
+		return reply_invalid();
+	/* libyang's error of the strict parse, for what is not a delete */
+	if (parse_any(any, false, &edit)) {
+		invalid = reply_invalid();
+		if (parse_any(any, true, &edit))
+			return invalid;
+	}
+	if (nc_running_read(nc_cfn.ctx, nc_cfn.vty_path, config, err,
+			    sizeof(err)))
+		reply = reply_failed(err);
+	else if (nc_edit_apply(config, edit, default_op, &error) &&
+		 error.failure == NC_EDIT_BAD_VALUE && invalid) {
+		free(error.path);
+		reply = invalid;
+	} else if (error.failure) {
+		reply = edit_failure(&error);
+	}
+	lyd_free_all(edit);
+	if (invalid && reply != invalid)
+		nc_server_reply_free(invalid);
+	if (reply)
+		return reply;
+	if (lyd_validate_all(config, nc_cfn.ctx,
+			     LYD_VALIDATE_NO_STATE | LYD_VALIDATE_PRESENT,
+			     NULL))
+		return reply_invalid();
+	return NULL;
+}
+
+static struct nc_server_reply *rpc_edit_config(struct lyd_node *rpc,
+					       struct nc_session *session)
+{
+	const char *test_option = input_value(rpc, "test-option");
+	struct nc_server_reply *reply;
+	struct lyd_node *config = NULL;
+	char err[ERR_LEN] = "";
+
+	if (locked_by_other(session))
+		return reply_error(NC_ERR_IN_USE, NC_ERR_TYPE_PROT,
+				   "running is locked by another session",
+				   NULL);
+	reply = edited_config(rpc, &config);
+	if (!reply && (!test_option || strcmp(test_option, "test-only")) &&
+	    nc_running_commit(nc_cfn.ctx, nc_cfn.vty_path, config, err,
+			      sizeof(err)))
+		reply = reply_failed(err);
+	lyd_free_all(config);
+	if (!reply)
+		syslog(LOG_INFO, "session %u: edit-config applied",
+		       nc_session_get_id(session));
+	return reply ? reply : nc_server_reply_ok();
+}
+
+static struct nc_server_reply *rpc_validate(struct lyd_node *rpc)
+{
+	struct lyd_node *any = NULL, *config = NULL;
+	LY_ERR ret;
+
+	if (lyd_find_path(rpc, "source/config", 0, &any))
+		return nc_server_reply_ok(); /* running: valid by itself */
+	ret = parse_any(any, false, &config);
+	if (!ret)
+		ret = lyd_validate_all(&config, nc_cfn.ctx,
+				       LYD_VALIDATE_NO_STATE |
+					       LYD_VALIDATE_PRESENT,
+				       NULL);
+	lyd_free_all(config);
+	return ret ? reply_invalid() : nc_server_reply_ok();
+}
+
+static struct nc_server_reply *rpc_lock(struct nc_session *session,
+					bool lock)
+{
+	uint32_t id = nc_session_get_id(session);
+	struct lyd_node *err;
+
+	if (lock && nc_cfn.lock_owner) {
+		err = nc_err(nc_cfn.ctx, NC_ERR_LOCK_DENIED, nc_cfn.lock_owner);
+		nc_err_set_msg(err, "running is locked already", "en");
+		return nc_server_reply_err(err);
+	}
+	if (!lock && nc_cfn.lock_owner != id)
+		return reply_failed("this session holds no lock on running");
+	nc_cfn.lock_owner = lock ? id : 0;
+	return nc_server_reply_ok();
+}
+
+static struct nc_server_reply *rpc_dispatch(struct lyd_node *rpc,
+					    struct nc_session *session)
+{
+	const char *name = rpc->schema->name;
+
+	if (!strcmp(name, "get"))
+		return rpc_get(rpc, true);
+	if (!strcmp(name, "get-config"))
+		return rpc_get(rpc, false);
+	if (!strcmp(name, "edit-config"))
+		return rpc_edit_config(rpc, session);
+	if (!strcmp(name, "validate"))
+		return rpc_validate(rpc);
+	if (!strcmp(name, "lock") || !strcmp(name, "unlock"))
+		return rpc_lock(session, !strcmp(name, "lock"));
+	if (!strcmp(name, "create-subscription"))
+		return nc_notify_subscribe(rpc, session);
+	return reply_error(NC_ERR_OP_NOT_SUPPORTED, NC_ERR_TYPE_PROT,
+			   "operation not supported by cfn-netconfd", NULL);
+}
+
+/*
+ * <get-schema> (RFC 6022), YANG format only. libnetconf2 2.0's own
+ * handler hands libyang 2.1 a dictionary string as an owned value and
+ * reads it after it is freed.
+ */
+static struct nc_server_reply *rpc_get_schema(struct lyd_node *rpc,
+					      struct nc_session *session)
+{
+	const char *name = input_value(rpc, "identifier");
+	const char *revision = input_value(rpc, "version");
+	const char *format = input_value(rpc, "format");
+	const struct lys_module *mod;
+	struct lyd_node *output = NULL;
+	char *text = NULL;
+
+	(void)session;
+	mod = revision ? ly_ctx_get_module(nc_cfn.ctx, name, revision)
+		       : ly_ctx_get_module_latest(nc_cfn.ctx, name);
+	if (!mod)
+		return reply_error(NC_ERR_INVALID_VALUE, NC_ERR_TYPE_APP,
+				   "no such module", NULL);
+	if (format && !strstr(format, "yang"))
+		return reply_error(NC_ERR_INVALID_VALUE, NC_ERR_TYPE_APP,
+				   "only the YANG format is served", NULL);
+	if (lys_print_mem(&text, mod, LYS_OUT_YANG, 0) ||
+	    lyd_dup_single(rpc, NULL, 0, &output) ||
+	    lyd_new_any(output, NULL, "data", text, 0, LYD_ANYDATA_STRING, 1,
+			NULL)) {
+		free(text);
+		lyd_free_all(output);
+		return reply_failed("cannot print the module");
+	}
+	free(text);
+	return nc_server_reply_data(output, NC_WD_EXPLICIT,
+				    NC_PARAMTYPE_FREE);
+}
+
+void nc_rpc_init(void)
+{
+	struct lysc_node *get_schema = (struct lysc_node *)lys_find_path(
+		nc_cfn.ctx, NULL, "/ietf-netconf-monitoring:get-schema", 0);
+
+	if (get_schema)
+		nc_set_rpc_callback(get_schema, rpc_get_schema);
+	nc_set_global_rpc_clb(rpc_dispatch);
+}
+
+void nc_rpc_session_closed(struct nc_session *session)
+{
+	if (nc_cfn.lock_owner == nc_session_get_id(session))
+		nc_cfn.lock_owner = 0;
+}

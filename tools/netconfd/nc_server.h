@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the parts of cfn-netconfd share: one server, one bgpd. */
+#ifndef CFN_NC_SERVER_H
+#define CFN_NC_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nc_server.h>
+
+struct nc_cfn_server {
+	struct ly_ctx *ctx;
+	struct nc_pollsession *ps;
+	char vty_path[256]; /* bgpd's vty socket */
+	uint32_t lock_owner; /* session holding the running lock, 0: none */
+};
+
+/* libnetconf2's callbacks carry no user data: the one server. */
+extern struct nc_cfn_server nc_cfn;
+
+/* RPC callbacks (nc_rpc.c). */
+void nc_rpc_init(void);
+void nc_rpc_session_closed(struct nc_session *session);
+
+/* Selection-change notifications (nc_notify.c). */
+struct nc_server_reply *nc_notify_subscribe(struct lyd_node *rpc,
+					    struct nc_session *session);
+void nc_notify_poll(void);
+
+#endif
