@@ -202,77 +202,68 @@ json_object *nc_state_instance(json_object *reply)
 }
 
 /* One SID: the view of "show bgp cfn service SID json". */
-static LY_ERR put_sid(const char *vty_path, struct lyd_node *state,
-		      const char *sid, char *err, size_t errlen)
+struct sid_walk {
+	const char *vty_path;
+	struct lyd_node *state;
+	char *err;
+	size_t errlen;
+};
+
+/* One SID of "services": its view from "show bgp cfn service SID json". */
+static LY_ERR put_sid(const struct sid_walk *w, json_object *summary)
 {
 	char command[128];
-	json_object *reply, *view;
+	json_object *reply, *sid, *view;
 	LY_ERR ret = LY_SUCCESS;
 
-	snprintf(command, sizeof(command), "show bgp cfn service %s json", sid);
-	reply = nc_state_query(vty_path, command, err, errlen);
+	json_object_object_get_ex(summary, "sid", &sid);
+	snprintf(command, sizeof(command), "show bgp cfn service %s json",
+		 json_object_get_string(sid));
+	reply = nc_state_query(w->vty_path, command, w->err, w->errlen);
 	if (!reply)
 		return LY_EOTHER;
 	view = nc_state_instance(reply);
 	if (view)
-		ret = put_list_entry(state, member_schema(state->schema, "sids"),
+		ret = put_list_entry(w->state,
+				     member_schema(w->state->schema, "sids"),
 				     view);
 	json_object_put(reply);
 	return ret;
 }
 
-static LY_ERR put_sids(const char *vty_path, struct lyd_node *state,
-		       char *err, size_t errlen)
+/* One SID of "selection": into its entry's "selection". */
+static LY_ERR put_selection(const struct sid_walk *w, json_object *sel)
 {
-	json_object *reply, *sids;
-	LY_ERR ret = LY_SUCCESS;
+	struct lyd_node *entry = NULL, *inner;
+	json_object *sid;
+	char path[128];
+	LY_ERR ret;
 
-	reply = nc_state_query(vty_path, "show bgp cfn services json", err,
-			       errlen);
-	if (!reply)
-		return LY_EOTHER;
-	if (json_object_object_get_ex(nc_state_instance(reply), "sids", &sids))
-		for (size_t i = 0; !ret && i < json_object_array_length(sids);
-		     i++) {
-			json_object *sid;
-
-			json_object_object_get_ex(
-				json_object_array_get_idx(sids, i), "sid", &sid);
-			ret = put_sid(vty_path, state, json_object_get_string(sid),
-				      err, errlen);
-		}
-	json_object_put(reply);
-	return ret;
+	json_object_object_get_ex(sel, "sid", &sid);
+	snprintf(path, sizeof(path), "sid[sid='%s']",
+		 json_object_get_string(sid));
+	if (lyd_find_path(w->state, path, 0, &entry))
+		return LY_SUCCESS; /* the SID left meanwhile */
+	ret = lyd_new_inner(entry, NULL, "selection", 0, &inner);
+	return ret ? ret : nc_state_put_object(inner, sel);
 }
 
-/* Each SID's selection goes into its entry's "selection". */
-static LY_ERR put_selections(const char *vty_path, struct lyd_node *state,
-			     char *err, size_t errlen)
+/* Calls put for each member of "sids" in the reply to command. */
+static LY_ERR for_each_sid(const struct sid_walk *w, const char *command,
+			   LY_ERR (*put)(const struct sid_walk *,
+					 json_object *))
 {
-	json_object *reply, *sids;
+	json_object *reply = nc_state_query(w->vty_path, command, w->err,
+					    w->errlen);
+	json_object *sids;
 	LY_ERR ret = LY_SUCCESS;
 
-	reply = nc_state_query(vty_path, "show bgp cfn selection json", err,
-			       errlen);
 	if (!reply)
 		return LY_EOTHER;
 	if (json_object_object_get_ex(nc_state_instance(reply), "sids", &sids))
 		for (size_t i = 0; !ret && i < json_object_array_length(sids);
-		     i++) {
-			json_object *sel = json_object_array_get_idx(sids, i);
-			json_object *sid;
-			struct lyd_node *entry = NULL, *inner;
-			char path[128];
-
-			json_object_object_get_ex(sel, "sid", &sid);
-			snprintf(path, sizeof(path), "sid[sid='%s']",
-				 json_object_get_string(sid));
-			if (lyd_find_path(state, path, 0, &entry))
-				continue; /* the SID left meanwhile */
-			ret = lyd_new_inner(entry, NULL, "selection", 0, &inner);
-			if (!ret)
-				ret = nc_state_put_object(inner, sel);
-		}
+		     i++)
+			ret = put(w, json_object_array_get_idx(sids, i));
 	json_object_put(reply);
 	return ret;
 }
@@ -301,6 +292,7 @@ LY_ERR nc_state_get(const struct ly_ctx *ctx, const char *vty_path,
 		    struct lyd_node **tree, char *err, size_t errlen)
 {
 	struct lyd_node *state = NULL, *stats = NULL;
+	struct sid_walk walk = {vty_path, NULL, err, errlen};
 	LY_ERR ret;
 
 	ret = lyd_new_path(*tree, ctx, "/" NC_CLI_MODULE ":cfn/state", NULL,
@@ -308,10 +300,12 @@ LY_ERR nc_state_get(const struct ly_ctx *ctx, const char *vty_path,
 	if (!ret && !state)
 		ret = lyd_find_path(*tree, "/" NC_CLI_MODULE ":cfn/state", 0,
 				    &state);
+	walk.state = state;
 	if (!ret)
-		ret = put_sids(vty_path, state, err, errlen);
+		ret = for_each_sid(&walk, "show bgp cfn services json", put_sid);
 	if (!ret)
-		ret = put_selections(vty_path, state, err, errlen);
+		ret = for_each_sid(&walk, "show bgp cfn selection json",
+				   put_selection);
 	if (!ret)
 		ret = put_command(vty_path, state, "show bgp cfn instances json",
 				  NULL, err, errlen);
