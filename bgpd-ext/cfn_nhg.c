@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Resilient nexthop groups through netlink (libmnl); see cfn_nhg.h.
- * Each SID with affinity gets a block of 32 nexthop IDs: the group, then
- * its members, one per (gateway, interface), kept for as long as that
- * next hop stays in the group so that its buckets (and flows) stay put.
+ * Each SID with affinity gets a group and one member per (gateway,
+ * interface), kept for as long as that next hop stays in the group so
+ * that its buckets (and flows) stay put.
  */
 #include <zebra.h>
 
@@ -13,16 +13,33 @@
 
 #include "log.h"
 #include "privs.h"
+#include "zclient.h"
 
 #include "cfn_module.h"
 #include "cfn_nhg.h"
 
 DEFINE_MTYPE_STATIC(CFN, CFN_NHG, "CFN resilient nexthop group");
 
-#define CFN_NHG_BASE 0x0cf00000u /* far above zebra's nexthop IDs */
-#define CFN_NHG_BLOCK 32
-#define CFN_ROUTE_METRIC 10 /* ahead of zebra's routes (20) */
-#define CFN_NHG_PROBE (CFN_NHG_BASE - 2)
+/*
+ * zebra learns every kernel nexthop. Those with IDs in the daemons' range
+ * (from ZEBRA_NHG_PROTO_LOWER) it holds as a daemon's and re-installs when
+ * they change or go, so the module takes its IDs below, from the top of
+ * zebra's own range. zebra 8.4 still keeps a reference to the members of
+ * a group it saw go and re-installs them when they are deleted: the
+ * module never assumes an ID is free, it claims IDs by exclusive create.
+ */
+#define CFN_NHG_SPACE 0x100000u
+#define CFN_NHG_BASE (ZEBRA_NHG_PROTO_LOWER - CFN_NHG_SPACE)
+#define CFN_NHG_CLAIM_TRIES 256
+/*
+ * The SID's route goes into the local table: the kernel looks it up
+ * before main (so it wins over zebra's route there), and zebra ignores
+ * it, so zebra neither counts it as a user of the group nor "restores"
+ * the group when the module changes or deletes it. Metric 10 keeps it
+ * behind a local route of an egress that hosts the SID itself (0).
+ */
+#define CFN_ROUTE_TABLE RT_TABLE_LOCAL
+#define CFN_ROUTE_METRIC 10
 
 extern struct zebra_privs_t bgpd_privs;
 
@@ -42,6 +59,7 @@ struct cfn_nhg {
 static struct mnl_socket *nl;
 static unsigned int nl_seq;
 static bool supported;
+static uint32_t next_claim; /* offset in the ID space of the next try */
 static struct list *groups;
 
 /* Send one request and wait for its acknowledgement: 0 or -errno. */
@@ -95,11 +113,15 @@ static int nh_delete(uint32_t id)
 	return nl_talk(nlh, NULL, NULL);
 }
 
-static int nh_member(uint32_t id, const struct prefix *gw, uint32_t ifindex)
+/* A new member at an unused ID (exclusive create). */
+static int nh_member(uint32_t id, const void *arg)
 {
+	const struct cfn_nhg_member *m = arg;
+	const struct prefix *gw = &m->gateway;
+	uint32_t ifindex = m->ifindex;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nh_header(
-		buf, RTM_NEWNEXTHOP, NLM_F_CREATE | NLM_F_REPLACE, gw->family);
+		buf, RTM_NEWNEXTHOP, NLM_F_CREATE | NLM_F_EXCL, gw->family);
 
 	mnl_attr_put_u32(nlh, NHA_ID, id);
 	mnl_attr_put_u32(nlh, NHA_OIF, ifindex);
@@ -108,47 +130,71 @@ static int nh_member(uint32_t id, const struct prefix *gw, uint32_t ifindex)
 	return nl_talk(nlh, NULL, NULL);
 }
 
-static int nh_group(uint32_t id, const struct nexthop_grp *grp, size_t n,
-		    uint16_t buckets, uint32_t idle_timer_s)
+struct group_request {
+	const struct nexthop_grp *grp;
+	size_t n;
+	uint16_t buckets;
+	uint32_t idle_timer_s;
+	bool replace; /* an update of the SID's group, else a new one */
+};
+
+static int nh_group(uint32_t id, const void *arg)
 {
+	const struct group_request *r = arg;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nh_header(
-		buf, RTM_NEWNEXTHOP, NLM_F_CREATE | NLM_F_REPLACE, AF_UNSPEC);
+	struct nlmsghdr *nlh =
+		nh_header(buf, RTM_NEWNEXTHOP,
+			  NLM_F_CREATE | (r->replace ? NLM_F_REPLACE : NLM_F_EXCL),
+			  AF_UNSPEC);
 	struct nlattr *res;
 
 	mnl_attr_put_u32(nlh, NHA_ID, id);
-	mnl_attr_put(nlh, NHA_GROUP, n * sizeof(*grp), grp);
+	mnl_attr_put(nlh, NHA_GROUP, r->n * sizeof(*r->grp), r->grp);
 	mnl_attr_put_u16(nlh, NHA_GROUP_TYPE, NEXTHOP_GRP_TYPE_RES);
 	res = mnl_attr_nest_start(nlh, NHA_RES_GROUP);
-	mnl_attr_put_u16(nlh, NHA_RES_GROUP_BUCKETS, buckets);
+	mnl_attr_put_u16(nlh, NHA_RES_GROUP_BUCKETS, r->buckets);
 	/* clock_t, in USER_HZ (100) ticks */
-	mnl_attr_put_u32(nlh, NHA_RES_GROUP_IDLE_TIMER, idle_timer_s * 100);
+	mnl_attr_put_u32(nlh, NHA_RES_GROUP_IDLE_TIMER, r->idle_timer_s * 100);
 	mnl_attr_nest_end(nlh, res);
 	return nl_talk(nlh, NULL, NULL);
 }
 
-/* The SID's kernel route: through the group, or (group 0) deleted. */
+/* Creates an object at the next ID nobody holds; *id: that ID, or 0. */
+static int claim(int (*create)(uint32_t id, const void *arg),
+		 const void *arg, uint32_t *id)
+{
+	int err = -EEXIST;
+
+	for (int i = 0; err == -EEXIST && i < CFN_NHG_CLAIM_TRIES; i++) {
+		*id = CFN_NHG_BASE + next_claim;
+		next_claim = (next_claim + 1) % CFN_NHG_SPACE;
+		err = create(*id, arg);
+	}
+	if (err)
+		*id = 0;
+	return err;
+}
+
+/* The SID's kernel route through the group. */
 static int route_via_group(const struct prefix *sid, uint32_t group_id)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
 
-	nlh->nlmsg_type = group_id ? RTM_NEWROUTE : RTM_DELROUTE;
-	nlh->nlmsg_flags =
-		NLM_F_REQUEST | (group_id ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = sid->family;
 	rtm->rtm_dst_len = sid->prefixlen;
-	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_table = CFN_ROUTE_TABLE;
 	rtm->rtm_protocol = CFN_RTPROT;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
 	mnl_attr_put(nlh, RTA_DST, sid->family == AF_INET ? 4 : 16,
 		     &sid->u.prefix);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, CFN_ROUTE_METRIC);
-	if (group_id)
-		mnl_attr_put_u32(nlh, RTA_NH_ID, group_id);
+	mnl_attr_put_u32(nlh, RTA_NH_ID, group_id);
 	return nl_talk(nlh, NULL, NULL);
 }
 
@@ -202,30 +248,8 @@ static void sweep(void)
 			  ours.count);
 }
 
-/* 0 when the kernel takes a resilient group, else -errno. */
-static int probe(void)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nh_header(buf, RTM_NEWNEXTHOP, NLM_F_CREATE,
-					 AF_INET); /* a blackhole has one */
-	struct nexthop_grp member = {.id = CFN_NHG_PROBE};
-	int err;
-
-	mnl_attr_put_u32(nlh, NHA_ID, CFN_NHG_PROBE);
-	mnl_attr_put(nlh, NHA_BLACKHOLE, 0, NULL);
-	err = nl_talk(nlh, NULL, NULL);
-	if (err)
-		return err;
-	err = nh_group(CFN_NHG_PROBE + 1, &member, 1, 8, 1);
-	nh_delete(CFN_NHG_PROBE + 1);
-	nh_delete(CFN_NHG_PROBE);
-	return err;
-}
-
 void cfn_nhg_init(void)
 {
-	int err;
-
 	groups = list_new();
 	frr_with_privs (&bgpd_privs) {
 		nl = mnl_socket_open(NETLINK_ROUTE);
@@ -241,12 +265,9 @@ void cfn_nhg_init(void)
 		return;
 	}
 	sweep();
-	err = probe();
-	supported = err == 0;
-	if (!supported)
-		zlog_warn(
-			"CFN: this kernel lacks resilient nexthop groups (%s): flow affinity falls back to weighted ECMP",
-			safe_strerror(-err));
+	/* known when the first group is made: a probe would leave zebra
+	 * holding copies of its nexthops (see CFN_NHG_SPACE) */
+	supported = true;
 }
 
 bool cfn_nhg_supported(void)
@@ -320,21 +341,6 @@ static struct cfn_nhg *find(const struct prefix *sid)
 	return NULL;
 }
 
-static uint32_t free_block(void)
-{
-	for (uint32_t block = 0;; block++) {
-		uint32_t id = CFN_NHG_BASE + block * CFN_NHG_BLOCK;
-		struct listnode *node;
-		struct cfn_nhg *g;
-		bool used = false;
-
-		for (ALL_LIST_ELEMENTS_RO(groups, node, g))
-			used |= g->group_id == id;
-		if (!used)
-			return id;
-	}
-}
-
 static bool member_id_used(const struct cfn_nhg *g, uint32_t id)
 {
 	for (size_t i = 0; i < g->count; i++)
@@ -343,20 +349,15 @@ static bool member_id_used(const struct cfn_nhg *g, uint32_t id)
 	return false;
 }
 
-/* The member for a next hop: the one it already has, or a new ID. */
-static uint32_t member_id(const struct cfn_nhg *g, const struct cfn_nhg *old,
+/* The ID of the next hop's member in the old group; 0 if it had none. */
+static uint32_t member_id(const struct cfn_nhg *old,
 			  const struct cfn_nhg_member *m)
 {
-	uint32_t id;
-
 	for (size_t i = 0; old && i < old->count; i++)
 		if (prefix_same(&old->members[i].gateway, &m->gateway) &&
 		    old->members[i].ifindex == m->ifindex)
 			return old->members[i].id;
-	for (id = g->group_id + 1;; id++)
-		if (!member_id_used(g, id) &&
-		    (!old || !member_id_used(old, id)))
-			return id;
+	return 0;
 }
 
 static bool in_group(const struct cfn_nhg *g, const struct prefix *gw,
@@ -407,47 +408,91 @@ bool cfn_nhg_retiring(const struct prefix *sid)
 	return false;
 }
 
+/* next's members: those old has for the same next hop, or new ones. */
+static int make_members(struct cfn_nhg *next, const struct cfn_nhg *old,
+			const struct cfn_nhg_member *members, size_t count,
+			struct nexthop_grp *grp)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < count && i < CFN_NHG_MEMBERS_MAX; i++) {
+		uint32_t id = member_id(old, &members[i]);
+
+		/* an existing member is left alone: its buckets stay put */
+		if (!id)
+			err = claim(nh_member, &members[i], &id);
+		if (err)
+			break;
+		next->members[i].gateway = members[i].gateway;
+		next->members[i].ifindex = members[i].ifindex;
+		next->members[i].weight = members[i].weight;
+		next->members[i].id = id;
+		next->count = i + 1;
+		grp[i] = (struct nexthop_grp){.id = id,
+					      .weight = members[i].weight - 1};
+	}
+	return err;
+}
+
+/* Deletes the members of g that other has not. */
+static void delete_members(const struct cfn_nhg *g, const struct cfn_nhg *other)
+{
+	for (size_t i = 0; i < g->count; i++)
+		if (!other || !member_id_used(other, g->members[i].id))
+			nh_delete(g->members[i].id);
+}
+
+/* The group: updated in place (buckets stay), or made. */
+static int make_group(struct cfn_nhg *next, const struct cfn_nhg *old,
+		      const struct nexthop_grp *grp, uint16_t buckets,
+		      uint32_t idle_timer_s)
+{
+	struct group_request req = {grp, next->count, buckets, idle_timer_s,
+				    old != NULL};
+	int err;
+
+	if (old) {
+		next->group_id = old->group_id;
+		return nh_group(old->group_id, &req);
+	}
+	err = claim(nh_group, &req, &next->group_id);
+	if (err == -EINVAL || err == -EOPNOTSUPP) {
+		supported = false;
+		zlog_warn(
+			"CFN: this kernel lacks resilient nexthop groups (%s): flow affinity falls back to weighted ECMP",
+			safe_strerror(-err));
+	}
+	return err;
+}
+
 bool cfn_nhg_install(const struct prefix *sid,
 		     const struct cfn_nhg_member *members, size_t count,
 		     uint16_t buckets, uint32_t idle_timer_s)
 {
-	struct cfn_nhg *old = find(sid), next = {};
+	struct cfn_nhg *old = find(sid), next = {.sid = *sid};
 	struct nexthop_grp grp[CFN_NHG_MEMBERS_MAX];
-	int err = 0;
+	int err;
 
 	if (!supported || !count)
 		return false;
-	next.sid = *sid;
-	next.group_id = old ? old->group_id : free_block();
-	for (size_t i = 0; i < count && i < CFN_NHG_MEMBERS_MAX; i++) {
-		next.members[i].gateway = members[i].gateway;
-		next.members[i].ifindex = members[i].ifindex;
-		next.members[i].weight = members[i].weight;
-		next.members[i].id = member_id(&next, old, &members[i]);
-		next.count = i + 1;
-		grp[i] = (struct nexthop_grp){.id = next.members[i].id,
-					      .weight = members[i].weight - 1};
-		/* an existing member is left alone: its buckets stay put */
-		if (!old || !member_id_used(old, next.members[i].id))
-			err = err
-				      ?: nh_member(next.members[i].id,
-						   &members[i].gateway,
-						   members[i].ifindex);
+	err = make_members(&next, old, members, count, grp);
+	if (!err) {
+		keep_retiring(&next, old, grp, idle_timer_s);
+		err = make_group(&next, old, grp, buckets, idle_timer_s);
 	}
-	keep_retiring(&next, old, grp, idle_timer_s);
-	err = err
-		      ?: nh_group(next.group_id, grp, next.count, buckets,
-				  idle_timer_s);
-	err = err ?: route_via_group(sid, next.group_id);
+	if (!err)
+		err = route_via_group(sid, next.group_id);
 	if (err) {
 		zlog_warn("CFN: %pFX: resilient nexthop group: %s", sid,
 			  safe_strerror(-err));
+		if (!old && next.group_id)
+			nh_delete(next.group_id);
+		delete_members(&next, old);
 		return false;
 	}
-	for (size_t i = 0; old && i < old->count; i++)
-		if (!member_id_used(&next, old->members[i].id))
-			nh_delete(old->members[i].id);
-	if (!old) {
+	if (old)
+		delete_members(old, &next);
+	else {
 		old = XCALLOC(MTYPE_CFN_NHG, sizeof(*old));
 		listnode_add(groups, old);
 	}
@@ -457,9 +502,7 @@ bool cfn_nhg_install(const struct prefix *sid,
 
 static void destroy(struct cfn_nhg *g)
 {
-	/* explicitly: the kernel tells zebra of a deleted route, not of one
-	 * that goes with its nexthop group */
-	route_via_group(&g->sid, 0);
+	/* the SID's route goes with its group */
 	nh_delete(g->group_id);
 	for (size_t i = 0; i < g->count; i++)
 		nh_delete(g->members[i].id);

@@ -25,7 +25,8 @@ struct cfn_nhg_member {
 	uint8_t weight; /* 1..255 */
 };
 
-/* Probe the kernel and remove what a previous bgpd left behind. */
+/* Open netlink and remove what a previous bgpd left behind; kernel
+ * support for resilient groups is learnt from the first group made. */
 void cfn_nhg_init(void);
 void cfn_nhg_fini(void);
 bool cfn_nhg_supported(void);

@@ -89,6 +89,12 @@ def net(tmp_path_factory):
         yield topo
 
 
+def affinity_route(router):
+    """The module's route to the SID: in the local table, looked up
+    before main, where zebra's is."""
+    return router.exec("ip", "route", "show", "table", "local", SID).stdout
+
+
 def gateways(topo):
     return {name: cfnnet.gateway_to(topo["ingress"], name)[0]
             for name in ("egress1", "egress2")}
@@ -177,7 +183,7 @@ def test_affinity_keeps_established_flows(net):
     data = wait_selection(net, {"10.0.0.2", "10.0.0.3"})
     assert data["affinity"]["kernelSupport"] is True
     assert data["affinity"]["flowKey"] == "5-tuple (L4)"
-    route = ingress.exec("ip", "route", "show", SID).stdout
+    route = affinity_route(ingress)
     assert "nhid" in route and "proto 207" in route
 
     moved, share = run_scenario(net, 20000)
@@ -195,14 +201,45 @@ def test_affinity_keeps_established_flows(net):
     wait_until(converged, timeout=IDLE + 10, what="buckets converged")
 
 
+def restart_bgpd(router):
+    pid = router.daemon_pids()["bgpd"]
+    os.kill(pid, 15)
+    wait_until(lambda: not os.path.exists(f"/proc/{pid}"), timeout=15,
+               what="bgpd to stop")
+    router.start_daemons(only=["bgpd"])
+
+
+def our_nexthop_ids(router):
+    """IDs of the kernel nexthops of the module (protocol 207)."""
+    out = router.exec("ip", "-j", "nexthop", "show").stdout
+    return {nh["id"] for nh in json.loads(out or "[]")
+            if nh.get("protocol") in ("207", 207)}
+
+
+def test_affinity_survives_bgpd_restart(net):
+    """Nexthops zebra re-installed after the previous bgpd deleted them
+    must not stand in the way: after a bgpd restart the SID gets a
+    resilient group again, and only it and its members are the module's."""
+    ingress = net["ingress"]
+    ingress.vtysh("write memory")
+    before = wait_selection(net, {"10.0.0.3"})["affinity"]
+    restart_bgpd(ingress)
+    after = wait_selection(net, {"10.0.0.3"})["affinity"]
+    assert after["kernelSupport"] is True
+    route = affinity_route(ingress)
+    assert f"nhid {after['nexthopGroupId']}" in route and "proto 207" in route
+    members = len(after["distribution"])
+    wait_until(lambda: len(our_nexthop_ids(ingress)) == 1 + members,
+               timeout=10, what="only the live group and its members")
+    assert before["buckets"] == after["buckets"]
+
+
 def test_without_affinity_flows_move(net):
     ingress = net["ingress"]
     ingress.configure("no cfn service video selection affinity "
                       f"idle-timeout {IDLE}", context="router bgp 65000")
-    wait_until(lambda: "nhid" not in ingress.exec(
-        "ip", "route", "show", SID).stdout or "proto bgp" in ingress.exec(
-        "ip", "route", "show", SID).stdout, timeout=15,
-        what="back to zebra's weighted ECMP route")
+    wait_until(lambda: not affinity_route(ingress), timeout=15,
+               what="back to zebra's weighted ECMP route")
     moved, share = run_scenario(net, 30000)
     assert moved  # flows of egress1 moved to egress2
     assert share == 1.0
