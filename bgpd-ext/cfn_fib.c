@@ -208,12 +208,21 @@ static void cfn_fib_reinstall(struct cfn_instance *ci,
 	cfn_fib_install(ci, sv, &policy);
 }
 
+/*
+ * Every second: a SID whose policy has stale-after is selected again,
+ * since data grows stale with time, not with an event; a group with
+ * retiring members is installed again to let idle ones go.
+ */
 void cfn_fib_sweep(struct cfn_instance *ci)
 {
 	for (size_t i = 0; i < ci->view.sids.count; i++) {
-		const struct cfn_sid_view *sv = ci->view.sids.items[i];
+		struct cfn_sid_view *sv = ci->view.sids.items[i];
+		struct cfn_policy policy;
 		struct prefix p;
 
+		cfn_policy_for(ci, &sv->sid, &policy);
+		if (policy.stale_after_s)
+			cfn_fib_select(ci, sv, false);
 		cfn_prefix_to_frr(&sv->sid, &p);
 		if (cfn_nhg_retiring(&p))
 			cfn_fib_reinstall(ci, sv);

@@ -182,3 +182,27 @@ def test_no_stale_route_after_bgpd_or_zebra_restart(net):
                what="route gone with bgpd")
     ingress.start_daemons(only=("bgpd",))
     wait_fib(net, "e1", "e2", "e3")
+
+
+def test_egress_going_stale_leaves_fib_without_any_event(net):
+    """stale-after is a matter of time: with no update for the SID at
+    all, an egress whose data grows older than stale-after is dropped."""
+    ingress = net["ingress"]
+    ingress.configure("no cfn service video selection mode weighted",
+                      context="router bgp 65000")
+    set_load(net, e1=10)  # e1's last update
+    time.sleep(4)
+    set_load(net, e2=30, e3=60)  # e2 and e3: 4 s fresher than e1
+    wait_fib(net, "e1")
+    ingress.configure("cfn service video selection stale-after 6",
+                      context="router bgp 65000")
+    start = time.monotonic()
+    # nothing is stale yet: the command itself moves nothing
+    assert [c["nodeId"] for c in selection(net)["chosen"]] == \
+        [EGRESS_IDS["e1"]]
+    wait_fib(net, "e2")
+    assert time.monotonic() - start < 4, "e1 stale, e2 not yet"
+    verdicts = {c["nodeId"]: c["verdict"] for c in selection(net)["candidates"]}
+    assert verdicts[EGRESS_IDS["e1"]] == "stale"
+    ingress.configure("no cfn service video selection stale-after 6",
+                      context="router bgp 65000")
