@@ -18,7 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from benchlib import default_csv, write_csv  # noqa: E402
+from benchlib import (default_csv, memory_bytes, rss_kib,  # noqa: E402
+                      write_csv)
 
 from topolib import Topology, wait_until  # noqa: E402
 
@@ -41,19 +42,7 @@ def sid(i):
 
 
 def module_bytes(router):
-    for line in router.vtysh("show memory bgpd").splitlines():
-        if line.startswith("CFN resilient nexthop group"):
-            return int(line.split(":")[1].split()[2])
-    return 0
-
-
-def rss_kib(router):
-    pid = router.daemon_pids()["bgpd"]
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    return memory_bytes(router, "CFN resilient nexthop group")
 
 
 def buckets(router):

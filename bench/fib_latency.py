@@ -13,49 +13,20 @@ usage: bench/fib_latency.py [--changes N] [--csv FILE]
 """
 
 import argparse
-import datetime
 import os
-import re
 import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from benchlib import default_csv, p99, write_csv  # noqa: E402
+from benchlib import (KernelRouteMonitor, default_csv, p99,  # noqa: E402
+                      write_csv)
 
 import cfnnet  # noqa: E402
 from topolib import wait_until  # noqa: E402
 
 SID = "198.51.100.10/32"
 PLAIN = "203.0.113.77/32"
-STAMP = re.compile(r"^\[([0-9T:.\-]+)\]\s*(Deleted )?(\S+)")
-
-
-def route_events(path, prefix):
-    """(time, deleted, line) of every kernel route event for prefix."""
-    dst = prefix.split("/")[0]
-    events = []
-    with open(path) as f:
-        for line in f:
-            m = STAMP.match(line)
-            if m and m.group(3) in (prefix, dst):
-                when = datetime.datetime.fromisoformat(m.group(1)).timestamp()
-                events.append((when, bool(m.group(2)), line))
-    return events
-
-
-def first_event_after(path, prefix, t0, want):
-    events = [e for e in route_events(path, prefix) if e[0] >= t0 and want(e)]
-    return events[0][0] if events else None
-
-
-def timed(path, prefix, action, want, what):
-    t0 = time.time()
-    action()
-    t1 = wait_until(lambda: first_event_after(path, prefix, t0, want),
-                    timeout=30, interval=0.02, what=what)
-    return (t1 - t0) * 1000
 
 
 def run(changes):
@@ -76,25 +47,23 @@ def run(changes):
         gw = {n: cfnnet.gateway_to(ingress, n)[0] for n in ("e1", "e2")}
         wait_until(lambda: gw["e1"] in str(cfnnet.kernel_nexthops(ingress, SID)),
                    what="initial FIB via e1")
-        log = os.path.join(ingress.run_dir, "monitor.log")
-        ingress.popen("ip", "-ts", "monitor", "route", log="monitor.log")
-        time.sleep(0.5)
+        monitor = KernelRouteMonitor(ingress)
 
         for i in range(changes):
             cpu, to = (90, "e2") if i % 2 == 0 else (10, "e1")
-            ms = timed(log, SID, lambda: e1.configure(
+            ms = monitor.time_change(SID, lambda: e1.configure(
                 f"cfn service video instance 10.1.1.1 metric "
                 f"cpu-utilization {cpu}", context="router bgp 65000"),
-                lambda e, to=to: not e[1] and gw[to] in e[2],
+                lambda e, to=to: not e.deleted and gw[to] in e.line,
                 f"FIB via {to}")
             rows.append(("cfn-metric-update", i, ms))
 
         for i in range(changes):
             add = i % 2 == 0
             cmd = ("" if add else "no ") + f"network {PLAIN}"
-            ms = timed(log, PLAIN, lambda: e3.configure(
+            ms = monitor.time_change(PLAIN, lambda: e3.configure(
                 cmd, context="router bgp 65000"),
-                lambda e, add=add: e[1] != add, f"plain route {cmd}")
+                lambda e, add=add: e.deleted != add, f"plain route {cmd}")
             rows.append(("plain-bgp-add" if add else "plain-bgp-withdraw",
                          i, ms))
     return rows
