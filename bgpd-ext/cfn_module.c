@@ -112,6 +112,7 @@ bool cfn_prefix_from_frr(const struct prefix *in, struct cfn_prefix *out)
 
 static void cfn_instance_free(struct cfn_instance *ci)
 {
+	THREAD_OFF(ci->t_delayed);
 	cfn_receive_instance_fini(ci);
 	cfn_service_table_fini(&ci->services);
 	XFREE(MTYPE_CFN_INSTANCE, ci);

@@ -50,6 +50,8 @@ struct cfn_instance {
 	struct cfn_stats stats;
 	struct hash *pending; /* struct prefix *: re-read from the RIB */
 	struct thread *t_pending;
+	struct thread *t_delayed; /* the next damping-delayed update */
+	uint64_t delayed_due_ms;  /* when t_delayed fires */
 };
 
 /* cfn_module.c */
@@ -66,7 +68,7 @@ void cfn_originate_service(struct cfn_instance *ci,
 void cfn_originate_all(struct cfn_instance *ci);
 /* A metric change: advertised when significant and not too soon. */
 void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service);
-/* Expire instances, send delayed updates and refreshes: every second. */
+/* Expire instances and send refreshes: every second. */
 void cfn_originate_sweep(struct cfn_instance *ci);
 void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid);
 

@@ -212,6 +212,38 @@ static bool cfn_advertised(struct cfn_instance *ci,
 	return value && cfn_attr_decode(value, len, attr) == CFN_DECODE_OK;
 }
 
+static void cfn_send_delayed(struct thread *t);
+
+/* The delayed-update timer, at due if that is sooner than it is set. */
+static void cfn_delayed_at(struct cfn_instance *ci, uint64_t due)
+{
+	uint64_t now = cfn_now_ms();
+
+	if (ci->t_delayed && ci->delayed_due_ms <= due)
+		return;
+	THREAD_OFF(ci->t_delayed);
+	ci->delayed_due_ms = due;
+	thread_add_timer_msec(bm->master, cfn_send_delayed, ci,
+			      due > now ? (long)(due - now) : 0,
+			      &ci->t_delayed);
+}
+
+/* A delayed update goes when its interval ends, not at the next sweep. */
+static void cfn_send_delayed(struct thread *t)
+{
+	struct cfn_instance *ci = THREAD_ARG(t);
+	uint64_t now = cfn_now_ms();
+
+	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
+		struct cfn_service *service = cfn_service_at(&ci->services, i);
+
+		if (service->damp.pending && now >= service->damp.due_ms)
+			cfn_originate_damped(ci, service);
+		if (service->damp.pending)
+			cfn_delayed_at(ci, service->damp.due_ms);
+	}
+}
+
 void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service)
 {
 	struct cfn_attr sent, next;
@@ -245,6 +277,7 @@ void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service)
 			ci->stats.delayed++;
 		service->damp.pending = true;
 		service->damp.due_ms = due;
+		cfn_delayed_at(ci, due);
 		break;
 	case CFN_DAMP_SUPPRESS:
 		ci->stats.damped++;
@@ -271,13 +304,11 @@ void cfn_originate_sweep(struct cfn_instance *ci)
 					"CFN: service %s: %zu instances removed after their hold time",
 					service->name, expired);
 			cfn_originate_service(ci, service);
-		} else if ((service->damp.pending &&
-			    now >= service->damp.due_ms) ||
-			   (ci->damping.max_interval_s &&
-			    service->instances.count &&
-			    now - service->damp.last_sent_ms >=
-				    (uint64_t)ci->damping.max_interval_s *
-					    1000)) {
+		} else if (ci->damping.max_interval_s &&
+			   service->instances.count &&
+			   now - service->damp.last_sent_ms >=
+				   (uint64_t)ci->damping.max_interval_s *
+					   1000) {
 			cfn_originate_damped(ci, service);
 		}
 	}

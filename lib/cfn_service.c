@@ -11,6 +11,11 @@ static int service_name_cmp(const void *key, const void *item)
 	return strcmp(key, ((const struct cfn_service *)item)->name);
 }
 
+static int service_sid_cmp(const void *key, const void *item)
+{
+	return cfn_prefix_cmp(key, &((const struct cfn_service *)item)->sid);
+}
+
 static int instance_bid_cmp(const void *key, const void *item)
 {
 	return cfn_prefix_cmp(key,
@@ -32,6 +37,7 @@ void cfn_service_table_init(struct cfn_service_table *table)
 
 void cfn_service_table_fini(struct cfn_service_table *table)
 {
+	cfn_vec_fini(&table->by_sid, NULL);
 	cfn_vec_fini(&table->services, service_free);
 }
 
@@ -60,10 +66,29 @@ struct cfn_service *cfn_service_find(const struct cfn_service_table *table,
 struct cfn_service *cfn_service_find_sid(const struct cfn_service_table *table,
 					 const struct cfn_prefix *sid)
 {
-	for (size_t i = 0; i < cfn_service_count(table); i++)
-		if (cfn_prefix_equal(&cfn_service_at(table, i)->sid, sid))
-			return cfn_service_at(table, i);
-	return NULL;
+	return cfn_vec_find(&table->by_sid, sid, service_sid_cmp);
+}
+
+static void unindex_sid(struct cfn_service_table *table,
+			const struct cfn_service *service)
+{
+	bool found;
+	size_t pos = cfn_vec_position(&table->by_sid, &service->sid,
+				      service_sid_cmp, &found);
+
+	if (found)
+		cfn_vec_remove_at(&table->by_sid, pos);
+}
+
+/* by_sid has room for service (reserved by the caller). */
+static void index_sid(struct cfn_service_table *table,
+		      struct cfn_service *service)
+{
+	bool found;
+	size_t pos = cfn_vec_position(&table->by_sid, &service->sid,
+				      service_sid_cmp, &found);
+
+	cfn_vec_insert_at(&table->by_sid, pos, service);
 }
 
 enum cfn_err cfn_service_set(struct cfn_service_table *table, const char *name,
@@ -84,18 +109,23 @@ enum cfn_err cfn_service_set(struct cfn_service_table *table, const char *name,
 	}
 	pos = cfn_vec_position(&table->services, name, service_name_cmp,
 			       &found);
+	if (!cfn_vec_reserve(&table->by_sid, 1) ||
+	    (!found && !cfn_vec_reserve(&table->services, 1)))
+		return CFN_ERR_NOMEM;
 	if (found) {
-		cfn_service_at(table, pos)->sid = *sid;
+		service = cfn_service_at(table, pos);
+		unindex_sid(table, service);
+		service->sid = *sid;
+		index_sid(table, service);
 		return CFN_OK;
 	}
-	if (!cfn_vec_reserve(&table->services, 1))
-		return CFN_ERR_NOMEM;
 	service = cfn_calloc(1, sizeof(*service));
 	if (!service)
 		return CFN_ERR_NOMEM;
 	strcpy(service->name, name);
 	service->sid = *sid;
 	cfn_vec_insert_at(&table->services, pos, service);
+	index_sid(table, service);
 	return CFN_OK;
 }
 
@@ -108,6 +138,7 @@ enum cfn_err cfn_service_delete(struct cfn_service_table *table,
 
 	if (!found)
 		return CFN_ERR_NOT_FOUND;
+	unindex_sid(table, cfn_service_at(table, pos));
 	service_free(cfn_vec_remove_at(&table->services, pos));
 	return CFN_OK;
 }

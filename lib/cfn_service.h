@@ -56,6 +56,7 @@ struct cfn_service {
  */
 struct cfn_service_table {
 	struct cfn_vec services; /* struct cfn_service *, by name */
+	struct cfn_vec by_sid;	 /* the same, by SID */
 };
 
 void cfn_service_table_init(struct cfn_service_table *table);

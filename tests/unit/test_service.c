@@ -90,6 +90,9 @@ static void test_change_sid(void **state)
 	assert_int_equal(cfn_service_set(table, "video", &new, NULL), CFN_OK);
 	assert_int_equal(cfn_service_count(table), 1);
 	assert_true(cfn_prefix_equal(&cfn_service_at(table, 0)->sid, &new));
+	assert_null(cfn_service_find_sid(table, &old));
+	assert_ptr_equal(cfn_service_find_sid(table, &new),
+			 cfn_service_at(table, 0));
 	/* re-applying the same line is not a conflict with itself */
 	assert_int_equal(cfn_service_set(table, "video", &new, NULL), CFN_OK);
 	assert_int_equal(cfn_service_count(table), 1);
@@ -139,6 +142,10 @@ static void test_delete(void **state)
 	assert_int_equal(cfn_service_delete(table, "b"), CFN_OK);
 	assert_int_equal(cfn_service_delete(table, "b"), CFN_ERR_NOT_FOUND);
 	assert_int_equal(cfn_service_count(table), 3);
+	p.addr[3] = 1; /* b's SID */
+	assert_null(cfn_service_find_sid(table, &p));
+	p.addr[3] = 2;
+	assert_string_equal(cfn_service_find_sid(table, &p)->name, "c");
 	assert_string_equal(cfn_service_at(table, 0)->name, "a");
 	assert_string_equal(cfn_service_at(table, 1)->name, "c");
 	assert_string_equal(cfn_service_at(table, 2)->name, "d");
@@ -165,6 +172,13 @@ static void test_many_services_grow(void **state)
 	for (size_t i = 1; i < cfn_service_count(table); i++)
 		assert_true(strcmp(cfn_service_at(table, i - 1)->name,
 				   cfn_service_at(table, i)->name) < 0);
+	for (unsigned int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "svc%04u", 999 - i);
+		p.addr[2] = (uint8_t)(i >> 8);
+		p.addr[3] = (uint8_t)i;
+		assert_string_equal(cfn_service_find_sid(table, &p)->name,
+				    name);
+	}
 }
 
 static void test_out_of_memory_changes_nothing(void **state)
@@ -173,15 +187,22 @@ static void test_out_of_memory_changes_nothing(void **state)
 	struct cfn_prefix v = sid("198.51.100.10/32");
 	struct cfn_prefix w = sid("198.51.100.11/32");
 
-	budget_alloc_start(0); /* the array itself cannot grow */
+	budget_alloc_start(0); /* no index can grow */
 	assert_int_equal(cfn_service_set(table, "video", &v, NULL),
 			 CFN_ERR_NOMEM);
 	assert_int_equal(cfn_service_count(table), 0);
 
-	budget_alloc_start(1); /* array grows, service allocation fails */
+	budget_alloc_start(1); /* the SID index grows, the name index not */
 	assert_int_equal(cfn_service_set(table, "video", &v, NULL),
 			 CFN_ERR_NOMEM);
 	assert_int_equal(cfn_service_count(table), 0);
+
+	budget_alloc_start(1); /* the name index grows (the SID index has
+				* room now), service allocation fails */
+	assert_int_equal(cfn_service_set(table, "video", &v, NULL),
+			 CFN_ERR_NOMEM);
+	assert_int_equal(cfn_service_count(table), 0);
+	assert_null(cfn_service_find_sid(table, &v));
 
 	budget_alloc_start(1);
 	assert_int_equal(cfn_service_set(table, "video", &v, NULL), CFN_OK);
