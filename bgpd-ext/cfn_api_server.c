@@ -55,7 +55,7 @@ static struct {
 	struct list *clients;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct cfn_api_config config;
-	uint64_t requests, errors, framing_errors, refused_clients;
+	struct cfn_api_stats stats; /* clients: counted when asked */
 } api = {.unix_listener.fd = -1, .tcp_listener.fd = -1};
 
 const struct cfn_api_config *cfn_api_config(void)
@@ -109,6 +109,7 @@ static bool cfn_api_queue(struct cfn_api_client *client, const uint8_t *data,
 			  size_t len)
 {
 	if (client->out_len + len > CFN_API_WRITE_MAX) {
+		api.stats.slow_clients++;
 		cfn_api_client_close(client, "does not read its replies");
 		return false;
 	}
@@ -141,7 +142,7 @@ static bool cfn_api_request(struct cfn_api_client *client,
 	bool ok;
 
 	cfn_service_table_init(&none);
-	api.requests++;
+	api.stats.requests++;
 	reply_len = cfn_api_handle(
 		ci ? &ci->services : &none, &api.config.limits, client->name,
 		cfn_now_ms(), payload, len, &reply, &outcome);
@@ -150,9 +151,11 @@ static bool cfn_api_request(struct cfn_api_client *client,
 		return false;
 	}
 	if (outcome.refused)
-		api.errors++;
-	else if (outcome.service)
+		api.stats.errors++;
+	else if (outcome.service) {
+		api.stats.changes++;
 		cfn_api_apply(ci, &outcome);
+	}
 	ok = cfn_api_queue(client, reply, reply_len);
 	cfn_free(reply);
 	return ok;
@@ -167,7 +170,7 @@ static bool cfn_api_frames(struct cfn_api_client *client)
 		uint32_t len = cfn_api_frame_length(client->in + pos);
 
 		if (len > api.config.limits.max_frame) {
-			api.framing_errors++;
+			api.stats.framing_errors++;
 			zlog_warn(
 				"CFN: API client %s sent a %u-octet frame (limit %u): closed",
 				client->name, len, api.config.limits.max_frame);
@@ -242,7 +245,7 @@ static void cfn_api_accept(struct thread *t)
 	if (fd < 0)
 		return;
 	if (listcount(api.clients) >= api.config.max_clients) {
-		api.refused_clients++;
+		api.stats.refused_clients++;
 		zlog_warn(
 			"CFN: API client refused: %u clients already (the limit)",
 			api.config.max_clients);
@@ -361,11 +364,8 @@ const char *cfn_api_socket_path(void)
 
 void cfn_api_stats(struct cfn_api_stats *stats)
 {
+	*stats = api.stats;
 	stats->clients = listcount(api.clients);
-	stats->requests = api.requests;
-	stats->errors = api.errors;
-	stats->framing_errors = api.framing_errors;
-	stats->refused_clients = api.refused_clients;
 }
 
 void cfn_api_config_default(struct cfn_api_config *cfg)

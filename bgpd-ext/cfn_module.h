@@ -106,7 +106,13 @@ struct cfn_api_config {
 };
 
 struct cfn_api_stats {
-	uint64_t clients, requests, errors, framing_errors, refused_clients;
+	uint64_t clients;	  /* connected now */
+	uint64_t requests;	  /* every request, of any kind */
+	uint64_t changes;	  /* accepted, and changed a service */
+	uint64_t errors;	  /* refused (status not OK) */
+	uint64_t framing_errors;  /* closed: oversized frame */
+	uint64_t refused_clients; /* closed at once: max-clients */
+	uint64_t slow_clients;	  /* closed: did not read their replies */
 };
 
 void cfn_api_init(struct thread_master *master);

@@ -41,10 +41,14 @@ static afi_t sid_afi(const struct cfn_prefix *sid)
 	return sid->family == CFN_FAMILY_IPV6 ? AFI_IP6 : AFI_IP;
 }
 
-/* The attribute value of what this node advertises for a service. */
+/*
+ * The attribute value of what this node advertises for a service;
+ * *without_l0 (if given) tells whether the L0 values had to be left out.
+ */
 static size_t cfn_encode_service(struct cfn_instance *ci,
 				 const struct cfn_service *service,
-				 uint32_t sequence, uint8_t *buf, size_t buflen)
+				 uint32_t sequence, uint8_t *buf, size_t buflen,
+				 bool *without_l0)
 {
 	struct cfn_attr attr;
 	size_t len;
@@ -54,12 +58,11 @@ static size_t cfn_encode_service(struct cfn_instance *ci,
 				   &attr) != CFN_OK)
 		return 0;
 	len = cfn_attr_encode(&attr, true, buf, buflen);
-	if (!len) {
-		/* L0 values are optional on the wire; the scores are not. */
+	if (without_l0)
+		*without_l0 = !len;
+	/* L0 values are optional on the wire; the scores are not. */
+	if (!len)
 		len = cfn_attr_encode(&attr, false, buf, buflen);
-		if (len)
-			ci->stats.metrics_dropped++;
-	}
 	cfn_attr_free(&attr);
 	return len;
 }
@@ -160,8 +163,9 @@ static void cfn_send(struct cfn_instance *ci, struct cfn_service *service,
 {
 	uint8_t value[CFN_ATTR_MAX_LEN];
 	const struct prefix *p = bgp_dest_get_prefix(dest);
+	bool without_l0;
 	size_t len = cfn_encode_service(ci, service, service->sequence + 1,
-					value, sizeof(value));
+					value, sizeof(value), &without_l0);
 
 	if (!len) {
 		ci->stats.encode_failures++;
@@ -170,6 +174,8 @@ static void cfn_send(struct cfn_instance *ci, struct cfn_service *service,
 			p, service->name);
 		return;
 	}
+	if (without_l0)
+		ci->stats.metrics_dropped++;
 	service->sequence++;
 	service->damp.last_sent_ms = cfn_now_ms();
 	service->damp.pending = false;
@@ -194,7 +200,7 @@ void cfn_originate_service(struct cfn_instance *ci, struct cfn_service *service)
 	dest = cfn_sid_dest(ci, service, &p, &pi);
 	/* Unchanged content keeps its sequence number: no update is sent. */
 	len = cfn_encode_service(ci, service, service->sequence, value,
-				 sizeof(value));
+				 sizeof(value), NULL);
 	if (!len || !cfn_path_carries(ci, pi, value, len))
 		cfn_send(ci, service, dest, pi);
 	bgp_dest_unlock_node(dest);

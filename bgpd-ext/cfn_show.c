@@ -772,19 +772,23 @@ DEFPY(cfn_show_statistics, cfn_show_statistics_cmd,
 	cfn_api_stats(&api);
 	json_object_string_add(japi, "socket", cfn_api_socket_path());
 	json_object_int_add(japi, "clients", api.clients);
-	json_object_int_add(japi, "metricReports", api.requests);
+	json_object_int_add(japi, "requests", api.requests);
+	json_object_int_add(japi, "serviceChanges", api.changes);
 	json_object_int_add(japi, "errorReplies", api.errors);
 	json_object_int_add(japi, "framingErrors", api.framing_errors);
 	json_object_int_add(japi, "refusedClients", api.refused_clients);
+	json_object_int_add(japi, "slowClients", api.slow_clients);
 	json_object_object_add(json, "api", japi);
 	if (!uj)
 		vty_out(vty,
 			"API on %s: %" PRIu64 " clients, %" PRIu64
-			" requests (metric reports), %" PRIu64
+			" requests (%" PRIu64 " changed a service), %" PRIu64
 			" error replies, %" PRIu64 " framing errors, %" PRIu64
-			" clients refused\n",
+			" clients refused, %" PRIu64
+			" closed for not reading\n",
 			cfn_api_socket_path(), api.clients, api.requests,
-			api.errors, api.framing_errors, api.refused_clients);
+			api.changes, api.errors, api.framing_errors,
+			api.refused_clients, api.slow_clients);
 	return cfn_show_run(vty, !!uj, &show, cfn_print_statistics, json);
 }
 

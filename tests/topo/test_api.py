@@ -106,7 +106,8 @@ def test_agent_registers_and_selection_follows(net):
     wait_until(lambda: fib_gateway(net) == {gateway(net, "egress1")},
                timeout=30, what="FIB back to egress1")
     stats = e1.vtysh_json("show bgp cfn statistics json")
-    assert stats["api"]["metricReports"] >= 3
+    assert stats["api"]["serviceChanges"] >= 3
+    assert stats["api"]["requests"] >= stats["api"]["serviceChanges"]
 
 
 def test_killed_agent_instance_expires(net):
