@@ -59,6 +59,16 @@ static bool cfn_parse_number(struct vty *vty, const char *what, const char *str,
 	return true;
 }
 
+/* A value the positive form needs and the "no" form may leave out. */
+static bool cfn_vty_missing(struct vty *vty, bool no, const void *value,
+			    const char *what)
+{
+	if (no || value)
+		return false;
+	vty_out(vty, "%% Give %s\n", what);
+	return true;
+}
+
 static struct cfn_service *
 cfn_vty_service(struct vty *vty, struct cfn_instance *ci, const char *name)
 {
@@ -433,7 +443,7 @@ DEFPY(cfn_attribute_type, cfn_attribute_type_cmd,
  * (for a service: follows the default again).
  */
 DEFPY(cfn_selection, cfn_selection_cmd,
-      "[no] cfn [service WORD$name] selection <mode <best|weighted>$mode|weight compute WORD$wc network WORD$wn|igp-cost-max (1-4294967295)$cost_max|min-score (0-10)$min_score|max-utilization WORD$max_util|stale-after (0-86400)$stale|hysteresis WORD$hyst|weight-threshold WORD$wthr|max-paths (1-16)$max_paths|affinity idle-timeout (1-86400)$aff_idle [buckets (8-4096)$aff_buckets]>",
+      "[no] cfn [service WORD$name] selection <mode$mode_kw [<best|weighted>$mode]|weight$weight_kw [compute WORD$wc network WORD$wn]|igp-cost-max$cost_kw [(1-4294967295)$cost_max]|min-score$min_kw [(0-10)$min_score]|max-utilization$util_kw [WORD$max_util]|stale-after$stale_kw [(0-86400)$stale]|hysteresis$hyst_kw [WORD$hyst]|weight-threshold$wthr_kw [WORD$wthr]|max-paths$paths_kw [(1-16)$max_paths]|affinity$aff_kw [idle-timeout (1-86400)$aff_idle [buckets (8-4096)$aff_buckets]]>",
       NO_STR CFN_STR CFN_SERVICE_STR
       "How the egresses of a service are chosen\n"
       "Selection mode\n"
@@ -468,6 +478,7 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 	struct cfn_instance *ci = cfn_instance_get(bgp, true);
 	struct cfn_service *service = NULL;
 	struct cfn_policy defaults, *policy = &ci->policy;
+	const char *value;
 	unsigned int field;
 	double a = 0, b = 0;
 
@@ -477,13 +488,25 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 			return CMD_WARNING_CONFIG_FAILED;
 		policy = &service->policy;
 	}
-	if (mode) {
+	value = mode_kw	    ? mode
+		: weight_kw ? wc
+		: cost_kw   ? cost_max_str
+		: min_kw    ? min_score_str
+		: util_kw   ? max_util
+		: stale_kw  ? stale_str
+		: hyst_kw   ? hyst
+		: wthr_kw   ? wthr
+		: paths_kw  ? max_paths_str
+			    : aff_idle_str;
+	if (cfn_vty_missing(vty, no, value, "a value"))
+		return CMD_WARNING_CONFIG_FAILED;
+	if (mode_kw) {
 		field = CFN_POLICY_MODE;
 		if (!no)
 			policy->mode = strmatch(mode, "weighted")
 					       ? CFN_SELECT_WEIGHTED
 					       : CFN_SELECT_BEST;
-	} else if (wc) {
+	} else if (weight_kw) {
 		field = CFN_POLICY_WEIGHTS;
 		if (!no &&
 		    (!cfn_parse_number(vty, "compute weight", wc, 0, 1000,
@@ -499,34 +522,34 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 			policy->compute_weight = a;
 			policy->network_weight = b;
 		}
-	} else if (cost_max_str) {
+	} else if (cost_kw) {
 		field = CFN_POLICY_IGP_COST_MAX;
 		if (!no)
 			policy->igp_cost_max = (uint32_t)cost_max;
-	} else if (min_score_str) {
+	} else if (min_kw) {
 		field = CFN_POLICY_MIN_SCORE;
 		if (!no)
 			policy->min_score = (uint8_t)min_score;
-	} else if (max_util) {
+	} else if (util_kw) {
 		field = CFN_POLICY_MAX_UTILIZATION;
 		if (!no && !cfn_parse_number(vty, "max-utilization", max_util,
 					     0, 100, &policy->max_utilization))
 			return CMD_WARNING_CONFIG_FAILED;
-	} else if (stale_str) {
+	} else if (stale_kw) {
 		field = CFN_POLICY_STALE_AFTER;
 		if (!no)
 			policy->stale_after_s = (uint32_t)stale;
-	} else if (hyst) {
+	} else if (hyst_kw) {
 		field = CFN_POLICY_HYSTERESIS;
 		if (!no && !cfn_parse_number(vty, "hysteresis", hyst, 0, 10,
 					     &policy->hysteresis))
 			return CMD_WARNING_CONFIG_FAILED;
-	} else if (wthr) {
+	} else if (wthr_kw) {
 		field = CFN_POLICY_WEIGHT_THRESHOLD;
 		if (!no && !cfn_parse_number(vty, "weight-threshold", wthr, 0,
 					     100, &policy->weight_threshold))
 			return CMD_WARNING_CONFIG_FAILED;
-	} else if (max_paths_str) {
+	} else if (paths_kw) {
 		field = CFN_POLICY_MAX_PATHS;
 		if (!no)
 			policy->max_paths = (uint8_t)max_paths;
@@ -552,7 +575,7 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 }
 
 DEFPY(cfn_api, cfn_api_cmd,
-      "[no] cfn api <socket PATH$path|tcp A.B.C.D$addr port (1-65535)$port|max-clients (1-1024)$clients|max-frame (64-1048576)$frame|max-instances (1-64)$instances|hold-time (1-86400)$hold|stale-after (0-86400)$stale>",
+      "[no] cfn api <socket$sock_kw [PATH$path]|tcp$tcp_kw [A.B.C.D$addr port (1-65535)$port]|max-clients$clients_kw [(1-1024)$clients]|max-frame$frame_kw [(64-1048576)$frame]|max-instances$inst_kw [(1-64)$instances]|hold-time$hold_kw [(1-86400)$hold]|stale-after$stale_kw [(0-86400)$stale]>",
       NO_STR CFN_STR
       "Service notification API (protobuf over a stream socket)\n"
       "Unix socket path (default: cfn-api.sock in FRR's run directory)\n"
@@ -574,6 +597,7 @@ DEFPY(cfn_api, cfn_api_cmd,
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	struct cfn_api_config config = *cfn_api_config(), defaults;
+	const char *value;
 
 	if (bgp->inst_type != BGP_INSTANCE_TYPE_DEFAULT) {
 		vty_out(vty,
@@ -581,7 +605,16 @@ DEFPY(cfn_api, cfn_api_cmd,
 		return CMD_WARNING_CONFIG_FAILED;
 	}
 	cfn_api_config_default(&defaults);
-	if (path) {
+	value = sock_kw	      ? path
+		: tcp_kw      ? addr_str
+		: clients_kw  ? clients_str
+		: frame_kw    ? frame_str
+		: inst_kw     ? instances_str
+		: hold_kw     ? hold_str
+			      : stale_str;
+	if (cfn_vty_missing(vty, no, value, "a value"))
+		return CMD_WARNING_CONFIG_FAILED;
+	if (sock_kw) {
 		if (!no && (path[0] != '/' ||
 			    strlen(path) >= sizeof(config.socket_path))) {
 			vty_out(vty,
@@ -591,19 +624,19 @@ DEFPY(cfn_api, cfn_api_cmd,
 		}
 		strlcpy(config.socket_path, no ? "" : path,
 			sizeof(config.socket_path));
-	} else if (addr_str) {
+	} else if (tcp_kw) {
 		config.tcp_address = no ? defaults.tcp_address : addr;
 		config.tcp_port = no ? 0 : (uint16_t)port;
-	} else if (clients_str) {
+	} else if (clients_kw) {
 		config.max_clients =
 			no ? defaults.max_clients : (uint32_t)clients;
-	} else if (frame_str) {
+	} else if (frame_kw) {
 		config.limits.max_frame =
 			no ? defaults.limits.max_frame : (uint32_t)frame;
-	} else if (instances_str) {
+	} else if (inst_kw) {
 		config.limits.max_instances = no ? defaults.limits.max_instances
 						 : (uint32_t)instances;
-	} else if (hold_str) {
+	} else if (hold_kw) {
 		config.limits.default_hold_s =
 			no ? defaults.limits.default_hold_s : (uint32_t)hold;
 	} else {
@@ -615,8 +648,8 @@ DEFPY(cfn_api, cfn_api_cmd,
 }
 
 DEFPY(cfn_damping, cfn_damping_cmd,
-      "[no] cfn damping <min-interval (0-3600000)$min_ms|max-interval (0-86400)$max_s|threshold " CFN_METRIC_TOKEN
-      " relative WORD$rel absolute WORD$abs>",
+      "[no] cfn damping <min-interval$min_kw [(0-3600000)$min_ms]|max-interval$max_kw [(0-86400)$max_s]|threshold " CFN_METRIC_TOKEN
+      " [relative WORD$rel absolute WORD$abs]>",
       NO_STR CFN_STR
       "When metric changes are advertised in BGP\n"
       "Least time between two metric updates of a SID (default 1000)\n"
@@ -636,10 +669,16 @@ DEFPY(cfn_damping, cfn_damping_cmd,
 	double r, a;
 
 	cfn_damping_default(&defaults);
-	if (min_ms_str) {
+	if (cfn_vty_missing(vty, no,
+			    min_kw   ? min_ms_str
+			    : max_kw ? max_s_str
+				     : rel,
+			    "a value"))
+		return CMD_WARNING_CONFIG_FAILED;
+	if (min_kw) {
 		ci->damping.min_interval_ms =
 			no ? defaults.min_interval_ms : (uint32_t)min_ms;
-	} else if (max_s_str) {
+	} else if (max_kw) {
 		ci->damping.max_interval_s =
 			no ? defaults.max_interval_s : (uint32_t)max_s;
 	} else {

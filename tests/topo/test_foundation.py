@@ -106,6 +106,49 @@ def test_remove_service(pair):
     assert "No CFN service named tmp" in err.value.output
 
 
+SETTINGS = [
+    ("cfn selection mode weighted", "no cfn selection mode"),
+    ("cfn selection weight compute 2 network 1",
+     "no cfn selection weight"),
+    ("cfn selection hysteresis 2", "no cfn selection hysteresis"),
+    ("cfn selection affinity idle-timeout 30 buckets 64",
+     "no cfn selection affinity"),
+    ("cfn service video selection max-paths 2",
+     "no cfn service video selection max-paths"),
+    ("cfn api max-clients 10", "no cfn api max-clients"),
+    ("cfn api tcp 127.0.0.1 port 7911", "no cfn api tcp"),
+    ("cfn damping min-interval 500", "no cfn damping min-interval"),
+    ("cfn damping threshold queue-depth relative 5 absolute 2",
+     "no cfn damping threshold queue-depth"),
+    ("cfn metric cpu-cores weight 2", "no cfn metric cpu-cores weight"),
+    ("cfn category service weight 3", "no cfn category service weight"),
+    ("cfn attribute-type 200", "no cfn attribute-type"),
+]
+
+
+@pytest.mark.parametrize("setting,reset", SETTINGS,
+                         ids=[s[1] for s in SETTINGS])
+def test_no_form_needs_no_value(pair, setting, reset):
+    r1 = pair["r1"]
+    r1.configure("cfn service video sid 198.51.100.10/32",
+                 context="router bgp 65001")
+
+    def block():
+        running = r1.vtysh("show running-config")
+        return running.split("router bgp 65001")[1].split("exit")[0]
+    r1.configure(setting, context="router bgp 65001")
+    assert f" {setting}\n" in block()
+    r1.configure(reset, context="router bgp 65001")
+    assert f" {setting}\n" not in block()
+
+
+def test_value_is_needed_without_no(pair):
+    with pytest.raises(subprocess.CalledProcessError) as err:
+        pair["r1"].configure("cfn selection hysteresis",
+                             context="router bgp 65001")
+    assert "Give a value" in err.value.output
+
+
 def test_debug_switch(pair):
     r1 = pair["r1"]
     r1.configure("debug bgp cfn")
