@@ -448,7 +448,7 @@ DEFPY(cfn_selection, cfn_selection_cmd,
       "How the egresses of a service are chosen\n"
       "Selection mode\n"
       "One egress, the best\n"
-      "Several egresses, weights proportional to their scores\n"
+      "Several egresses, weights proportional to score x capacity\n"
       "Weights of the two parts of an egress's score\n"
       "Compute: the egress's L2 score\n"
       "Weight, 0 to 1000\n"

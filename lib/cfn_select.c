@@ -239,16 +239,40 @@ static bool weights_hold(const struct cfn_policy *p,
 	return true;
 }
 
-/* Weighted mode: the top max-paths egresses, weights by score. */
+/*
+ * An egress's share of the traffic: its score, times its capacity when
+ * every egress in the running gives one, since a site twice the size
+ * takes twice the load at the same score.
+ */
+static double share(const struct cfn_eval *eval, bool by_capacity)
+{
+	return by_capacity ? eval->score * eval->egress->attr.capacity
+			   : eval->score;
+}
+
+static bool capacities_known(struct cfn_eval **pool, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!pool[i]->egress->attr.capacity)
+			return false;
+	return n > 0;
+}
+
+/* Weighted mode: the top max-paths egresses, weights by share. */
 static void pick_weighted(const struct cfn_policy *p,
 			  const struct cfn_selection *old,
 			  struct cfn_eval **pool, size_t n, bool fallback,
 			  struct cfn_selection *sel)
 {
 	size_t limit = fallback ? 1 : p->max_paths ? p->max_paths : 1;
+	bool by_capacity;
+	double top = 0;
 
 	if (limit > CFN_SELECT_MAX)
 		limit = CFN_SELECT_MAX;
+	by_capacity = capacities_known(pool, n < limit ? n : limit);
+	for (size_t i = 0; i < n && i < limit; i++)
+		top = fmax(top, share(pool[i], by_capacity));
 	sel->count = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i >= limit) {
@@ -256,10 +280,10 @@ static void pick_weighted(const struct cfn_policy *p,
 				pool[i]->verdict = CFN_VERDICT_MAX_PATHS;
 			continue;
 		}
-		pool[i]->weight = fallback
-					  ? 255
-					  : proportional_weight(pool[i]->score,
-								pool[0]->score);
+		pool[i]->weight =
+			fallback ? 255
+				 : proportional_weight(share(pool[i], by_capacity),
+						       top);
 		sel->chosen[sel->count++] = (struct cfn_choice){
 			pool[i]->egress->node_id, pool[i]->weight};
 	}

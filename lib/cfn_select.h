@@ -15,7 +15,7 @@
 
 enum cfn_select_mode {
 	CFN_SELECT_BEST,     /* one egress */
-	CFN_SELECT_WEIGHTED, /* several, weights proportional to score */
+	CFN_SELECT_WEIGHTED, /* several, weights by score x capacity */
 };
 
 struct cfn_policy {

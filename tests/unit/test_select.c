@@ -282,6 +282,26 @@ static void test_weighted_proportional(void **state)
 	assert_int_equal(fx->evals[1].verdict, CFN_VERDICT_MAX_PATHS);
 }
 
+static void test_weighted_by_capacity(void **state)
+{
+	fx->policy.mode = CFN_SELECT_WEIGHTED;
+	fx->policy.network_weight = 0;
+	add(1, 10, 0, -1)->attr.capacity = 2;
+	add(2, 5, 0, -1)->attr.capacity = 8;
+	add(3, 8, 0, -1)->attr.capacity = 4;
+	select_now(2000);
+	/* score x capacity: 20, 40, 32 */
+	assert_int_equal(weight_of(2), 255);
+	assert_int_equal(weight_of(1), 128);
+	assert_int_equal(weight_of(3), 204);
+	/* one capacity unknown: by score alone */
+	fx->egress[2].attr.capacity = 0;
+	select_now(3000);
+	assert_int_equal(weight_of(1), 255);
+	assert_int_equal(weight_of(2), 128);
+	assert_int_equal(weight_of(3), 204);
+}
+
 static void test_weighted_threshold(void **state)
 {
 	fx->policy.mode = CFN_SELECT_WEIGHTED;
@@ -360,6 +380,7 @@ int main(void)
 		T(test_fallback_least_loaded_never_blackholes),
 		T(test_nothing_reachable_selects_nothing),
 		T(test_weighted_proportional),
+		T(test_weighted_by_capacity),
 		T(test_weighted_threshold),
 		T(test_explain_changes_nothing),
 		T(test_policy_merge),
