@@ -137,7 +137,7 @@ def test_hello_advertises_the_model(net):
         caps = list(m.server_capabilities)
         # a YANG 1.1 module is announced through the YANG library
         schema = m.get_schema("frr-cfn").data
-    for cap in (":writable-running:1.0", ":validate:1.1",
+    for cap in (":writable-running:1.0", ":validate:1.1", ":xpath:1.0",
                 ":notification:1.0", ":interleave:1.0",
                 ":yang-library:1.1"):
         assert any(cap in c for c in caps), cap
@@ -262,6 +262,38 @@ def test_get_state_matches_show_json(net):
     assert int(state.findtext("c:statistics/c:paths-decoded",
                               namespaces=ns)) >= \
         stats["instances"][0]["pathsDecoded"] - 5
+
+
+def test_get_filters(net):
+    ns = {"c": NS}
+    with connect(net.key) as m:
+        sid_filter = (f'<cfn xmlns="{NS}"><state><sid><sid>{SID}</sid>'
+                      "<selection><chosen/></selection></sid></state></cfn>")
+        reply = m.get(filter=("subtree", sid_filter)).data_ele
+        sid = reply.find(f"c:cfn/c:state/c:sid[c:sid='{SID}']", ns)
+        assert sid.findall("c:selection/c:chosen", ns)
+        assert sid.find("c:egress", ns) is None
+        assert sid.find("c:selection/c:candidate", ns) is None
+        assert reply.find("c:cfn/c:service", ns) is None
+
+        service = (f'<cfn xmlns="{NS}"><service><name>video</name>'
+                   "</service></cfn>")
+        reply = m.get_config(source="running",
+                             filter=("subtree", service)).data_ele
+        names = [n.text for n in reply.findall("c:cfn/c:service/c:name", ns)]
+        assert names == ["video"]
+        assert reply.find("c:cfn/c:service/c:sid", ns).text == SID
+
+        stats = m.get(filter=("xpath", ({"c": NS},
+                                        "/c:cfn/c:state/c:statistics")))
+        reply = stats.data_ele
+        assert reply.find("c:cfn/c:state/c:statistics/c:paths-decoded",
+                          ns) is not None
+        assert reply.find("c:cfn/c:state/c:sid", ns) is None
+        nothing = m.get(filter=("xpath", ({"c": NS}, "/c:cfn/c:nosuch")))
+        assert nothing.data_ele.find("c:cfn", ns) is None
+        with pytest.raises(RPCError):
+            m.get(filter=("xpath", ({"c": NS}, "/c:cfn/c:state[")))
 
 
 def set_cpu(net, egress, value):

@@ -104,7 +104,7 @@ static void log_libnetconf2(NC_VERB_LEVEL level, const char *msg)
 static struct ly_ctx *load_modules(const char *yang_dir)
 {
 	static const char *netconf_features[] = {"writable-running",
-						 "validate", NULL};
+						 "validate", "xpath", NULL};
 	char search[1024];
 	struct ly_ctx *ctx = NULL;
 

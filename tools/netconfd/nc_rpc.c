@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "nc_edit.h"
+#include "nc_filter.h"
 #include "nc_running.h"
 #include "nc_server.h"
 #include "nc_state.h"
@@ -100,6 +101,11 @@ static struct nc_server_reply *rpc_get(struct lyd_node *rpc, bool state)
 	    nc_state_get(nc_cfn.ctx, nc_cfn.vty_path, &tree, err, sizeof(err))) {
 		lyd_free_all(tree);
 		return reply_failed(err[0] ? err : ly_errmsg(nc_cfn.ctx));
+	}
+	if (nc_filter_apply(rpc, &tree, err, sizeof(err))) {
+		lyd_free_all(tree);
+		return reply_error(NC_ERR_INVALID_VALUE, NC_ERR_TYPE_PROT, err,
+				   NULL);
 	}
 	return reply_tree(rpc, tree);
 }

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nc_filter.h"
+
+/*
+ * The filter is parsed as data where it fits the schema and as opaque
+ * nodes where it does not (an empty <sid/> selecting a list): these read
+ * either kind.
+ */
+static const char *filter_name(const struct lyd_node *f)
+{
+	return f->schema ? f->schema->name
+			 : ((const struct lyd_node_opaq *)f)->name.name;
+}
+
+/* The text of a content match node; NULL when it has none. */
+static const char *filter_text(const struct lyd_node *f)
+{
+	const char *text = NULL;
+
+	if (!f->schema)
+		text = ((const struct lyd_node_opaq *)f)->value;
+	else if (f->schema->nodetype & LYD_NODE_TERM)
+		text = lyd_get_value(f);
+	while (text && isspace((unsigned char)*text))
+		text++;
+	return text && *text ? text : NULL;
+}
+
+static bool is_content_match(const struct lyd_node *f)
+{
+	return !lyd_child(f) && filter_text(f);
+}
+
+static bool matches_content(const struct lyd_node *data,
+			    const struct lyd_node *filter)
+{
+	const struct lyd_node *f, *d;
+
+	LY_LIST_FOR (lyd_child(filter), f) {
+		bool found = false;
+
+		if (!is_content_match(f))
+			continue;
+		LY_LIST_FOR (lyd_child(data), d)
+			found |= !strcmp(d->schema->name, filter_name(f)) &&
+				 (d->schema->nodetype & LYD_NODE_TERM) &&
+				 !strcmp(lyd_get_value(d), filter_text(f));
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static bool has_selection(const struct lyd_node *filter)
+{
+	const struct lyd_node *f;
+
+	LY_LIST_FOR (lyd_child(filter), f)
+		if (!is_content_match(f))
+			return true;
+	return false;
+}
+
+static LY_ERR select_siblings(const struct lyd_node *filter,
+			      const struct lyd_node *data,
+			      struct lyd_node *parent, struct lyd_node **top);
+
+/* Copies d under parent, or (top level) into *top; *copy if given. */
+static LY_ERR add_copy(const struct lyd_node *d, bool recursive,
+		       struct lyd_node *parent, struct lyd_node **top,
+		       struct lyd_node **copy)
+{
+	struct lyd_node *dup = NULL;
+	LY_ERR err = lyd_dup_single(d, (struct lyd_node_inner *)parent,
+				    recursive ? LYD_DUP_RECURSIVE : 0, &dup);
+
+	if (!err && !parent)
+		err = lyd_insert_sibling(*top, dup, top);
+	if (copy)
+		*copy = dup;
+	return err;
+}
+
+static bool only_keys(const struct lyd_node *node)
+{
+	const struct lyd_node *child;
+
+	LY_LIST_FOR (lyd_child(node), child)
+		if (!lysc_is_key(child->schema))
+			return false;
+	return true;
+}
+
+/*
+ * A containment node: d with what the filter's children select (its
+ * keys come with it); dropped when they select nothing.
+ */
+static LY_ERR select_inside(const struct lyd_node *filter,
+			    const struct lyd_node *d, struct lyd_node *parent,
+			    struct lyd_node **top)
+{
+	struct lyd_node *copy = NULL;
+	const struct lyd_node *f;
+	LY_ERR err = add_copy(d, false, parent, top, &copy);
+
+	LY_LIST_FOR (lyd_child(filter), f)
+		if (!err)
+			err = select_siblings(f, lyd_child(d), copy, NULL);
+	if (!err && only_keys(copy)) {
+		if (!parent && *top == copy)
+			*top = copy->next;
+		lyd_free_tree(copy);
+	}
+	return err;
+}
+
+/* The data siblings one filter node selects, copied under parent. */
+static LY_ERR select_siblings(const struct lyd_node *filter,
+			      const struct lyd_node *data,
+			      struct lyd_node *parent, struct lyd_node **top)
+{
+	const struct lyd_node *d;
+	LY_ERR err = LY_SUCCESS;
+
+	LY_LIST_FOR (data, d) {
+		if (err || strcmp(d->schema->name, filter_name(filter)))
+			continue;
+		if (parent && lysc_is_key(d->schema))
+			continue; /* copied with its list entry */
+		if (is_content_match(filter))
+			err = strcmp(lyd_get_value(d), filter_text(filter))
+				      ? LY_SUCCESS
+				      : add_copy(d, false, parent, top, NULL);
+		else if (!matches_content(d, filter))
+			continue;
+		else if (!has_selection(filter))
+			err = add_copy(d, true, parent, top, NULL);
+		else
+			err = select_inside(filter, d, parent, top);
+	}
+	return err;
+}
+
+static LY_ERR filter_subtree(const struct lyd_node *filter,
+			     struct lyd_node **tree)
+{
+	struct lyd_node *result = NULL;
+	const struct lyd_node *f;
+	LY_ERR err = LY_SUCCESS;
+
+	LY_LIST_FOR (filter, f)
+		if (!err)
+			err = select_siblings(f, *tree, NULL, &result);
+	if (err) {
+		lyd_free_all(result);
+		return err;
+	}
+	lyd_free_all(*tree);
+	*tree = result;
+	return LY_SUCCESS;
+}
+
+static LY_ERR filter_xpath(const char *xpath, struct lyd_node **tree)
+{
+	struct lyd_node *result = NULL, *copy;
+	struct ly_set *set = NULL;
+	LY_ERR err = lyd_find_xpath(*tree, xpath, &set);
+
+	for (uint32_t i = 0; !err && i < set->count; i++) {
+		err = lyd_dup_single(set->dnodes[i], NULL,
+				     LYD_DUP_RECURSIVE | LYD_DUP_WITH_PARENTS,
+				     &copy);
+		while (!err && lyd_parent(copy))
+			copy = lyd_parent(copy);
+		if (!err)
+			err = lyd_merge_siblings(&result, copy,
+						 LYD_MERGE_DESTRUCT);
+	}
+	ly_set_free(set, NULL);
+	if (err) {
+		lyd_free_all(result);
+		return err;
+	}
+	lyd_free_all(*tree);
+	*tree = result;
+	return LY_SUCCESS;
+}
+
+/* The filter's content, parsed as data where it fits the schema. */
+static LY_ERR parse_filter(const struct lyd_node *any, struct lyd_node **out)
+{
+	char *xml = NULL;
+	LY_ERR err = lyd_any_value_str(any, &xml);
+
+	*out = NULL;
+	if (!err && xml)
+		err = lyd_parse_data_mem(LYD_CTX(any), xml, LYD_XML,
+					 LYD_PARSE_ONLY | LYD_PARSE_OPAQ, 0,
+					 out);
+	free(xml);
+	return err;
+}
+
+LY_ERR nc_filter_apply(const struct lyd_node *rpc, struct lyd_node **tree,
+		       char *err, size_t errlen)
+{
+	const struct lyd_meta *type, *select;
+	struct lyd_node *filter = NULL, *content;
+	LY_ERR ret;
+
+	if (lyd_find_path(rpc, "filter", 0, &filter))
+		return LY_SUCCESS;
+	type = lyd_find_meta(filter->meta, NULL, "ietf-netconf:type");
+	if (type && !strcmp(lyd_get_meta_value(type), "xpath")) {
+		select = lyd_find_meta(filter->meta, NULL,
+				       "ietf-netconf:select");
+		ret = select ? filter_xpath(lyd_get_meta_value(select), tree)
+			     : LY_EINVAL;
+		if (ret)
+			snprintf(err, errlen, "bad XPath filter: %s",
+				 select ? ly_errmsg(LYD_CTX(rpc))
+					: "no select attribute");
+		return ret;
+	}
+	ret = parse_filter(filter, &content);
+	if (!ret)
+		ret = filter_subtree(content, tree);
+	if (ret)
+		snprintf(err, errlen, "bad subtree filter: %s",
+			 ly_errmsg(LYD_CTX(rpc)));
+	lyd_free_all(content);
+	return ret;
+}
