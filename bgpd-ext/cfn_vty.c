@@ -324,7 +324,7 @@ DEFPY(cfn_metric_norm, cfn_metric_norm_cmd,
 			.method = CFN_NORM_MIN_MAX, .min = a, .max = b};
 	} else {
 		if (!cfn_parse_number(vty, "midpoint", mid, 0, desc->max, &a) ||
-		    !cfn_parse_number(vty, "scale", scale, 1e-9, desc->max, &b))
+		    !cfn_parse_number(vty, "scale", scale, 1e-6, desc->max, &b))
 			return CMD_WARNING_CONFIG_FAILED;
 		norm = (struct cfn_norm){
 			.method = CFN_NORM_SIGMOID, .midpoint = a, .scale = b};
