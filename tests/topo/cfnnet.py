@@ -75,6 +75,24 @@ def build(name, costs):
     return topo
 
 
+def offer_service(topo, sid, *ingress_lines, extra=()):
+    """Service "video" at sid: one instance of capacity 10 per egress
+    (10.1.N.1 at eN, plus extra lines each formatted with n=N), declared
+    at the ingress with ingress_lines; until the ingress sees every
+    egress."""
+    for name in EGRESS_IDS:
+        n = name[1]
+        topo[name].configure(
+            f"cfn service video sid {sid}",
+            f"cfn service video instance 10.1.{n}.1 capacity 10",
+            *(line.format(n=n) for line in extra),
+            context="router bgp 65000")
+    topo["ingress"].configure(f"cfn service video sid {sid}",
+                              *ingress_lines, context="router bgp 65000")
+    wait_egresses(topo["ingress"], sid, EGRESS_IDS.values(),
+                  "every egress at the ingress")
+
+
 def wait_converged(topo):
     rr = topo["rr"]
     wait_until(lambda: len(rr.bgp_peers()) == 4 and all(

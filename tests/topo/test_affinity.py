@@ -7,7 +7,6 @@ converges; without affinity, flows move."""
 
 import json
 import os
-import subprocess
 import sys
 import time
 

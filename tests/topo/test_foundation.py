@@ -2,7 +2,6 @@
 """The module loads into stock bgpd, vtysh knows its commands, and its
 configuration survives write memory + restart with an integrated frr.conf."""
 
-import os
 import subprocess
 
 import pytest

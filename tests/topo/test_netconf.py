@@ -20,7 +20,6 @@ from ncclient.transport.errors import AuthenticationError
 from ncclient.xml_ import to_ele
 
 import cfnnet
-from cfnnet import EGRESS_IDS
 from topolib import wait_until
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
@@ -87,17 +86,9 @@ def net(tmp_path_factory):
     topo = cfnnet.build("nc", {"e1": 10, "e2": 20, "e3": 30})
     with topo:
         cfnnet.wait_converged(topo)
-        for name in EGRESS_IDS:
-            topo[name].configure(
-                f"cfn service video sid {SID}",
-                f"cfn service video instance 10.1.{name[1]}.1 capacity 10",
-                f"cfn service video instance 10.1.{name[1]}.1 metric "
-                "cpu-utilization 20 statistic mean",
-                context="router bgp 65000")
-        topo["ingress"].configure(f"cfn service video sid {SID}",
-                                  context="router bgp 65000")
-        cfnnet.wait_egresses(topo["ingress"], SID, EGRESS_IDS.values(),
-                             "three egresses at the ingress")
+        cfnnet.offer_service(
+            topo, SID, extra=["cfn service video instance 10.1.{n}.1 "
+                              "metric cpu-utilization 20 statistic mean"])
         create_test_user()
         proc, log = start_daemon(workdir, topo["ingress"].ns)
         topo.workdir, topo.daemon, topo.daemon_log = workdir, proc, log

@@ -68,17 +68,9 @@ def net():
     topo = cfnnet.build("sel", EQUAL)
     with topo:
         cfnnet.wait_converged(topo)
-        for name in EGRESS_IDS:
-            topo[name].configure(
-                f"cfn service video sid {SID}",
-                f"cfn service video instance 10.1.{name[1]}.1 capacity 10",
-                context="router bgp 65000")
-        topo["ingress"].configure(
-            f"cfn service video sid {SID}",
-            "cfn service video selection igp-cost-max 40",
-            "debug bgp cfn selection", context="router bgp 65000")
-        cfnnet.wait_egresses(topo["ingress"], SID, EGRESS_IDS.values(),
-                             "all three egresses")
+        cfnnet.offer_service(topo, SID,
+                             "cfn service video selection igp-cost-max 40",
+                             "debug bgp cfn selection")
         yield topo
 
 
@@ -95,7 +87,7 @@ def test_load_moves_fib_away_from_busy_egress(net):
     wait_l2(net, e1=10, e2=1)
     wait_fib(net, "e1")
     with open(net["ingress"].log_file("bgpd")) as log:
-        assert f"selection #" in log.read()
+        assert "selection #" in log.read()
 
 
 def test_lower_igp_cost_wins_at_equal_load(net):
