@@ -157,7 +157,7 @@ def ingress_view(egress, ingress, truth):
     from both bgpd's logs: when the egress announced each sequence number
     and when the ingress decoded it. An announcement carries the last
     value reported before it: the module announces while it handles a
-    report, or, for one the rate limit delayed, from its periodic sweep."""
+    report, or, for one the rate limit delayed, from its timer."""
     sid = re.escape(SID)
     announced = [(t, int(m.group(1))) for t, m in log_matches(
         egress, rf"announce {sid}: .* seq (\d+),") if t >= truth[0][0]]

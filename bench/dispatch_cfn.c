@@ -19,7 +19,6 @@
 #include "dispatch_sim.h"
 
 #define AGENT_INTERVAL_MS 1000 /* cfn-agent's default "interval" */
-#define SWEEP_INTERVAL_MS 1000 /* the module's timer for delayed updates */
 /* Each egress and agent runs on its own clock. */
 #define PHASE_MS (AGENT_INTERVAL_MS / SITES)
 #define NODE_ID_BASE 0x0a000001 /* router IDs 10.0.0.1, ... */
@@ -36,7 +35,7 @@ struct cfn_site {
 	bool have_received;
 	double busy_sum; /* measured utilisation since the last report */
 	unsigned int busy_samples;
-	uint64_t next_report_ms, next_sweep_ms;
+	uint64_t next_report_ms;
 };
 
 struct cfn_sim {
@@ -71,7 +70,6 @@ static bool site_init(struct cfn_site *site, unsigned int index,
 		return false;
 	site->instance = cfn_instance_find(site->service, &bid);
 	site->next_report_ms = index * PHASE_MS;
-	site->next_sweep_ms = index * PHASE_MS + PHASE_MS / 2;
 	return true;
 }
 
@@ -221,8 +219,8 @@ static bool egress_step(const struct cfn_sim *sim, struct cfn_site *site,
 	site->busy_samples++;
 	if (periodic_due(now_ms, &site->next_report_ms, AGENT_INTERVAL_MS))
 		*updates += agent_report(sim, site, index, now_ms);
-	if (periodic_due(now_ms, &site->next_sweep_ms, SWEEP_INTERVAL_MS) &&
-	    damp->pending && now_ms >= damp->due_ms)
+	/* the module's timer sends a delayed update when it is due */
+	if (damp->pending && now_ms >= damp->due_ms)
 		*updates += originate_damped(sim, site, index, now_ms);
 	if (!in_flight_arrived(&site->update, now_ms))
 		return false;
