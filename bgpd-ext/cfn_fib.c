@@ -208,27 +208,6 @@ static void cfn_fib_reinstall(struct cfn_instance *ci,
 	cfn_fib_install(ci, sv, &policy);
 }
 
-/*
- * Every second: a SID whose policy has stale-after is selected again,
- * since data grows stale with time, not with an event; a group with
- * retiring members is installed again to let idle ones go.
- */
-void cfn_fib_sweep(struct cfn_instance *ci)
-{
-	for (size_t i = 0; i < ci->view.sids.count; i++) {
-		struct cfn_sid_view *sv = ci->view.sids.items[i];
-		struct cfn_policy policy;
-		struct prefix p;
-
-		cfn_policy_for(ci, &sv->sid, &policy);
-		if (policy.stale_after_s)
-			cfn_fib_select(ci, sv, false);
-		cfn_prefix_to_frr(&sv->sid, &p);
-		if (cfn_nhg_retiring(&p))
-			cfn_fib_reinstall(ci, sv);
-	}
-}
-
 static void cfn_log_selection(const struct cfn_instance *ci,
 			      const struct cfn_sid_view *sv)
 {
@@ -249,19 +228,46 @@ static void cfn_log_selection(const struct cfn_instance *ci,
 		  sel->fallback ? " (fallback: no egress eligible)" : "");
 }
 
+static void cfn_fib_run(struct cfn_instance *ci, struct cfn_sid_view *sv,
+			const struct cfn_policy *policy, bool path_changed)
+{
+	if (cfn_select(policy, sv, cfn_now_ms(), NULL)) {
+		ci->stats.selection_changes++;
+		cfn_log_selection(ci, sv);
+	} else if (!path_changed) {
+		return; /* same choice over the same next hops */
+	}
+	cfn_fib_install(ci, sv, policy);
+}
+
 void cfn_fib_select(struct cfn_instance *ci, struct cfn_sid_view *sv,
 		    bool path_changed)
 {
 	struct cfn_policy policy;
 
 	cfn_policy_for(ci, &sv->sid, &policy);
-	if (cfn_select(&policy, sv, cfn_now_ms(), NULL)) {
-		ci->stats.selection_changes++;
-		cfn_log_selection(ci, sv);
-	} else if (!path_changed) {
-		return; /* same choice over the same next hops */
+	cfn_fib_run(ci, sv, &policy, path_changed);
+}
+
+/*
+ * Every second: a SID whose policy has stale-after is selected again,
+ * since data grows stale with time, not with an event; a group with
+ * retiring members is installed again to let idle ones go.
+ */
+void cfn_fib_sweep(struct cfn_instance *ci)
+{
+	for (size_t i = 0; i < ci->view.sids.count; i++) {
+		struct cfn_sid_view *sv = ci->view.sids.items[i];
+		struct cfn_policy policy;
+		struct prefix p;
+
+		cfn_policy_for(ci, &sv->sid, &policy);
+		if (policy.stale_after_s)
+			cfn_fib_run(ci, sv, &policy, false);
+		cfn_prefix_to_frr(&sv->sid, &p);
+		if (cfn_nhg_retiring(&p))
+			cfn_fib_install(ci, sv, &policy);
 	}
-	cfn_fib_install(ci, sv, &policy);
 }
 
 void cfn_fib_select_all(struct cfn_instance *ci)

@@ -81,21 +81,15 @@ static long run_commands(const char *vty_path, unsigned long asn,
 	return failed;
 }
 
-/* Takes bgpd from its current configuration to the lines given. */
-static LY_ERR converge(const struct ly_ctx *ctx, const char *vty_path,
-		       const struct nc_cli_lines *target, char *err,
-		       size_t errlen)
+/* The commands that take bgpd from the lines it has to target. */
+static LY_ERR apply_plan(const char *vty_path, unsigned long asn,
+			 const struct nc_cli_lines *now,
+			 const struct nc_cli_lines *target, char *err,
+			 size_t errlen)
 {
-	struct nc_cli_lines now = {}, plan = {};
-	struct lyd_node *current;
-	unsigned long asn;
-	LY_ERR ret;
+	struct nc_cli_lines plan = {};
+	LY_ERR ret = nc_cli_plan(now, target, &plan);
 
-	ret = read_config(ctx, vty_path, &current, &asn, err, errlen);
-	if (!ret)
-		ret = nc_cli_render(current, &now);
-	if (!ret)
-		ret = nc_cli_plan(&now, target, &plan);
 	if (!ret && plan.count && !asn) {
 		snprintf(err, errlen, "bgpd has no 'router bgp' (default "
 				      "instance): configure BGP first");
@@ -105,7 +99,20 @@ static LY_ERR converge(const struct ly_ctx *ctx, const char *vty_path,
 	    run_commands(vty_path, asn, &plan, err, errlen) >= 0)
 		ret = LY_EDENIED;
 	nc_cli_lines_free(&plan);
-	nc_cli_lines_free(&now);
+	return ret;
+}
+
+/* What bgpd has, read and rendered as lines; *asn of "router bgp". */
+static LY_ERR read_lines(const struct ly_ctx *ctx, const char *vty_path,
+			 struct nc_cli_lines *lines, unsigned long *asn,
+			 char *err, size_t errlen)
+{
+	struct lyd_node *current;
+	LY_ERR ret = read_config(ctx, vty_path, &current, asn, err, errlen);
+
+	*lines = (struct nc_cli_lines){};
+	if (!ret)
+		ret = nc_cli_render(current, lines);
 	lyd_free_all(current);
 	return ret;
 }
@@ -114,23 +121,26 @@ LY_ERR nc_running_commit(const struct ly_ctx *ctx, const char *vty_path,
 			 const struct lyd_node *desired, char *err,
 			 size_t errlen)
 {
-	struct nc_cli_lines before = {}, after = {};
-	struct lyd_node *current;
+	struct nc_cli_lines before = {}, after = {}, partial = {};
 	char undo_err[256];
+	unsigned long asn;
 	LY_ERR ret;
 
-	ret = nc_running_read(ctx, vty_path, &current, err, errlen);
-	if (!ret)
-		ret = nc_cli_render(current, &before);
+	ret = read_lines(ctx, vty_path, &before, &asn, err, errlen);
 	if (!ret)
 		ret = nc_cli_render(desired, &after);
-	if (!ret && (ret = converge(ctx, vty_path, &after, err, errlen)) &&
-	    ret == LY_EDENIED &&
-	    converge(ctx, vty_path, &before, undo_err, sizeof(undo_err)))
+	if (!ret)
+		ret = apply_plan(vty_path, asn, &before, &after, err, errlen);
+	/* bgpd refused a command: back from what it took to before */
+	if (ret == LY_EDENIED &&
+	    (read_lines(ctx, vty_path, &partial, &asn, undo_err,
+			sizeof(undo_err)) ||
+	     apply_plan(vty_path, asn, &partial, &before, undo_err,
+			sizeof(undo_err))))
 		syslog(LOG_ERR, "could not undo a refused edit: %s",
 		       undo_err);
+	nc_cli_lines_free(&partial);
 	nc_cli_lines_free(&before);
 	nc_cli_lines_free(&after);
-	lyd_free_all(current);
 	return ret;
 }
