@@ -35,7 +35,8 @@ VTYSH = os.environ.get("CFN_VTYSH", "vtysh")
 NS_PREFIX = "cfn-"  # every namespace and pathspace this harness makes
 OWNER_FILE = "topology.owner"  # pid of the process running the topology
 DEFAULT_DAEMONS = ("zebra", "bgpd")
-DAEMON_ARGS = {"bgpd": ["-M", "cfn"]}
+# CFN_MODULE: a module file to load instead of the installed one
+DAEMON_ARGS = {"bgpd": ["-M", os.environ.get("CFN_MODULE", "cfn")]}
 
 _live_topologies = []
 
