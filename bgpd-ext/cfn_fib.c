@@ -122,39 +122,77 @@ void cfn_fib_withdraw(struct cfn_instance *ci, const struct cfn_prefix *sid)
 		zclient_route_send(ZEBRA_ROUTE_DELETE, cfn_zclient, &api);
 }
 
+static void cfn_nhg_member_of(const struct zapi_nexthop *nh,
+			      struct cfn_nhg_member *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->gateway.family =
+		nh->type == NEXTHOP_TYPE_IPV4_IFINDEX ? AF_INET : AF_INET6;
+	m->gateway.prefixlen = m->gateway.family == AF_INET ? 32 : 128;
+	memcpy(&m->gateway.u.prefix, &nh->gate,
+	       m->gateway.family == AF_INET ? 4 : 16);
+	m->ifindex = (uint32_t)nh->ifindex;
+	m->weight = (uint8_t)MAX(1, MIN(255, nh->weight));
+}
+
+/*
+ * An egress that still serves the SID: advertised, reachable and with
+ * instances. Only its next hops may keep established flows when it
+ * leaves the selection; nobody would answer them anywhere else.
+ */
+static size_t cfn_serving_hops(const struct cfn_sid_view *sv,
+			       struct cfn_nhg_member *hops, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sv->egresses.count; i++) {
+		const struct cfn_egress *egress = sv->egresses.items[i];
+
+		if (!egress->reachable || !egress->attr.n_instances)
+			continue;
+		for (unsigned int h = 0; h < egress->n_hops && n < max; h++) {
+			struct prefix gw;
+
+			cfn_prefix_to_frr(&egress->hops[h].gateway, &gw);
+			gw.prefixlen = gw.family == AF_INET ? IPV4_MAX_BITLEN
+							   : IPV6_MAX_BITLEN;
+			hops[n++] = (struct cfn_nhg_member){
+				.gateway = gw,
+				.ifindex = egress->hops[h].ifindex,
+			};
+		}
+	}
+	return n;
+}
+
 /*
  * With flow affinity, the next hops go into a resilient nexthop group the
  * module owns, instead of a zebra route; false when affinity is off or
  * impossible (then weighted ECMP through zebra).
  */
-static bool cfn_fib_affinity(const struct cfn_policy *policy,
+static bool cfn_fib_affinity(const struct cfn_sid_view *sv,
+			     const struct cfn_policy *policy,
 			     const struct zapi_route *api)
 {
 	struct cfn_nhg_member members[CFN_NHG_MEMBERS_MAX];
-	size_t count = 0;
+	struct cfn_nhg_member serving[CFN_NHG_MEMBERS_MAX];
+	struct cfn_nhg_request req = {
+		.members = members,
+		.serving = serving,
+		.buckets = policy->affinity_buckets,
+		.idle_timer_s = policy->affinity_idle_s,
+	};
 
 	if (!policy->affinity_idle_s || !cfn_nhg_supported()) {
 		cfn_nhg_remove(&api->prefix);
 		return false;
 	}
-	for (unsigned int i = 0;
-	     i < api->nexthop_num && count < CFN_NHG_MEMBERS_MAX; i++) {
-		const struct zapi_nexthop *nh = &api->nexthops[i];
-		struct cfn_nhg_member *m = &members[count++];
-
-		memset(m, 0, sizeof(*m));
-		m->gateway.family = nh->type == NEXTHOP_TYPE_IPV4_IFINDEX
-					    ? AF_INET
-					    : AF_INET6;
-		m->gateway.prefixlen = m->gateway.family == AF_INET ? 32 : 128;
-		memcpy(&m->gateway.u.prefix, &nh->gate,
-		       m->gateway.family == AF_INET ? 4 : 16);
-		m->ifindex = (uint32_t)nh->ifindex;
-		m->weight = (uint8_t)MAX(1, MIN(255, nh->weight));
-	}
-	return cfn_nhg_install(&api->prefix, members, count,
-			       policy->affinity_buckets,
-			       policy->affinity_idle_s);
+	for (; req.count < api->nexthop_num && req.count < CFN_NHG_MEMBERS_MAX;
+	     req.count++)
+		cfn_nhg_member_of(&api->nexthops[req.count],
+				  &members[req.count]);
+	req.n_serving = cfn_serving_hops(sv, serving, CFN_NHG_MEMBERS_MAX);
+	return cfn_nhg_install(&api->prefix, &req);
 }
 
 /*
@@ -187,7 +225,7 @@ static void cfn_fib_install(struct cfn_instance *ci,
 		return;
 	}
 	cfn_scale_weights(&api);
-	if (cfn_fib_affinity(policy, &api)) {
+	if (cfn_fib_affinity(sv, policy, &api)) {
 		/* the kernel route through the group serves the SID alone */
 		zclient_route_send(ZEBRA_ROUTE_DELETE, cfn_zclient, &api);
 		return;
@@ -252,7 +290,8 @@ void cfn_fib_select(struct cfn_instance *ci, struct cfn_sid_view *sv,
 /*
  * Every second: a SID whose policy has stale-after is selected again,
  * since data grows stale with time, not with an event; a group with
- * retiring members is installed again to let idle ones go.
+ * retiring members is installed again to let idle ones go, and one that
+ * lacks a selected next hop to try it again.
  */
 void cfn_fib_sweep(struct cfn_instance *ci)
 {
@@ -265,7 +304,7 @@ void cfn_fib_sweep(struct cfn_instance *ci)
 		if (policy.stale_after_s)
 			cfn_fib_run(ci, sv, &policy, false);
 		cfn_prefix_to_frr(&sv->sid, &p);
-		if (cfn_nhg_retiring(&p))
+		if (cfn_nhg_unsettled(&p))
 			cfn_fib_install(ci, sv, &policy);
 	}
 }
@@ -282,14 +321,31 @@ static void cfn_fib_resend(struct cfn_instance *ci, void *arg)
 		cfn_fib_reinstall(ci, ci->view.sids.items[i]);
 }
 
+static void cfn_fib_resync_sid(struct cfn_instance *ci, void *arg)
+{
+	struct cfn_sid_view *sv = cfn_view_find(&ci->view, arg);
+
+	if (sv)
+		cfn_fib_reinstall(ci, sv);
+}
+
 static void cfn_zebra_connected(struct zclient *zclient)
 {
 	cfn_instance_foreach(cfn_fib_resend, NULL);
 }
 
+/* The kernel changed a SID's resilient group: install the selection. */
+static void cfn_fib_resync(const struct prefix *p)
+{
+	struct cfn_prefix sid;
+
+	if (cfn_prefix_from_frr(p, &sid))
+		cfn_instance_foreach(cfn_fib_resync_sid, &sid);
+}
+
 void cfn_fib_init(struct thread_master *master)
 {
-	cfn_nhg_init();
+	cfn_nhg_init(master, cfn_fib_resync);
 	cfn_zclient = zclient_new(master, &zclient_options_default, NULL, 0);
 	zclient_init(cfn_zclient, ZEBRA_ROUTE_BGP, CFN_ZEBRA_INSTANCE,
 		     &bgpd_privs);

@@ -4,6 +4,11 @@
  * Each SID with affinity gets a group and one member per (gateway,
  * interface), kept for as long as that next hop stays in the group so
  * that its buckets (and flows) stay put.
+ *
+ * The kernel tracks bucket activity only in a group of two members or
+ * more: with one, every bucket looks idle, and the first change after a
+ * single-egress period would move every flow. A lone next hop therefore
+ * gets a twin, a second nexthop object to the same gateway.
  */
 #include <zebra.h>
 
@@ -12,6 +17,7 @@
 #include <linux/rtnetlink.h>
 
 #include "log.h"
+#include "thread.h"
 #include "privs.h"
 #include "zclient.h"
 
@@ -43,20 +49,29 @@ DEFINE_MTYPE_STATIC(CFN, CFN_NHG, "CFN resilient nexthop group");
 
 extern struct zebra_privs_t bgpd_privs;
 
+struct cfn_nhg_slot {
+	struct prefix gateway;
+	uint32_t ifindex;
+	uint32_t id;
+	uint8_t weight;
+	bool retired; /* left the selection; kept for its flows */
+	bool twin;    /* the second object of a lone next hop */
+};
+
 struct cfn_nhg {
 	struct prefix sid;
-	uint32_t group_id;
+	uint32_t group_id; /* 0: the kernel deleted it */
+	bool incomplete;   /* a selected next hop could not be a member */
+	bool suspect;	   /* an interface of a member changed: check */
 	size_t count;
-	struct {
-		struct prefix gateway;
-		uint32_t ifindex;
-		uint32_t id;
-		uint8_t weight;
-		bool retired; /* left the selection; kept for its flows */
-	} members[CFN_NHG_MEMBERS_MAX];
+	struct cfn_nhg_slot members[CFN_NHG_MEMBERS_MAX];
 };
 
 static struct mnl_socket *nl;
+static struct mnl_socket *monitor; /* link and address events */
+static struct thread_master *nhg_master;
+static struct thread *t_monitor, *t_resync;
+static cfn_nhg_resync_fn resync_fn;
 static unsigned int nl_seq;
 static bool supported;
 static uint32_t next_claim; /* offset in the ID space of the next try */
@@ -248,28 +263,6 @@ static void sweep(void)
 			  ours.count);
 }
 
-void cfn_nhg_init(void)
-{
-	groups = list_new();
-	frr_with_privs (&bgpd_privs) {
-		nl = mnl_socket_open(NETLINK_ROUTE);
-		if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-			mnl_socket_close(nl);
-			nl = NULL;
-		}
-	}
-	if (!nl) {
-		zlog_warn(
-			"CFN: no netlink socket (%s): flow affinity unavailable, weighted ECMP instead",
-			safe_strerror(errno));
-		return;
-	}
-	sweep();
-	/* known when the first group is made: a probe would leave zebra
-	 * holding copies of its nexthops (see CFN_NHG_SPACE) */
-	supported = true;
-}
-
 bool cfn_nhg_supported(void)
 {
 	return supported;
@@ -341,7 +334,34 @@ static struct cfn_nhg *find(const struct prefix *sid)
 	return NULL;
 }
 
-static bool member_id_used(const struct cfn_nhg *g, uint32_t id)
+static bool same_hop(const struct cfn_nhg_slot *slot,
+		     const struct cfn_nhg_member *m)
+{
+	return slot->ifindex == m->ifindex &&
+	       prefix_same(&slot->gateway, &m->gateway);
+}
+
+static bool hop_listed(const struct cfn_nhg_member *hops, size_t n,
+		       const struct cfn_nhg_slot *slot)
+{
+	for (size_t i = 0; i < n; i++)
+		if (same_hop(slot, &hops[i]))
+			return true;
+	return false;
+}
+
+/* The slot of g for the next hop (its twin, or not); NULL if none. */
+static const struct cfn_nhg_slot *slot_of(const struct cfn_nhg *g,
+					  const struct cfn_nhg_member *m,
+					  bool twin)
+{
+	for (size_t i = 0; g && i < g->count; i++)
+		if (g->members[i].twin == twin && same_hop(&g->members[i], m))
+			return &g->members[i];
+	return NULL;
+}
+
+static bool id_used(const struct cfn_nhg *g, uint32_t id)
 {
 	for (size_t i = 0; i < g->count; i++)
 		if (g->members[i].id == id)
@@ -349,114 +369,105 @@ static bool member_id_used(const struct cfn_nhg *g, uint32_t id)
 	return false;
 }
 
-/* The ID of the next hop's member in the old group; 0 if it had none. */
-static uint32_t member_id(const struct cfn_nhg *old,
-			  const struct cfn_nhg_member *m)
+/* Add a slot to next for the next hop: old's own if it has one (its
+ * buckets stay put), else a new member; false if none can be made. */
+static bool add_slot(struct cfn_nhg *next, const struct cfn_nhg *old,
+		     const struct cfn_nhg_member *m, bool twin,
+		     struct nexthop_grp *grp)
 {
-	for (size_t i = 0; old && i < old->count; i++)
-		if (prefix_same(&old->members[i].gateway, &m->gateway) &&
-		    old->members[i].ifindex == m->ifindex)
-			return old->members[i].id;
-	return 0;
+	const struct cfn_nhg_slot *had = slot_of(old, m, twin);
+	uint32_t id = had ? had->id : 0;
+	int err = id ? 0 : claim(nh_member, m, &id);
+
+	if (err) {
+		/* said once, not at every retry */
+		if (!old || !old->incomplete)
+			zlog_info("CFN: %pFX: next hop %pFX: %s; left out for now",
+				  &next->sid, &m->gateway, safe_strerror(-err));
+		return false;
+	}
+	next->members[next->count] = (struct cfn_nhg_slot){
+		.gateway = m->gateway,
+		.ifindex = m->ifindex,
+		.id = id,
+		.weight = m->weight,
+		.twin = twin,
+	};
+	grp[next->count++] =
+		(struct nexthop_grp){.id = id, .weight = m->weight - 1};
+	return true;
 }
 
-static bool in_group(const struct cfn_nhg *g, const struct prefix *gw,
-		     uint32_t ifindex)
+/* next's members: the selected next hops, and the twin of a lone one. */
+static void make_members(struct cfn_nhg *next, const struct cfn_nhg *old,
+			 const struct cfn_nhg_request *req,
+			 struct nexthop_grp *grp)
 {
-	for (size_t i = 0; i < g->count; i++)
-		if (prefix_same(&g->members[i].gateway, gw) &&
-		    g->members[i].ifindex == ifindex)
-			return true;
-	return false;
+	for (size_t i = 0; i < req->count && i < CFN_NHG_MEMBERS_MAX; i++)
+		if (!add_slot(next, old, &req->members[i], false, grp))
+			next->incomplete = true;
+	if (next->count == 1) {
+		struct cfn_nhg_member lone = {next->members[0].gateway,
+					      next->members[0].ifindex,
+					      next->members[0].weight};
+
+		add_slot(next, old, &lone, true, grp);
+	}
 }
 
 /*
- * Next hops no longer selected stay in the group at weight 1 while any of
- * their buckets carried traffic within the idle timer: the kernel moves a
- * bucket of a removed member at once, so an active flow would move.
+ * Members of old that leave: one whose egress still serves the SID stays
+ * at weight 1 while any of its buckets carried traffic within the idle
+ * timer (the kernel moves a removed member's buckets at once, so an
+ * active flow would move); any other goes at once.
  */
 static void keep_retiring(struct cfn_nhg *next, const struct cfn_nhg *old,
-			  struct nexthop_grp *grp, uint32_t idle_timer_s)
+			  const struct cfn_nhg_request *req,
+			  struct nexthop_grp *grp)
 {
 	struct bucket_tally tally;
-	bool tallied = old && tally_group(old, idle_timer_s, &tally);
+	bool tallied = old && tally_group(old, req->idle_timer_s, &tally);
 
 	for (size_t i = 0; old && i < old->count; i++) {
-		bool leaving_now = !old->members[i].retired;
+		const struct cfn_nhg_slot *s = &old->members[i];
+		bool serving = hop_listed(req->serving, req->n_serving, s) ||
+			       hop_listed(req->members, req->count, s);
 
-		if (next->count == CFN_NHG_MEMBERS_MAX ||
-		    in_group(next, &old->members[i].gateway,
-			     old->members[i].ifindex) ||
-		    (!leaving_now && tallied && !tally.busy[i]))
+		if (next->count == CFN_NHG_MEMBERS_MAX || id_used(next, s->id) ||
+		    !serving || (s->retired && tallied && !tally.busy[i]))
 			continue;
-		next->members[next->count] = old->members[i];
+		next->members[next->count] = *s;
 		next->members[next->count].weight = 1;
 		next->members[next->count].retired = true;
-		grp[next->count] = (struct nexthop_grp){
-			.id = old->members[i].id, .weight = 0};
-		next->count++;
+		grp[next->count++] = (struct nexthop_grp){.id = s->id};
 	}
-}
-
-bool cfn_nhg_retiring(const struct prefix *sid)
-{
-	const struct cfn_nhg *g = nl ? find(sid) : NULL;
-
-	for (size_t i = 0; g && i < g->count; i++)
-		if (g->members[i].retired)
-			return true;
-	return false;
-}
-
-/* next's members: those old has for the same next hop, or new ones. */
-static int make_members(struct cfn_nhg *next, const struct cfn_nhg *old,
-			const struct cfn_nhg_member *members, size_t count,
-			struct nexthop_grp *grp)
-{
-	int err = 0;
-
-	for (size_t i = 0; !err && i < count && i < CFN_NHG_MEMBERS_MAX; i++) {
-		uint32_t id = member_id(old, &members[i]);
-
-		/* an existing member is left alone: its buckets stay put */
-		if (!id)
-			err = claim(nh_member, &members[i], &id);
-		if (err)
-			break;
-		next->members[i].gateway = members[i].gateway;
-		next->members[i].ifindex = members[i].ifindex;
-		next->members[i].weight = members[i].weight;
-		next->members[i].id = id;
-		next->count = i + 1;
-		grp[i] = (struct nexthop_grp){.id = id,
-					      .weight = members[i].weight - 1};
-	}
-	return err;
 }
 
 /* Deletes the members of g that other has not. */
 static void delete_members(const struct cfn_nhg *g, const struct cfn_nhg *other)
 {
 	for (size_t i = 0; i < g->count; i++)
-		if (!other || !member_id_used(other, g->members[i].id))
+		if (!other || !id_used(other, g->members[i].id))
 			nh_delete(g->members[i].id);
 }
 
 /* The group: updated in place (buckets stay), or made. */
 static int make_group(struct cfn_nhg *next, const struct cfn_nhg *old,
-		      const struct nexthop_grp *grp, uint16_t buckets,
-		      uint32_t idle_timer_s)
+		      const struct nexthop_grp *grp,
+		      const struct cfn_nhg_request *req)
 {
-	struct group_request req = {grp, next->count, buckets, idle_timer_s,
-				    old != NULL};
+	bool update = old && old->group_id;
+	struct group_request greq = {grp, next->count, req->buckets,
+				     req->idle_timer_s, update};
 	int err;
 
-	if (old) {
+	if (update) {
 		next->group_id = old->group_id;
-		return nh_group(old->group_id, &req);
+		return nh_group(old->group_id, &greq);
 	}
-	err = claim(nh_group, &req, &next->group_id);
-	if (err == -EINVAL || err == -EOPNOTSUPP) {
+	err = claim(nh_group, &greq, &next->group_id);
+	if (err == -EOPNOTSUPP ||
+	    (err == -EINVAL && !old && !next->incomplete)) {
 		supported = false;
 		zlog_warn(
 			"CFN: this kernel lacks resilient nexthop groups (%s): flow affinity falls back to weighted ECMP",
@@ -465,29 +476,102 @@ static int make_group(struct cfn_nhg *next, const struct cfn_nhg *old,
 	return err;
 }
 
-bool cfn_nhg_install(const struct prefix *sid,
-		     const struct cfn_nhg_member *members, size_t count,
-		     uint16_t buckets, uint32_t idle_timer_s)
+/* One try at next from old; on error, what it made is undone. */
+static int try_install(struct cfn_nhg *next, const struct cfn_nhg *old,
+		       const struct cfn_nhg_request *req)
 {
-	struct cfn_nhg *old = find(sid), next = {.sid = *sid};
 	struct nexthop_grp grp[CFN_NHG_MEMBERS_MAX];
 	int err;
 
-	if (!supported || !count)
-		return false;
-	err = make_members(&next, old, members, count, grp);
-	if (!err) {
-		keep_retiring(&next, old, grp, idle_timer_s);
-		err = make_group(&next, old, grp, buckets, idle_timer_s);
-	}
+	make_members(next, old, req, grp);
+	if (!next->count)
+		return -ENETUNREACH;
+	keep_retiring(next, old, req, grp);
+	err = make_group(next, old, grp, req);
 	if (!err)
-		err = route_via_group(sid, next.group_id);
+		err = route_via_group(&next->sid, next->group_id);
+	if (err) {
+		if (next->group_id && !(old && old->group_id))
+			nh_delete(next->group_id);
+		delete_members(next, old);
+	}
+	return err;
+}
+
+struct nh_owner {
+	bool ours;
+};
+
+static int read_owner(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nhmsg *nhm = mnl_nlmsg_get_payload(nlh);
+
+	((struct nh_owner *)data)->ours = nhm->nh_protocol == CFN_RTPROT;
+	return MNL_CB_OK;
+}
+
+/* Is the kernel object ours? (zebra may have made one at a freed ID) */
+static bool nh_alive(uint32_t id)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nh_header(buf, RTM_GETNEXTHOP, 0, AF_UNSPEC);
+	struct nh_owner owner = {false};
+
+	mnl_attr_put_u32(nlh, NHA_ID, id);
+	return nl_talk(nlh, read_owner, &owner) == 0 && owner.ours;
+}
+
+/*
+ * Forget what the kernel deleted behind the module's back: members of an
+ * interface that went down and, with its last member, the group and the
+ * SID's route.
+ */
+static void forget_dead(struct cfn_nhg *g)
+{
+	size_t kept = 0;
+
+	if (g->group_id && !nh_alive(g->group_id))
+		g->group_id = 0;
+	for (size_t i = 0; i < g->count; i++)
+		if (nh_alive(g->members[i].id))
+			g->members[kept++] = g->members[i];
+	g->count = kept;
+	g->suspect = false;
+}
+
+static void destroy(struct cfn_nhg *g)
+{
+	/* the SID's route goes with its group */
+	if (g->group_id)
+		nh_delete(g->group_id);
+	for (size_t i = 0; i < g->count; i++)
+		nh_delete(g->members[i].id);
+	listnode_delete(groups, g);
+	XFREE(MTYPE_CFN_NHG, g);
+}
+
+bool cfn_nhg_install(const struct prefix *sid,
+		     const struct cfn_nhg_request *req)
+{
+	struct cfn_nhg *old = find(sid), next = {.sid = *sid};
+	int err;
+
+	if (!supported || !req->count)
+		return false;
+	if (old && old->suspect)
+		forget_dead(old);
+	err = try_install(&next, old, req);
+	if (err && old) {
+		/* the kernel may have deleted part of it since: once more */
+		forget_dead(old);
+		next = (struct cfn_nhg){.sid = *sid};
+		err = try_install(&next, old, req);
+	}
 	if (err) {
 		zlog_warn("CFN: %pFX: resilient nexthop group: %s", sid,
 			  safe_strerror(-err));
-		if (!old && next.group_id)
-			nh_delete(next.group_id);
-		delete_members(&next, old);
+		if (old)
+			destroy(old);
 		return false;
 	}
 	if (old)
@@ -500,14 +584,14 @@ bool cfn_nhg_install(const struct prefix *sid,
 	return true;
 }
 
-static void destroy(struct cfn_nhg *g)
+bool cfn_nhg_unsettled(const struct prefix *sid)
 {
-	/* the SID's route goes with its group */
-	nh_delete(g->group_id);
-	for (size_t i = 0; i < g->count; i++)
-		nh_delete(g->members[i].id);
-	listnode_delete(groups, g);
-	XFREE(MTYPE_CFN_NHG, g);
+	const struct cfn_nhg *g = nl ? find(sid) : NULL;
+
+	for (size_t i = 0; g && i < g->count; i++)
+		if (g->members[i].retired)
+			return true;
+	return g && g->incomplete;
 }
 
 void cfn_nhg_remove(const struct prefix *sid)
@@ -518,35 +602,160 @@ void cfn_nhg_remove(const struct prefix *sid)
 		destroy(g);
 }
 
+/* -- interface and address events ------------------------------------ */
+
+static void resync(struct thread *t)
+{
+	struct listnode *node, *next;
+	struct cfn_nhg *g;
+
+	for (ALL_LIST_ELEMENTS(groups, node, next, g)) {
+		struct prefix sid = g->sid;
+
+		if (!g->suspect && !g->incomplete)
+			continue;
+		forget_dead(g);
+		resync_fn(&sid); /* may replace or remove g */
+	}
+}
+
+/* Groups with a member on the interface (any, for 0), or lacking one. */
+static void suspect_interface(uint32_t ifindex)
+{
+	struct listnode *node;
+	struct cfn_nhg *g;
+	bool any = false;
+
+	for (ALL_LIST_ELEMENTS_RO(groups, node, g)) {
+		for (size_t i = 0; i < g->count; i++)
+			if (!ifindex || g->members[i].ifindex == ifindex)
+				g->suspect = true;
+		any |= g->suspect || g->incomplete;
+	}
+	if (any)
+		thread_add_timer_msec(nhg_master, resync, NULL, 10, &t_resync);
+}
+
+static int interface_event(const struct nlmsghdr *nlh, void *data)
+{
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		suspect_interface(((struct ifinfomsg *)mnl_nlmsg_get_payload(
+					   nlh))->ifi_index);
+		break;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		suspect_interface(((struct ifaddrmsg *)mnl_nlmsg_get_payload(
+					   nlh))->ifa_index);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static void monitor_read(struct thread *t)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	ssize_t n;
+
+	while ((n = mnl_socket_recvfrom(monitor, buf, sizeof(buf))) > 0)
+		mnl_cb_run(buf, (size_t)n, 0, 0, interface_event, NULL);
+	if (n < 0 && errno == ENOBUFS)
+		suspect_interface(0); /* events were lost: check everything */
+	thread_add_read(nhg_master, monitor_read, NULL,
+			mnl_socket_get_fd(monitor), &t_monitor);
+}
+
+static void monitor_open(void)
+{
+	unsigned int events = RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
+			      RTMGRP_IPV6_IFADDR;
+
+	frr_with_privs (&bgpd_privs) {
+		monitor = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK);
+		if (monitor &&
+		    mnl_socket_bind(monitor, events, MNL_SOCKET_AUTOPID)) {
+			mnl_socket_close(monitor);
+			monitor = NULL;
+		}
+	}
+	if (!monitor) {
+		zlog_warn("CFN: no netlink monitor (%s): groups are checked every second only",
+			  safe_strerror(errno));
+		return;
+	}
+	thread_add_read(nhg_master, monitor_read, NULL,
+			mnl_socket_get_fd(monitor), &t_monitor);
+}
+
+void cfn_nhg_init(struct thread_master *master, cfn_nhg_resync_fn resync)
+{
+	nhg_master = master;
+	resync_fn = resync;
+	groups = list_new();
+	frr_with_privs (&bgpd_privs) {
+		nl = mnl_socket_open(NETLINK_ROUTE);
+		if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+			mnl_socket_close(nl);
+			nl = NULL;
+		}
+	}
+	if (!nl) {
+		zlog_warn(
+			"CFN: no netlink socket (%s): flow affinity unavailable, weighted ECMP instead",
+			safe_strerror(errno));
+		return;
+	}
+	sweep();
+	monitor_open();
+	/* known when the first group is made: a probe would leave zebra
+	 * holding copies of its nexthops (see CFN_NHG_SPACE) */
+	supported = true;
+}
+
 void cfn_nhg_fini(void)
 {
 	struct cfn_nhg *g;
 
+	THREAD_OFF(t_monitor);
+	THREAD_OFF(t_resync);
 	while (groups && (g = listnode_head(groups)))
 		destroy(g);
 	if (groups)
 		list_delete(&groups);
+	if (monitor)
+		mnl_socket_close(monitor);
 	if (nl)
 		mnl_socket_close(nl);
-	nl = NULL;
+	monitor = nl = NULL;
 }
 
+/* The buckets of each next hop: a twin's count with its next hop's. */
 bool cfn_nhg_distribution(const struct prefix *sid, uint32_t *group_id,
 			  struct cfn_nhg_bucket_count *counts, size_t *count)
 {
 	const struct cfn_nhg *g = nl ? find(sid) : NULL;
 	struct bucket_tally tally;
 
-	if (!g || !tally_group(g, 0, &tally))
+	if (!g || !g->group_id || !tally_group(g, 0, &tally))
 		return false;
 	*group_id = g->group_id;
-	*count = g->count;
-	for (size_t i = 0; i < g->count; i++)
-		counts[i] = (struct cfn_nhg_bucket_count){
-			.gateway = g->members[i].gateway,
-			.ifindex = g->members[i].ifindex,
-			.weight = g->members[i].weight,
-			.buckets = tally.counts[i],
-		};
+	*count = 0;
+	for (size_t i = 0; i < g->count; i++) {
+		const struct cfn_nhg_slot *s = &g->members[i];
+		size_t k = 0;
+
+		while (k < *count && !(counts[k].ifindex == s->ifindex &&
+				       prefix_same(&counts[k].gateway,
+						   &s->gateway)))
+			k++;
+		if (k == *count)
+			counts[(*count)++] = (struct cfn_nhg_bucket_count){
+				.gateway = s->gateway,
+				.ifindex = s->ifindex,
+			};
+		counts[k].weight = MAX(counts[k].weight, s->weight);
+		counts[k].buckets += tally.counts[i];
+	}
 	return true;
 }
