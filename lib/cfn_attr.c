@@ -414,6 +414,13 @@ size_t cfn_attr_encode(const struct cfn_attr *attr, bool with_metrics,
 	return w.overflow ? 0 : buflen - w.left;
 }
 
+bool cfn_sequence_newer(uint32_t a, uint32_t b)
+{
+	uint32_t ahead = a - b; /* modulo 2^32 */
+
+	return ahead != 0 && ahead < UINT32_C(0x80000000);
+}
+
 void cfn_attr_free(struct cfn_attr *attr)
 {
 	cfn_free(attr->instances);

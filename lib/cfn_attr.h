@@ -83,6 +83,13 @@ enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
 size_t cfn_attr_encode(const struct cfn_attr *attr, bool with_metrics,
 		       uint8_t *buf, size_t buflen);
 
+/*
+ * Is sequence number a a newer report than b? RFC 1982 serial number
+ * arithmetic, so that an egress's counter may wrap around; two numbers
+ * 2^31 apart are not comparable and neither is newer.
+ */
+bool cfn_sequence_newer(uint32_t a, uint32_t b);
+
 void cfn_attr_free(struct cfn_attr *attr);
 bool cfn_attr_equal(const struct cfn_attr *a, const struct cfn_attr *b);
 /* Deep copy; false when out of memory (dst is then empty). */
