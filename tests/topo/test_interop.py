@@ -226,14 +226,16 @@ def test_egress_without_instances_never_chosen(exa):
         f"show bgp cfn selection {prefix}")
 
 
-def test_over_limit_attribute_malformed_session_kept(exa):
+@pytest.mark.parametrize("prefix,size", [
+    ("203.0.113.80/32", 3073),    # one octet over, within 4096 octets
+    ("203.0.113.81/32", 26901)])  # over RFC 8654 extended messages
+def test_over_limit_attribute_malformed_session_kept(exa, prefix, size):
     """A value above CFN_ATTR_MAX_LEN (3072 octets), well-formed
     otherwise, is malformed (too-long); the session stays up."""
     frr = exa["frr"]
-    prefix = "203.0.113.80/32"
-    big = w.attribute(w.egress("10.0.0.9", 1, 8), GOOD_INSTANCE,
-                      w.tlv(99, bytes(3100)))
-    assert len(big) > 3072
+    valid = w.attribute(w.egress("10.0.0.9", 1, 8), GOOD_INSTANCE)
+    big = valid + w.tlv(99, bytes(size - len(valid) - 3))
+    assert len(big) == size
     before = decode_errors(frr, "too-long")
     announce(exa.fifo, prefix, big)
     wait_until(lambda: decode_errors(frr, "too-long") > before, timeout=30,
