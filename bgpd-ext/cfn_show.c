@@ -489,7 +489,8 @@ static void cfn_text_selection(struct cfn_show *show,
 		node.s_addr = htonl(sel->chosen[i].node_id);
 		vty_out(vty, " %pI4 (weight %u)", &node, sel->chosen[i].weight);
 	}
-	vty_out(vty, "%s\n", sel->count ? "" : " none (no egress reachable)");
+	vty_out(vty, "%s\n",
+		sel->count ? "" : " none (no reachable egress with instances)");
 	vty_out(vty, "  %-16s %3s %9s %8s %6s  %s\n", "Egress", "L2",
 		"IGP cost", "Network", "Score", "Verdict");
 	for (size_t i = 0; i < sv->egresses.count; i++) {

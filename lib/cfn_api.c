@@ -26,7 +26,7 @@ static ProtobufCAllocator pb_allocator = {.alloc = pb_alloc, .free = pb_free};
 void cfn_api_limits_default(struct cfn_api_limits *limits)
 {
 	*limits = (struct cfn_api_limits){
-		.max_frame = 65536,
+		.max_frame = CFN_API_MAX_FRAME_DEFAULT,
 		.max_instances = CFN_SERVICE_INSTANCES_MAX,
 		.default_hold_s = 30,
 		.max_hold_s = 86400,

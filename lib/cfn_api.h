@@ -13,6 +13,7 @@
 #include "cfn_service.h"
 
 #define CFN_API_FRAME_HEADER 4 /* big-endian length of what follows */
+#define CFN_API_MAX_FRAME_DEFAULT 65536 /* also the API fuzzer's -max_len */
 
 struct cfn_api_limits {
 	uint32_t max_frame;	 /* largest request accepted, octets */

@@ -15,6 +15,15 @@
 #define AFI_IPV4 1
 #define AFI_IPV6 2
 
+/* The most an instance takes with scores only: an IPv6 one. */
+#define INSTANCE_SCORES_MAX_LEN (TLV_HEADER_LEN + INSTANCE_FIXED_LEN + 16)
+
+_Static_assert(HEADER_LEN + TLV_HEADER_LEN + EGRESS_LEN +
+			       CFN_ATTR_MAX_INSTANCES *
+				       INSTANCE_SCORES_MAX_LEN <=
+		       CFN_ATTR_MAX_LEN,
+	       "the most instances fit in the attribute with scores only");
+
 static const char *const error_names[CFN_DECODE_ERROR_COUNT] = {
 	[CFN_DECODE_OK] = "ok",
 	[CFN_DECODE_TRUNCATED] = "truncated",
@@ -28,6 +37,7 @@ static const char *const error_names[CFN_DECODE_ERROR_COUNT] = {
 	[CFN_DECODE_DUPLICATE_INSTANCE] = "duplicate-instance",
 	[CFN_DECODE_DUPLICATE_METRIC] = "duplicate-metric",
 	[CFN_DECODE_TOO_MANY] = "too-many-instances",
+	[CFN_DECODE_TOO_LONG] = "too-long",
 	[CFN_DECODE_NOMEM] = "out-of-memory",
 };
 
@@ -274,6 +284,8 @@ enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
 	size_t count;
 
 	memset(out, 0, sizeof(*out));
+	if (len > CFN_ATTR_MAX_LEN)
+		return CFN_DECODE_TOO_LONG;
 	if (!get_u8(&r, &version) || !get_u8(&r, &flags))
 		return CFN_DECODE_TRUNCATED;
 	if (version != CFN_ATTR_VERSION)
@@ -401,6 +413,10 @@ size_t cfn_attr_encode(const struct cfn_attr *attr, bool with_metrics,
 	struct writer w = {.p = buf, .left = buflen};
 	uint8_t *tlv;
 
+	if (attr->n_instances > CFN_ATTR_MAX_INSTANCES)
+		return 0;
+	if (w.left > CFN_ATTR_MAX_LEN)
+		w.left = CFN_ATTR_MAX_LEN;
 	put_u8(&w, CFN_ATTR_VERSION);
 	put_u8(&w, 0);
 	tlv = tlv_open(&w, CFN_TLV_EGRESS);
@@ -411,7 +427,14 @@ size_t cfn_attr_encode(const struct cfn_attr *attr, bool with_metrics,
 	tlv_close(&w, tlv);
 	for (unsigned int i = 0; i < attr->n_instances; i++)
 		put_instance(&w, &attr->instances[i], with_metrics);
-	return w.overflow ? 0 : buflen - w.left;
+	return w.overflow ? 0 : (size_t)(w.p - buf);
+}
+
+bool cfn_sequence_newer(uint32_t a, uint32_t b)
+{
+	uint32_t ahead = a - b; /* modulo 2^32 */
+
+	return ahead != 0 && ahead < UINT32_C(0x80000000);
 }
 
 void cfn_attr_free(struct cfn_attr *attr)

@@ -16,9 +16,17 @@
 
 #define CFN_ATTR_VERSION 1
 #define CFN_ATTR_TYPE_DEFAULT 255 /* RFC 2042: reserved for development */
-#define CFN_ATTR_MAX_INSTANCES 256
-/* Keeps the attribute well inside a 4096-octet UPDATE with the others. */
+/*
+ * Limits, one set for encoder and decoder (doc/wire-format.md, section
+ * 2). A value of at most CFN_ATTR_MAX_LEN octets leaves 1020 octets of a
+ * 4096-octet UPDATE to the other attributes and the NLRI, so that every
+ * speaker on the way passes it on, with or without RFC 8654 extended
+ * messages. CFN_ATTR_MAX_INSTANCES instances always fit in it with their
+ * scores (checked at compile time in cfn_attr.c); their L0 metrics may
+ * not, and the egress then leaves those out.
+ */
 #define CFN_ATTR_MAX_LEN 3072
+#define CFN_ATTR_MAX_INSTANCES 64
 
 enum cfn_tlv_type {
 	CFN_TLV_EGRESS = 1,
@@ -62,6 +70,7 @@ enum cfn_decode_error {
 	CFN_DECODE_DUPLICATE_INSTANCE,
 	CFN_DECODE_DUPLICATE_METRIC,
 	CFN_DECODE_TOO_MANY,
+	CFN_DECODE_TOO_LONG,
 	CFN_DECODE_NOMEM,
 	CFN_DECODE_ERROR_COUNT
 };
@@ -78,10 +87,18 @@ enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
 
 /*
  * Encode into buf. with_metrics false leaves the L0 values out (scores
- * only). Returns the length, or 0 when buflen is too small.
+ * only). Returns the length, or 0 when buflen is too small or the
+ * attribute would exceed the limits above.
  */
 size_t cfn_attr_encode(const struct cfn_attr *attr, bool with_metrics,
 		       uint8_t *buf, size_t buflen);
+
+/*
+ * Is sequence number a a newer report than b? RFC 1982 serial number
+ * arithmetic, so that an egress's counter may wrap around; two numbers
+ * 2^31 apart are not comparable and neither is newer.
+ */
+bool cfn_sequence_newer(uint32_t a, uint32_t b);
 
 void cfn_attr_free(struct cfn_attr *attr);
 bool cfn_attr_equal(const struct cfn_attr *a, const struct cfn_attr *b);

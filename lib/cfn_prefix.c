@@ -87,13 +87,76 @@ bool cfn_prefix_parse(const char *str, struct cfn_prefix *out, char *err,
 	return true;
 }
 
+static void format_ipv4(const uint8_t *addr, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%u.%u.%u.%u", addr[0], addr[1], addr[2],
+		 addr[3]);
+}
+
+/* The longest run of two or more zero groups, the first of equals. */
+static void longest_zero_run(const uint16_t groups[8], size_t *start,
+			     size_t *len)
+{
+	*start = 8;
+	*len = 0;
+	for (size_t i = 0; i < 8;) {
+		size_t run = 0;
+
+		while (i + run < 8 && groups[i + run] == 0)
+			run++;
+		if (run >= 2 && run > *len) {
+			*start = i;
+			*len = run;
+		}
+		i += run ? run : 1;
+	}
+}
+
+/*
+ * RFC 5952 text: lower-case hex without leading zeros, "::" for the
+ * longest run of zero groups, IPv4-mapped addresses as ::ffff:a.b.c.d.
+ * Written out rather than left to inet_ntop, since bgpd links libfrr,
+ * whose inet_ntop replaces libc's and prints ::ffff:a09:301.
+ */
+static void format_ipv6(const uint8_t *addr, char *out, size_t outlen)
+{
+	static const uint8_t mapped_prefix[12] = {[10] = 0xff, [11] = 0xff};
+	uint16_t groups[8];
+	size_t run_start, run_len, pos = 0;
+
+	if (memcmp(addr, mapped_prefix, sizeof(mapped_prefix)) == 0) {
+		char ipv4[INET_ADDRSTRLEN];
+
+		format_ipv4(addr + 12, ipv4, sizeof(ipv4));
+		snprintf(out, outlen, "::ffff:%s", ipv4);
+		return;
+	}
+	for (size_t i = 0; i < 8; i++)
+		groups[i] = (uint16_t)(addr[2 * i] << 8 | addr[2 * i + 1]);
+	longest_zero_run(groups, &run_start, &run_len);
+	out[0] = '\0';
+	for (size_t i = 0; i < 8 && pos < outlen; i++) {
+		if (i == run_start) {
+			pos += (size_t)snprintf(out + pos, outlen - pos, "::");
+			i += run_len - 1;
+		} else {
+			bool colon = i > 0 && out[pos - 1] != ':';
+
+			pos += (size_t)snprintf(out + pos, outlen - pos, "%s%x",
+						colon ? ":" : "", groups[i]);
+		}
+	}
+}
+
 char *cfn_prefix_format(const struct cfn_prefix *prefix, char *buf,
 			size_t buflen)
 {
-	char addr[INET6_ADDRSTRLEN] = "?";
-	int af = prefix->family == CFN_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+	char addr[INET6_ADDRSTRLEN];
 
-	inet_ntop(af, prefix->addr, addr, sizeof(addr));
+	if (prefix->family == CFN_FAMILY_IPV6)
+		format_ipv6(prefix->addr, addr, sizeof(addr));
+	else
+		format_ipv4(prefix->addr, addr, sizeof(addr));
 	snprintf(buf, buflen, "%s/%u", addr, prefix->len);
 	return buf;
 }

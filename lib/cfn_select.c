@@ -17,6 +17,7 @@ static const char *const verdict_names[CFN_VERDICT_COUNT] = {
 	[CFN_VERDICT_OVERLOADED] = "above-max-utilization",
 	[CFN_VERDICT_STALE] = "stale",
 	[CFN_VERDICT_UNREACHABLE] = "unreachable",
+	[CFN_VERDICT_NO_INSTANCES] = "no-instances",
 };
 
 const char *cfn_verdict_name(enum cfn_verdict verdict)
@@ -120,6 +121,8 @@ static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 				  : 0;
 	if (!e->reachable)
 		eval->verdict = CFN_VERDICT_UNREACHABLE;
+	else if (!e->attr.n_instances)
+		eval->verdict = CFN_VERDICT_NO_INSTANCES;
 	else if (all_instances_stale(e) ||
 		 (p->stale_after_s &&
 		  now_ms - e->updated_ms > (uint64_t)p->stale_after_s * 1000))
@@ -135,6 +138,16 @@ static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 static bool eligible(const struct cfn_eval *eval)
 {
 	return eval->verdict == CFN_VERDICT_LOWER_SCORE;
+}
+
+/*
+ * The fallback takes what is ineligible by policy, never what cannot
+ * serve at all: an unreachable egress, or one without instances.
+ */
+static bool can_serve(const struct cfn_eval *eval)
+{
+	return eval->verdict != CFN_VERDICT_UNREACHABLE &&
+	       eval->verdict != CFN_VERDICT_NO_INSTANCES;
 }
 
 /*
@@ -282,8 +295,8 @@ static void pick_weighted(const struct cfn_policy *p,
 		}
 		pool[i]->weight =
 			fallback ? 255
-				 : proportional_weight(share(pool[i], by_capacity),
-						       top);
+				 : proportional_weight(
+					   share(pool[i], by_capacity), top);
 		sel->chosen[sel->count++] = (struct cfn_choice){
 			pool[i]->egress->node_id, pool[i]->weight};
 	}
@@ -335,7 +348,7 @@ static bool decide(const struct cfn_policy *p, const struct cfn_sid_view *sv,
 	fallback = pooled == 0;
 	if (fallback)
 		for (size_t i = 0; i < n; i++)
-			if (evals[i].verdict != CFN_VERDICT_UNREACHABLE)
+			if (can_serve(&evals[i]))
 				pool[pooled++] = &evals[i];
 	sel->count = 0;
 	sel->fallback = fallback && pooled > 0;

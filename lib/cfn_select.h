@@ -55,14 +55,15 @@ void cfn_policy_merge(struct cfn_policy *base, const struct cfn_policy *over,
 /* Why an egress was or was not chosen. */
 enum cfn_verdict {
 	CFN_VERDICT_CHOSEN,
-	CFN_VERDICT_FALLBACK,	 /* chosen: nothing eligible, least loaded */
-	CFN_VERDICT_LOWER_SCORE, /* eligible, others scored higher */
-	CFN_VERDICT_HYSTERESIS,	 /* scored higher, by less than the margin */
-	CFN_VERDICT_MAX_PATHS,	 /* eligible, beyond max-paths */
-	CFN_VERDICT_LOW_SCORE,	 /* L2 below min-score */
-	CFN_VERDICT_OVERLOADED,	 /* an instance above max-utilization */
-	CFN_VERDICT_STALE,	 /* data older than stale-after */
-	CFN_VERDICT_UNREACHABLE, /* BGP next hop not resolved */
+	CFN_VERDICT_FALLBACK,	  /* chosen: nothing eligible, least loaded */
+	CFN_VERDICT_LOWER_SCORE,  /* eligible, others scored higher */
+	CFN_VERDICT_HYSTERESIS,	  /* scored higher, by less than the margin */
+	CFN_VERDICT_MAX_PATHS,	  /* eligible, beyond max-paths */
+	CFN_VERDICT_LOW_SCORE,	  /* L2 below min-score */
+	CFN_VERDICT_OVERLOADED,	  /* an instance above max-utilization */
+	CFN_VERDICT_STALE,	  /* data older than stale-after */
+	CFN_VERDICT_UNREACHABLE,  /* BGP next hop not resolved */
+	CFN_VERDICT_NO_INSTANCES, /* advertises no instance: nothing serves */
 	CFN_VERDICT_COUNT
 };
 

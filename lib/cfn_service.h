@@ -21,7 +21,7 @@
 
 #define CFN_SERVICE_NAME_MAX 63
 /* Instances one service may have on one egress: fits one attribute. */
-#define CFN_SERVICE_INSTANCES_MAX 64
+#define CFN_SERVICE_INSTANCES_MAX CFN_ATTR_MAX_INSTANCES
 
 #define CFN_CLIENT_LEN 32
 

@@ -19,7 +19,10 @@ static int egress_cmp(const void *key, const void *item)
 	return a < b ? -1 : a > b;
 }
 
-/* By node ID; within one node ID the preferred candidate first. */
+/*
+ * By node ID; within one node ID the usable paths first (reachable, then
+ * the lowest IGP cost): the path to the egress is the first of its group.
+ */
 static int candidate_order(const void *pa, const void *pb)
 {
 	const struct cfn_egress *a = pa, *b = pb;
@@ -31,6 +34,50 @@ static int candidate_order(const void *pa, const void *pb)
 	if (a->igp_metric != b->igp_metric)
 		return a->igp_metric < b->igp_metric ? -1 : 1;
 	return 0;
+}
+
+/*
+ * The newest report of one egress among the candidates of its group
+ * (sorted by candidate_order) that are as usable as the first: an
+ * unreachable path's data never wins over a reachable one's. A linear
+ * scan, as serial-number order is not transitive (no sort key).
+ */
+static struct cfn_egress *newest_report(struct cfn_egress *group, size_t n)
+{
+	struct cfn_egress *newest = &group[0];
+
+	for (size_t i = 1; i < n && group[i].reachable == group[0].reachable;
+	     i++)
+		if (cfn_sequence_newer(group[i].attr.sequence,
+				       newest->attr.sequence))
+			newest = &group[i];
+	return newest;
+}
+
+/*
+ * Merge the candidates of one egress into the first of the group: its
+ * path (the most usable) with the newest report and where that came from.
+ */
+static void merge_group(struct cfn_egress *group, size_t n)
+{
+	struct cfn_egress *newest = newest_report(group, n);
+	struct cfn_attr attr;
+
+	if (newest == &group[0])
+		return;
+	attr = group[0].attr;
+	group[0].attr = newest->attr;
+	newest->attr = attr;
+	memcpy(group[0].source, newest->source, sizeof(group[0].source));
+}
+
+static size_t group_size(const struct cfn_egress *candidates, size_t count)
+{
+	size_t n = 1;
+
+	while (n < count && candidates[n].node_id == candidates[0].node_id)
+		n++;
+	return n;
 }
 
 static void egress_free(void *item)
@@ -195,13 +242,11 @@ static void merge(struct cfn_sid_view *sv, struct egress_pool *pool,
 	for (size_t i = 0; i < sv->egresses.count; i++)
 		((struct cfn_egress *)sv->egresses.items[i])->seen = false;
 
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0, n; i < count; i += n) {
 		struct cfn_egress *egress;
 
-		if (!first_of_node(candidates, i)) {
-			cfn_attr_free(&candidates[i].attr);
-			continue;
-		}
+		n = group_size(&candidates[i], count - i);
+		merge_group(&candidates[i], n);
 		egress = cfn_vec_find(&sv->egresses, &candidates[i].node_id,
 				      egress_cmp);
 		if (egress) {
@@ -216,6 +261,7 @@ static void merge(struct cfn_sid_view *sv, struct egress_pool *pool,
 		}
 		egress->seen = true;
 	}
+	free_candidates(candidates, count);
 
 	for (size_t i = sv->egresses.count; i-- > 0;)
 		if (!((struct cfn_egress *)sv->egresses.items[i])->seen) {

@@ -33,7 +33,7 @@ struct cfn_egress {
 	bool reachable; /* next hop resolved by the IGP */
 	uint8_t n_hops; /* how the IGP reaches the next hop */
 	struct cfn_hop hops[CFN_HOPS_MAX];
-	char source[CFN_SOURCE_LEN]; /* the peer it was learned from */
+	char source[CFN_SOURCE_LEN]; /* the peer of the report in attr */
 	uint64_t updated_ms;	     /* when its CFN data last changed */
 	struct cfn_attr attr;
 	bool seen; /* scratch for cfn_view_update */
@@ -80,8 +80,12 @@ struct cfn_sid_view *cfn_view_find(const struct cfn_view *view,
 /*
  * Replace what is known of a SID by the egresses of its current BGP
  * paths. Candidates with the same node ID (the same egress reached over
- * several sessions) count once: the reachable one, then the lowest IGP
- * cost. The view takes every candidate's attribute, kept or not. With no
+ * several sessions, or a graceful-restart stale path) count once: the
+ * next hop, IGP cost and hops of the most usable path (reachable, then
+ * the lowest IGP cost), the data of the newest report (sequence number,
+ * RFC 1982) among the paths as reachable as that one, so that neither
+ * the order of bgpd's paths nor an unreachable path's data decides.
+ * The view takes every candidate's attribute, kept or not. With no
  * candidates the SID leaves the view. *changes says what changed.
  * On CFN_ERR_NOMEM nothing changes.
  */

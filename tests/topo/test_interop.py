@@ -58,49 +58,57 @@ with os.fdopen(fd) as fifo:
 """
 
 
-def exabgp_config(run_dir, local, peer):
-    routes = [f"route 203.0.113.1/32 next-hop self {w.exabgp(VALID)};",
-              f"route 203.0.113.12/32 next-hop self {w.exabgp(UNKNOWN_TLVS)};"]
-    routes += [f"route {p} next-hop self {w.exabgp(v)};"
-               for p, (v, _) in MALFORMED.items()]
+def exabgp_config(host, local, peer, routes):
+    static = ("    static {\n" + "".join(f"        {r}\n" for r in routes)
+              + "    }\n") if routes else ""
     return textwrap.dedent(f"""\
         process feed {{
-            run /usr/bin/python3 {run_dir}/feeder.py {run_dir}/feed.fifo;
+            run /usr/bin/python3 {host.run_dir}/feeder.py {host.run_dir}/feed.fifo;
             encoder text;
         }}
         neighbor {peer} {{
-            router-id 10.0.0.9;
+            router-id {host.router_id};
             local-address {local};
-            local-as 65009;
+            local-as {host.asn};
             peer-as 65001;
             api {{ processes [ feed ]; }}
-            static {{
-        """) + "\n".join("        " + r for r in routes) + "\n    }\n}\n"
+        """) + static + "}\n"
+
+
+def start_exabgp(host, local, peer, routes=()):
+    """exabgp on a plain host, peering from `local` with FRR at `peer`;
+    returns the fifo through which announce() feeds it."""
+    os.makedirs(host.run_dir, exist_ok=True)
+    with open(os.path.join(host.run_dir, "feeder.py"), "w") as f:
+        f.write(FEEDER)
+    fifo = os.path.join(host.run_dir, "feed.fifo")
+    os.mkfifo(fifo)
+    conf = os.path.join(host.run_dir, "exabgp.conf")
+    with open(conf, "w") as f:
+        f.write(exabgp_config(host, local, peer, routes))
+    env = os.path.join(host.run_dir, "exabgp.env")
+    with open(env, "w") as f:
+        f.write("[exabgp.daemon]\nuser = 'root'\n"
+                "[exabgp.log]\ndestination = 'stdout'\n")
+    host.popen("exabgp", "--env", env, conf, log="exabgp.log")
+    return fifo
 
 
 @pytest.fixture(scope="module")
 def exa():
     topo = Topology("exa")
     frr = topo.add_router("frr", asn=65001)
-    host = topo.add_router("exabgp", asn=65009, daemons=())
+    host = topo.add_router("exabgp", asn=65009, router_id="10.0.0.9",
+                           daemons=())
     frr_addr, exa_addr = topo.add_link(frr, host)
+    routes = [f"route 203.0.113.1/32 next-hop self {w.exabgp(VALID)};",
+              f"route 203.0.113.12/32 next-hop self {w.exabgp(UNKNOWN_TLVS)};"]
+    routes += [f"route {p} next-hop self {w.exabgp(v)};"
+               for p, (v, _) in MALFORMED.items()]
     with topo:
-        os.makedirs(host.run_dir, exist_ok=True)
-        with open(os.path.join(host.run_dir, "feeder.py"), "w") as f:
-            f.write(FEEDER)
-        fifo = os.path.join(host.run_dir, "feed.fifo")
-        os.mkfifo(fifo)
-        conf = os.path.join(host.run_dir, "exabgp.conf")
-        with open(conf, "w") as f:
-            f.write(exabgp_config(host.run_dir, exa_addr, frr_addr))
-        env = os.path.join(host.run_dir, "exabgp.env")
-        with open(env, "w") as f:
-            f.write("[exabgp.daemon]\nuser = 'root'\n"
-                    "[exabgp.log]\ndestination = 'stdout'\n")
-        host.popen("exabgp", "--env", env, conf, log="exabgp.log")
+        topo.fifo = start_exabgp(host, exa_addr, frr_addr, routes)
         frr.wait_established(timeout=60)
         frr.configure("debug bgp cfn updates")
-        topo.fifo = fifo
         topo.peer = exa_addr
         yield topo
 
@@ -114,9 +122,21 @@ def session(router, peer):
     return router.vtysh_json(f"show bgp neighbors {peer} json")[peer]
 
 
-def announce(topo, prefix, value):
-    with open(topo.fifo, "w") as fifo:
-        fifo.write(f"announce route {prefix} next-hop self {w.exabgp(value)}\n")
+def announce(fifo, prefix, value):
+    with open(fifo, "w") as feed:
+        feed.write(f"announce route {prefix} next-hop self {w.exabgp(value)}\n")
+
+
+def decode_errors(router, reason):
+    return router.vtysh_json("show bgp cfn statistics json")["instances"][
+        0]["decodeErrorsByReason"].get(reason, 0)
+
+
+def assert_session_kept(router, peer):
+    state = session(router, peer)
+    assert state["bgpState"] == "Established"
+    assert state["connectionsEstablished"] == 1
+    assert state["connectionsDropped"] == 0
 
 
 def test_valid_attribute_from_exabgp_decoded(exa):
@@ -156,27 +176,24 @@ def test_malformed_attributes_discarded_path_kept(exa):
     with open(frr.log_file("bgpd")) as log:
         text = log.read()
     assert "malformed CFN attribute (duplicate-instance)" in text
-    peer = session(frr, exa.peer)
-    assert peer["bgpState"] == "Established"
-    assert peer["connectionsEstablished"] == 1
-    assert peer["connectionsDropped"] == 0
+    assert_session_kept(frr, exa.peer)
 
 
 def test_updates_valid_malformed_valid_keep_session(exa):
     frr = exa["frr"]
     prefix = "203.0.113.50/32"
     good = w.attribute(w.egress("10.0.0.9", 10, 9), GOOD_INSTANCE)
-    announce(exa, prefix, good)
+    announce(exa.fifo, prefix, good)
     wait_until(lambda: view(frr, prefix), timeout=30, what="valid update")
     errors = frr.vtysh_json("show bgp cfn statistics json")[
         "instances"][0]["decodeErrorsByReason"]["bad-score"]
-    announce(exa, prefix, w.attribute(w.egress("10.0.0.9", 11, 12)))
+    announce(exa.fifo, prefix, w.attribute(w.egress("10.0.0.9", 11, 12)))
     wait_until(lambda: view(frr, prefix) is None, timeout=30,
                what="malformed update to drop the CFN data")
     assert frr.vtysh_json(f"show bgp ipv4 unicast {prefix} json")["paths"]
     stats = frr.vtysh_json("show bgp cfn statistics json")["instances"][0]
     assert stats["decodeErrorsByReason"]["bad-score"] == errors + 1
-    announce(exa, prefix, w.attribute(w.egress("10.0.0.9", 12, 4),
+    announce(exa.fifo, prefix, w.attribute(w.egress("10.0.0.9", 12, 4),
                                       GOOD_INSTANCE))
     back = wait_until(lambda: view(frr, prefix), timeout=30,
                       what="valid update again")
@@ -186,9 +203,96 @@ def test_updates_valid_malformed_valid_keep_session(exa):
         text = log.read()
     assert (f"CFN: {prefix} from {exa.peer}: decoded egress 10.0.0.9 seq 12,"
             " 1 instances, L2 4") in text
-    peer = session(frr, exa.peer)
-    assert peer["bgpState"] == "Established"
-    assert peer["connectionsEstablished"] == 1
+    assert_session_kept(frr, exa.peer)
+
+
+def selection(router, sid):
+    data = router.vtysh_json(f"show bgp cfn selection {sid} json")
+    return data["instances"][0]["sids"][0]
+
+
+def test_egress_without_instances_never_chosen(exa):
+    """The spec allows an attribute without Instance TLVs: nothing serves
+    the SID there, so the egress is neither chosen nor the fallback."""
+    frr = exa["frr"]
+    prefix = "203.0.113.70/32"
+    announce(exa.fifo, prefix, w.attribute(w.egress("10.0.0.9", 1, 10)))
+    wait_until(lambda: view(frr, prefix), timeout=30,
+               what="the egress without instances in the view")
+    sid = selection(frr, prefix)
+    assert sid["candidates"][0]["verdict"] == "no-instances"
+    assert sid["chosen"] == []
+    assert "none (no reachable egress with instances)" in frr.vtysh(
+        f"show bgp cfn selection {prefix}")
+
+
+@pytest.mark.parametrize("prefix,size", [
+    ("203.0.113.80/32", 3073),    # one octet over, within 4096 octets
+    ("203.0.113.81/32", 26901)])  # over RFC 8654 extended messages
+def test_over_limit_attribute_malformed_session_kept(exa, prefix, size):
+    """A value above CFN_ATTR_MAX_LEN (3072 octets), well-formed
+    otherwise, is malformed (too-long); the session stays up."""
+    frr = exa["frr"]
+    valid = w.attribute(w.egress("10.0.0.9", 1, 8), GOOD_INSTANCE)
+    big = valid + w.tlv(99, bytes(size - len(valid) - 3))
+    assert len(big) == size
+    before = decode_errors(frr, "too-long")
+    announce(exa.fifo, prefix, big)
+    wait_until(lambda: decode_errors(frr, "too-long") > before, timeout=30,
+               what="the over-limit attribute counted as too-long")
+    assert frr.vtysh_json(f"show bgp ipv4 unicast {prefix} json")["paths"]
+    assert view(frr, prefix) is None
+    assert_session_kept(frr, exa.peer)
+
+
+@pytest.fixture(scope="module")
+def two_sessions():
+    """FRR with exabgp peers A and C, as two route reflectors would
+    bring it one egress's reports over two sessions."""
+    topo = Topology("exa2")
+    frr = topo.add_router("frr", asn=65001)
+    topo.fifos, topo.peers = {}, {}
+    hosts = {name: topo.add_router(name, asn=asn, daemons=())
+             for name, asn in (("a", 65011), ("c", 65013))}
+    links = {name: topo.add_link(frr, host) for name, host in hosts.items()}
+    with topo:
+        for name, (frr_addr, exa_addr) in links.items():
+            topo.fifos[name] = start_exabgp(hosts[name], exa_addr, frr_addr)
+            topo.peers[name] = exa_addr
+        frr.wait_established(timeout=60)
+        yield topo
+
+
+def test_newest_report_wins_across_two_sessions(two_sessions):
+    """Issue 12: A seq 100, C seq 101 (L2 6), A seq 150 (L2 7); the
+    ingress must end on seq 150 whichever path bgpd lists first."""
+    topo = two_sessions
+    frr = topo["frr"]
+    prefix = "203.0.113.60/32"
+
+    def report(peer, sequence, l2):
+        announce(topo.fifos[peer], prefix, w.attribute(
+            w.egress("10.0.0.11", sequence, l2),
+            w.instance("10.9.0.61", l2, capacity=10)))
+
+    def egress_at(sequence):
+        sid = view(frr, prefix)
+        return sid and len(sid["egresses"]) == 1 and \
+            sid["egresses"][0]["sequence"] == sequence and sid["egresses"][0]
+
+    report("a", 100, 5)
+    wait_until(lambda: egress_at(100), timeout=30, what="A's seq 100")
+    report("c", 101, 6)
+    wait_until(lambda: egress_at(101), timeout=30, what="C's seq 101")
+    report("a", 150, 7)
+    egress = wait_until(lambda: egress_at(150), timeout=30,
+                        what="A's seq 150 to replace C's 101")
+    assert egress["l2"] == 7
+    assert egress["learnedFrom"] == topo.peers["a"]
+    route = frr.vtysh_json(f"show bgp ipv4 unicast {prefix} json")
+    assert len(route["paths"]) == 2
+    for peer in topo.peers.values():
+        assert_session_kept(frr, peer)
 
 
 BIRD_CONF = """\

@@ -372,6 +372,73 @@ static void test_too_many_instances(void **state)
 	cfn_attr_free(&out);
 }
 
+/* CFN_ATTR_MAX_LEN octets decode; one more is malformed (too-long). */
+static void test_length_limit(void **state)
+{
+	static uint8_t buf[CFN_ATTR_MAX_LEN + 1];
+	struct bytes x;
+	size_t pad;
+	struct cfn_attr out;
+
+	header(&x);
+	egress(&x, 9);
+	memcpy(buf, x.b, x.len);
+	/* the rest: one unknown TLV, which a receiver skips */
+	pad = CFN_ATTR_MAX_LEN - x.len - 3;
+	buf[x.len] = 99;
+	buf[x.len + 1] = (uint8_t)(pad >> 8);
+	buf[x.len + 2] = (uint8_t)pad;
+	assert_int_equal(cfn_attr_decode(buf, CFN_ATTR_MAX_LEN, &out),
+			 CFN_DECODE_OK);
+	cfn_attr_free(&out);
+	buf[x.len + 2] = (uint8_t)(pad + 1);
+	assert_int_equal(cfn_attr_decode(buf, CFN_ATTR_MAX_LEN + 1, &out),
+			 CFN_DECODE_TOO_LONG);
+	assert_string_equal(cfn_decode_error_name(CFN_DECODE_TOO_LONG),
+			    "too-long");
+}
+
+/* n instances, each a 16-octet BID with 8 metric values (types 1-8). */
+static struct cfn_attr largest(struct cfn_instance_info *inst, size_t n)
+{
+	struct cfn_attr attr = {.node_id = 1, .sequence = 1};
+
+	for (size_t i = 0; i < n; i++) {
+		inst[i] = (struct cfn_instance_info){.bid = host("2001:db8::")};
+		inst[i].bid.addr[14] = (uint8_t)(i >> 8);
+		inst[i].bid.addr[15] = (uint8_t)i;
+		for (uint16_t m = 0; m < CFN_METRICS_MAX; m++)
+			inst[i].metrics.values[m] = (struct cfn_metric_value){
+				(uint16_t)(m + 1), CFN_STAT_CURRENT, 1};
+		inst[i].metrics.count = CFN_METRICS_MAX;
+	}
+	attr.instances = inst;
+	attr.n_instances = (uint16_t)n;
+	return attr;
+}
+
+/*
+ * The encoder keeps to the same limits: the most instances fit without
+ * their metrics, never with; one more instance does not fit at all.
+ */
+static void test_encoder_limits(void **state)
+{
+	static struct cfn_instance_info inst[CFN_ATTR_MAX_INSTANCES + 1];
+	static uint8_t buf[65536];
+	struct cfn_attr attr = largest(inst, CFN_ATTR_MAX_INSTANCES), out;
+	size_t len;
+
+	assert_int_equal(cfn_attr_encode(&attr, true, buf, sizeof(buf)), 0);
+	len = cfn_attr_encode(&attr, false, buf, sizeof(buf));
+	assert_int_equal(len, 2 + 19 + CFN_ATTR_MAX_INSTANCES * 29);
+	assert_int_equal(cfn_attr_decode(buf, len, &out), CFN_DECODE_OK);
+	assert_int_equal(out.n_instances, CFN_ATTR_MAX_INSTANCES);
+	cfn_attr_free(&out);
+
+	attr = largest(inst, CFN_ATTR_MAX_INSTANCES + 1);
+	assert_int_equal(cfn_attr_encode(&attr, false, buf, sizeof(buf)), 0);
+}
+
 static void test_error_names(void **state)
 {
 	assert_string_equal(cfn_decode_error_name(CFN_DECODE_TRUNCATED),
@@ -416,6 +483,8 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_malformed_instances),
 		cmocka_unit_test(test_too_many_instances),
+		cmocka_unit_test(test_length_limit),
+		cmocka_unit_test(test_encoder_limits),
 		cmocka_unit_test(test_error_names),
 		cmocka_unit_test(test_equal_and_copy),
 	};

@@ -5,9 +5,31 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <stdio.h>
+
 #include <cmocka.h>
 
 #include "cfn_prefix.h"
+
+/*
+ * bgpd links libfrr, whose inet_ntop replaces libc's and prints no mixed
+ * notation: this stand-in is as unhelpful (every group, in hex), so the
+ * formatter is tested as it runs in bgpd.
+ */
+const char *inet_ntop(int af, const void *src, char *dst, socklen_t size)
+{
+	const uint8_t *a = src;
+
+	if (af == AF_INET)
+		snprintf(dst, size, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+	else
+		snprintf(dst, size, "%x:%x:%x:%x:%x:%x:%x:%x", a[0] << 8 | a[1],
+			 a[2] << 8 | a[3], a[4] << 8 | a[5], a[6] << 8 | a[7],
+			 a[8] << 8 | a[9], a[10] << 8 | a[11],
+			 a[12] << 8 | a[13], a[14] << 8 | a[15]);
+	return dst;
+}
 
 static void assert_roundtrip(const char *in, const char *expected)
 {
@@ -43,6 +65,23 @@ static void test_parse_ipv6(void **state)
 	assert_roundtrip("2001:db8::1/128", "2001:db8::1/128");
 	assert_roundtrip("2001:db8:100::/48", "2001:db8:100::/48");
 	assert_roundtrip("2001:db8::5", "2001:db8::5/128");
+}
+
+/* RFC 5952: mixed notation for IPv4-mapped, "::" for the longest run. */
+static void test_format_rfc5952(void **state)
+{
+	assert_roundtrip("::ffff:10.9.3.1", "::ffff:10.9.3.1/128");
+	assert_roundtrip("::ffff:a09:301", "::ffff:10.9.3.1/128");
+	assert_roundtrip("::/0", "::/0");
+	assert_roundtrip("::1", "::1/128");
+	assert_roundtrip("2001:db8::", "2001:db8::/128");
+	assert_roundtrip("2001:0db8:0:0:1:0:0:1", "2001:db8::1:0:0:1/128");
+	assert_roundtrip("2001:db8:0:0:1:0:0:0", "2001:db8:0:0:1::/128");
+	assert_roundtrip("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1/128");
+	assert_roundtrip("2001:DB8:AB::C", "2001:db8:ab::c/128");
+	assert_roundtrip("fe80:1:2:3:4:5:6:7", "fe80:1:2:3:4:5:6:7/128");
+	assert_roundtrip("::ffff:0:0/96", "::ffff:0.0.0.0/96");
+	assert_roundtrip("255.255.255.255", "255.255.255.255/32");
 }
 
 static void test_parse_rejects(void **state)
@@ -84,6 +123,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ipv4),
 		cmocka_unit_test(test_parse_ipv6),
+		cmocka_unit_test(test_format_rfc5952),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_compare),
 	};

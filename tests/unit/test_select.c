@@ -223,6 +223,33 @@ static void test_egress_with_only_stale_instances_is_stale(void **state)
 	assert_int_equal(chosen(0), 2);
 }
 
+/*
+ * An egress that advertises no instance (the spec allows it) has nothing
+ * to serve: never chosen, not even as the fallback, whatever its L2.
+ */
+static void test_egress_without_instances_never_chosen(void **state)
+{
+	add(1, 10, 5, -1);
+	add(2, 6, 10, -1);
+	fx->egress[0].attr.n_instances = 0;
+	select_now(2000);
+	assert_int_equal(fx->evals[0].verdict, CFN_VERDICT_NO_INSTANCES);
+	assert_string_equal(cfn_verdict_name(CFN_VERDICT_NO_INSTANCES),
+			    "no-instances");
+	assert_int_equal(chosen(0), 2);
+	/* the other one below min-score: the fallback takes it, not node 1 */
+	fx->egress[1].attr.scores.l2 = 2;
+	select_now(3000);
+	assert_true(fx->sv.selection.fallback);
+	assert_int_equal(chosen(0), 2);
+	assert_int_equal(fx->evals[0].verdict, CFN_VERDICT_NO_INSTANCES);
+	/* alone, it is not used at all */
+	fx->egress[1].attr.n_instances = 0;
+	select_now(4000);
+	assert_int_equal(fx->sv.selection.count, 0);
+	assert_false(fx->sv.selection.fallback);
+}
+
 static void test_fallback_least_loaded_never_blackholes(void **state)
 {
 	add(1, 2, 10, 95);
@@ -377,6 +404,7 @@ int main(void)
 		T(test_ties_are_deterministic),
 		T(test_eligibility_rules),
 		T(test_egress_with_only_stale_instances_is_stale),
+		T(test_egress_without_instances_never_chosen),
 		T(test_fallback_least_loaded_never_blackholes),
 		T(test_nothing_reachable_selects_nothing),
 		T(test_weighted_proportional),

@@ -154,6 +154,102 @@ static void test_duplicate_node_prefers_reachable_then_cheaper(void **state)
 	assert_true(egress_at(sv, 0)->reachable);
 }
 
+/* One egress over sessions A and C (e.g. two route reflectors). */
+static struct cfn_egress report(const char *source, uint32_t sequence,
+				uint8_t l2, uint32_t igp)
+{
+	struct cfn_egress c = candidate(11, "10.0.0.11", igp, l2);
+
+	c.attr.sequence = sequence;
+	snprintf(c.source, sizeof(c.source), "%s", source);
+	return c;
+}
+
+/* The newest report, whichever order bgpd lists the paths in. */
+static void test_duplicate_node_newest_report_wins(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("198.51.100.10/32");
+	struct cfn_egress first[] = {report("A", 100, 5, 10)};
+	struct cfn_egress second[] = {report("C", 101, 6, 20),
+				      report("A", 100, 5, 10)};
+	struct cfn_egress third[] = {report("C", 101, 6, 20),
+				     report("A", 150, 7, 10)};
+	struct cfn_egress reversed[] = {report("A", 150, 7, 10),
+					report("C", 101, 6, 20)};
+	struct cfn_sid_view *sv;
+	unsigned int changes;
+
+	cfn_view_update(view, &sid, first, 1, 1000, &changes);
+	cfn_view_update(view, &sid, second, 2, 2000, &changes);
+	sv = cfn_view_find(view, &sid);
+	assert_int_equal(egress_at(sv, 0)->attr.sequence, 101);
+	assert_string_equal(egress_at(sv, 0)->source, "C");
+	assert_int_equal(egress_at(sv, 0)->igp_metric, 10); /* A's path */
+
+	cfn_view_update(view, &sid, third, 2, 3000, &changes);
+	assert_int_equal(changes, CFN_VIEW_DATA);
+	assert_int_equal(sv->egresses.count, 1);
+	assert_int_equal(egress_at(sv, 0)->attr.sequence, 150);
+	assert_int_equal(egress_at(sv, 0)->attr.scores.l2, 7);
+	assert_string_equal(egress_at(sv, 0)->source, "A");
+	assert_int_equal(egress_at(sv, 0)->updated_ms, 3000);
+
+	cfn_view_update(view, &sid, reversed, 2, 4000, &changes);
+	assert_int_equal(changes, 0);
+	assert_int_equal(egress_at(sv, 0)->attr.sequence, 150);
+}
+
+/* 2^32 - 1 is followed by 0: after wrap-around 3 is newer than 0xfffffff0. */
+static void test_duplicate_node_sequence_wraps_around(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("198.51.100.10/32");
+	struct cfn_egress c[] = {report("A", 0xfffffff0u, 5, 10),
+				 report("C", 3, 8, 20),
+				 report("B", 0xffffffffu, 6, 30)};
+	struct cfn_sid_view *sv;
+	unsigned int changes;
+
+	cfn_view_update(view, &sid, c, 3, 1000, &changes);
+	sv = cfn_view_find(view, &sid);
+	assert_int_equal(egress_at(sv, 0)->attr.sequence, 3);
+	assert_int_equal(egress_at(sv, 0)->attr.scores.l2, 8);
+	assert_true(cfn_sequence_newer(0, 0xffffffffu));
+	assert_true(cfn_sequence_newer(0x7fffffffu, 0));
+	assert_false(cfn_sequence_newer(0x80000000u, 0)); /* undefined */
+	assert_false(cfn_sequence_newer(0, 0x80000000u));
+	assert_false(cfn_sequence_newer(5, 5));
+	assert_false(cfn_sequence_newer(0xffffffffu, 0));
+}
+
+/* A newer report over an unreachable path does not replace a usable one. */
+static void test_duplicate_node_unreachable_report_loses(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("198.51.100.10/32");
+	struct cfn_egress c[] = {report("C", 200, 9, 5),
+				 report("A", 150, 7, 40),
+				 report("B", 120, 6, 30)};
+	struct cfn_egress gone[] = {report("C", 200, 9, 5),
+				    report("A", 150, 7, 40)};
+	struct cfn_sid_view *sv;
+	unsigned int changes;
+
+	c[0].reachable = false;
+	cfn_view_update(view, &sid, c, 3, 1000, &changes);
+	sv = cfn_view_find(view, &sid);
+	assert_int_equal(egress_at(sv, 0)->attr.sequence, 150);
+	assert_string_equal(egress_at(sv, 0)->source, "A");
+	assert_true(egress_at(sv, 0)->reachable);
+	assert_int_equal(egress_at(sv, 0)->igp_metric, 30); /* B's path */
+
+	gone[0].reachable = gone[1].reachable = false;
+	cfn_view_update(view, &sid, gone, 2, 2000, &changes);
+	assert_false(egress_at(sv, 0)->reachable);
+	assert_int_equal(egress_at(sv, 0)->attr.sequence, 200);
+}
+
 static void test_egress_leaves_and_sid_goes(void **state)
 {
 	struct cfn_view *view = *state;
@@ -235,6 +331,9 @@ int main(void)
 		T(test_unchanged_keeps_age),
 		T(test_path_changes),
 		T(test_duplicate_node_prefers_reachable_then_cheaper),
+		T(test_duplicate_node_newest_report_wins),
+		T(test_duplicate_node_sequence_wraps_around),
+		T(test_duplicate_node_unreachable_report_loses),
 		T(test_egress_leaves_and_sid_goes),
 		T(test_out_of_memory_all_or_nothing),
 	};
