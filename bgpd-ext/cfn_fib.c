@@ -155,7 +155,7 @@ static size_t cfn_serving_hops(const struct cfn_sid_view *sv,
 
 			cfn_prefix_to_frr(&egress->hops[h].gateway, &gw);
 			gw.prefixlen = gw.family == AF_INET ? IPV4_MAX_BITLEN
-							   : IPV6_MAX_BITLEN;
+							    : IPV6_MAX_BITLEN;
 			hops[n++] = (struct cfn_nhg_member){
 				.gateway = gw,
 				.ifindex = egress->hops[h].ifindex,

@@ -17,8 +17,8 @@
 #include <linux/rtnetlink.h>
 
 #include "log.h"
-#include "thread.h"
 #include "privs.h"
+#include "thread.h"
 #include "zclient.h"
 
 #include "cfn_module.h"
@@ -135,8 +135,8 @@ static int nh_member(uint32_t id, const void *arg)
 	const struct prefix *gw = &m->gateway;
 	uint32_t ifindex = m->ifindex;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nh_header(
-		buf, RTM_NEWNEXTHOP, NLM_F_CREATE | NLM_F_EXCL, gw->family);
+	struct nlmsghdr *nlh = nh_header(buf, RTM_NEWNEXTHOP,
+					 NLM_F_CREATE | NLM_F_EXCL, gw->family);
 
 	mnl_attr_put_u32(nlh, NHA_ID, id);
 	mnl_attr_put_u32(nlh, NHA_OIF, ifindex);
@@ -157,10 +157,10 @@ static int nh_group(uint32_t id, const void *arg)
 {
 	const struct group_request *r = arg;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh =
-		nh_header(buf, RTM_NEWNEXTHOP,
-			  NLM_F_CREATE | (r->replace ? NLM_F_REPLACE : NLM_F_EXCL),
-			  AF_UNSPEC);
+	struct nlmsghdr *nlh = nh_header(
+		buf, RTM_NEWNEXTHOP,
+		NLM_F_CREATE | (r->replace ? NLM_F_REPLACE : NLM_F_EXCL),
+		AF_UNSPEC);
 	struct nlattr *res;
 
 	mnl_attr_put_u32(nlh, NHA_ID, id);
@@ -175,8 +175,8 @@ static int nh_group(uint32_t id, const void *arg)
 }
 
 /* Creates an object at the next ID nobody holds; *id: that ID, or 0. */
-static int claim(int (*create)(uint32_t id, const void *arg),
-		 const void *arg, uint32_t *id)
+static int claim(int (*create)(uint32_t id, const void *arg), const void *arg,
+		 uint32_t *id)
 {
 	int err = -EEXIST;
 
@@ -351,9 +351,8 @@ static bool hop_listed(const struct cfn_nhg_member *hops, size_t n,
 }
 
 /* The slot of g for the next hop (its twin, or not); NULL if none. */
-static const struct cfn_nhg_slot *slot_of(const struct cfn_nhg *g,
-					  const struct cfn_nhg_member *m,
-					  bool twin)
+static const struct cfn_nhg_slot *
+slot_of(const struct cfn_nhg *g, const struct cfn_nhg_member *m, bool twin)
 {
 	for (size_t i = 0; g && i < g->count; i++)
 		if (g->members[i].twin == twin && same_hop(&g->members[i], m))
@@ -382,8 +381,9 @@ static bool add_slot(struct cfn_nhg *next, const struct cfn_nhg *old,
 	if (err) {
 		/* said once, not at every retry */
 		if (!old || !old->incomplete)
-			zlog_info("CFN: %pFX: next hop %pFX: %s; left out for now",
-				  &next->sid, &m->gateway, safe_strerror(-err));
+			zlog_info(
+				"CFN: %pFX: next hop %pFX: %s; left out for now",
+				&next->sid, &m->gateway, safe_strerror(-err));
 		return false;
 	}
 	next->members[next->count] = (struct cfn_nhg_slot){
@@ -433,8 +433,9 @@ static void keep_retiring(struct cfn_nhg *next, const struct cfn_nhg *old,
 		bool serving = hop_listed(req->serving, req->n_serving, s) ||
 			       hop_listed(req->members, req->count, s);
 
-		if (next->count == CFN_NHG_MEMBERS_MAX || id_used(next, s->id) ||
-		    !serving || (s->retired && tallied && !tally.busy[i]))
+		if (next->count == CFN_NHG_MEMBERS_MAX ||
+		    id_used(next, s->id) || !serving ||
+		    (s->retired && tallied && !tally.busy[i]))
 			continue;
 		next->members[next->count] = *s;
 		next->members[next->count].weight = 1;
@@ -641,13 +642,15 @@ static int interface_event(const struct nlmsghdr *nlh, void *data)
 	switch (nlh->nlmsg_type) {
 	case RTM_NEWLINK:
 	case RTM_DELLINK:
-		suspect_interface(((struct ifinfomsg *)mnl_nlmsg_get_payload(
-					   nlh))->ifi_index);
+		suspect_interface(
+			((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))
+				->ifi_index);
 		break;
 	case RTM_NEWADDR:
 	case RTM_DELADDR:
-		suspect_interface(((struct ifaddrmsg *)mnl_nlmsg_get_payload(
-					   nlh))->ifa_index);
+		suspect_interface(
+			((struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))
+				->ifa_index);
 		break;
 	}
 	return MNL_CB_OK;
@@ -668,8 +671,8 @@ static void monitor_read(struct thread *t)
 
 static void monitor_open(void)
 {
-	unsigned int events = RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
-			      RTMGRP_IPV6_IFADDR;
+	unsigned int events =
+		RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
 
 	frr_with_privs (&bgpd_privs) {
 		monitor = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK);
@@ -680,8 +683,9 @@ static void monitor_open(void)
 		}
 	}
 	if (!monitor) {
-		zlog_warn("CFN: no netlink monitor (%s): groups are checked every second only",
-			  safe_strerror(errno));
+		zlog_warn(
+			"CFN: no netlink monitor (%s): groups are checked every second only",
+			safe_strerror(errno));
 		return;
 	}
 	thread_add_read(nhg_master, monitor_read, NULL,
@@ -745,9 +749,9 @@ bool cfn_nhg_distribution(const struct prefix *sid, uint32_t *group_id,
 		const struct cfn_nhg_slot *s = &g->members[i];
 		size_t k = 0;
 
-		while (k < *count && !(counts[k].ifindex == s->ifindex &&
-				       prefix_same(&counts[k].gateway,
-						   &s->gateway)))
+		while (k < *count &&
+		       !(counts[k].ifindex == s->ifindex &&
+			 prefix_same(&counts[k].gateway, &s->gateway)))
 			k++;
 		if (k == *count)
 			counts[(*count)++] = (struct cfn_nhg_bucket_count){
