@@ -88,7 +88,7 @@ static struct cfn_local_instance *cfn_vty_instance(struct vty *vty,
 	struct cfn_local_instance *instance;
 	char reason[128];
 
-	if (!cfn_prefix_parse(bid_str, bid, reason, sizeof(reason))) {
+	if (!cfn_bid_parse(bid_str, bid, reason, sizeof(reason))) {
 		vty_out(vty, "%% Invalid binding ID: %s\n", reason);
 		return NULL;
 	}
@@ -180,7 +180,7 @@ DEFPY(cfn_instance, cfn_instance_cmd,
 
 	if (!service)
 		return CMD_WARNING_CONFIG_FAILED;
-	if (!cfn_prefix_parse(bid_str, &prefix, reason, sizeof(reason))) {
+	if (!cfn_bid_parse(bid_str, &prefix, reason, sizeof(reason))) {
 		vty_out(vty, "%% Invalid binding ID: %s\n", reason);
 		return CMD_WARNING_CONFIG_FAILED;
 	}
@@ -605,13 +605,13 @@ DEFPY(cfn_api, cfn_api_cmd,
 		return CMD_WARNING_CONFIG_FAILED;
 	}
 	cfn_api_config_default(&defaults);
-	value = sock_kw	      ? path
-		: tcp_kw      ? addr_str
-		: clients_kw  ? clients_str
-		: frame_kw    ? frame_str
-		: inst_kw     ? instances_str
-		: hold_kw     ? hold_str
-			      : stale_str;
+	value = sock_kw	     ? path
+		: tcp_kw     ? addr_str
+		: clients_kw ? clients_str
+		: frame_kw   ? frame_str
+		: inst_kw    ? instances_str
+		: hold_kw    ? hold_str
+			     : stale_str;
 	if (cfn_vty_missing(vty, no, value, "a value"))
 		return CMD_WARNING_CONFIG_FAILED;
 	if (sock_kw) {

@@ -79,15 +79,10 @@ static struct cfn_service *find_service(struct cfn_service_table *table,
 
 static bool parse_bid(const char *str, struct cfn_prefix *bid, struct answer *a)
 {
-	char reason[96];
+	char reason[128];
 
-	if (!cfn_prefix_parse(str, bid, reason, sizeof(reason))) {
+	if (!cfn_bid_parse(str, bid, reason, sizeof(reason))) {
 		refuse(a, CFN__STATUS__INVALID, "binding ID: %s", reason);
-		return false;
-	}
-	if (bid->len != cfn_family_addrlen(bid->family) * 8) {
-		refuse(a, CFN__STATUS__INVALID,
-		       "binding ID '%s' is not a host address", str);
 		return false;
 	}
 	return true;

@@ -205,6 +205,51 @@ static void test_bad_input_changes_nothing(void **state)
 		       "at most 8 metric values");
 }
 
+/* Issue 12 item 9: only unicast host addresses are binding IDs. */
+static void test_bid_must_be_unicast_host(void **state)
+{
+	static const char *const refused[][2] = {
+		{"0.0.0.0", "unspecified"},
+		{"0.1.2.3", "unspecified"},
+		{"127.0.0.1", "loopback"},
+		{"169.254.1.1", "link-local"},
+		{"224.0.0.1", "multicast"},
+		{"239.255.1.1", "multicast"},
+		{"255.255.255.255", "limited broadcast"},
+		{"240.0.0.1", "reserved"},
+		{"::", "unspecified"},
+		{"::1", "loopback"},
+		{"::ffff:10.1.0.1", "IPv4-mapped"},
+		{"fe80::1", "link-local"},
+		{"ff02::1", "multicast"},
+		{"10.1.0.1/31", "host bits"},
+		{"10.1.0.0/24", "not a host address"},
+		{"2001:db8::/64", "not a host address"},
+	};
+	static const char *const accepted[] = {
+		"10.1.0.1",    "10.1.0.2/32",	  "10.1.0.0", "10.1.0.255",
+		"2001:db8::5", "2001:db8::6/128", "fd00::1",
+	};
+	struct cfn_prefix bid;
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		expect_refused("video", refused[i][0], NULL, 0,
+			       CFN__STATUS__INVALID, refused[i][1]);
+		/* the configuration's commands share the rule */
+		assert_false(
+			cfn_bid_parse(refused[i][0], &bid, err, sizeof(err)));
+		assert_non_null(strstr(err, refused[i][1]));
+	}
+	assert_true(cfn_prefix_parse("127.0.0.1", &bid, err, sizeof(err)));
+	assert_int_equal(cfn_instance_set(video(), &bid, 1), CFN_ERR_BAD_BID);
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(*accepted); i++)
+		assert_int_equal(reg("video", accepted[i], NULL, 0, NULL, 0),
+				 CFN__STATUS__OK);
+	assert_int_equal(video()->instances.count,
+			 sizeof(accepted) / sizeof(*accepted));
+}
+
 static void test_limits_and_hold_time(void **state)
 {
 	Cfn__Request req = CFN__REQUEST__INIT;
@@ -392,6 +437,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_register),
 		T(test_bad_input_changes_nothing),
+		T(test_bid_must_be_unicast_host),
 		T(test_limits_and_hold_time),
 		T(test_static_instance_conflict),
 		T(test_update_heartbeat_deregister),
