@@ -590,6 +590,15 @@ size_t cfn_api_handle(struct cfn_service_table *table,
 	return reply_len;
 }
 
+size_t cfn_api_refusal(const char *reason, uint8_t **reply_out)
+{
+	Cfn__Reply reply = CFN__REPLY__INIT;
+
+	reply.status = CFN__STATUS__LIMIT;
+	reply.error = (char *)reason;
+	return frame_message(&reply.base, reply_out);
+}
+
 size_t cfn_api_frame_request(const struct Cfn__Request *request,
 			     uint8_t **frame)
 {
