@@ -293,13 +293,32 @@ static bool cfn_api_refused(const struct cfn_api_client *client, char *why,
 	return false;
 }
 
+/* A flood must not flood the log too: one line every 10 s. */
+static void cfn_api_log_refusal(const struct cfn_api_client *client,
+				const char *why)
+{
+	static time_t last;
+	static unsigned int suppressed;
+	time_t now = monotime(NULL);
+
+	CFN_DEBUG(events, "API client %s refused: %s", client->name, why);
+	if (last && now - last < 10) {
+		suppressed++;
+		return;
+	}
+	zlog_warn("CFN: API client %s refused: %s%s", client->name, why,
+		  suppressed ? " (more suppressed)" : "");
+	last = now;
+	suppressed = 0;
+}
+
 /* Tell a refused client why (a LIMIT reply, id 0), then close it. */
 static void cfn_api_refuse(struct cfn_api_client *client, const char *why)
 {
 	uint8_t *reply = NULL;
 	size_t len = cfn_api_refusal(why, &reply);
 
-	zlog_warn("CFN: API client %s refused: %s", client->name, why);
+	cfn_api_log_refusal(client, why);
 	/* a new socket's buffer takes it; if not, the client sees EOF */
 	if (len && write(client->fd, reply, len) < 0)
 		CFN_DEBUG(events, "API client %s: %s", client->name,
