@@ -230,13 +230,17 @@ def test_bad_input(net):
     s.close()
 
     e2.configure("cfn api max-clients 2", context="router bgp 65002")
-    first, second = UserClients(e2, 4101, 1), UserClients(e2, 4102, 2)
-    assert first.result["served"] == 1 and second.result["served"] == 1
-    # refused with a reason, then closed
-    assert "max-clients" in second.result["refused"][0]
-    assert cfnctl(e2, "list").returncode == 0  # root still gets in
-    first.close()
-    second.close()
+    first = UserClients(e2, 4101, 1)
+    second = UserClients(e2, 4102, 2)
+    try:
+        assert first.result["served"] == 1
+        assert second.result["served"] == 1
+        # refused with a reason, then closed
+        assert "max-clients" in second.result["refused"][0]
+        assert cfnctl(e2, "list").returncode == 0  # root still gets in
+    finally:
+        first.close()
+        second.close()
     api = e2.vtysh_json("show bgp cfn statistics json")["api"]
     assert api["framingErrors"] >= 1
     assert api["refusedClients"] >= 1
