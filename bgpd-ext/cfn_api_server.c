@@ -8,6 +8,11 @@
  *
  * The socket is created mode 0660, owner bgpd's user (frr) and group
  * frrvty, like the vty sockets: root and the vty group may use it.
+ *
+ * No client can lock the others out: a connection without a request for
+ * idle-timeout is closed, one user (uid, or TCP source address) has at
+ * most max-clients-per-user connections, and root and bgpd's own user
+ * (cfn-agent runs as root) are admitted beyond max-clients.
  */
 #include <zebra.h>
 
@@ -37,11 +42,13 @@ extern struct zebra_privs_t bgpd_privs;
 struct cfn_api_client {
 	int fd;
 	char name[CFN_CLIENT_LEN];
+	char user[INET6_ADDRSTRLEN + 8]; /* "uid N", or the TCP source */
+	bool privileged;		 /* root or bgpd's user */
 	uint8_t *in;
 	size_t in_len, in_cap;
 	uint8_t *out;
 	size_t out_len;
-	struct thread *t_read, *t_write;
+	struct thread *t_read, *t_write, *t_idle;
 };
 
 struct cfn_api_listener {
@@ -74,6 +81,7 @@ static void cfn_api_client_close(struct cfn_api_client *client, const char *why)
 	CFN_DEBUG(events, "API client %s closed: %s", client->name, why);
 	THREAD_OFF(client->t_read);
 	THREAD_OFF(client->t_write);
+	THREAD_OFF(client->t_idle);
 	close(client->fd);
 	listnode_delete(api.clients, client);
 	XFREE(MTYPE_CFN_API_BUFFER, client->in);
@@ -120,6 +128,21 @@ static bool cfn_api_queue(struct cfn_api_client *client, const uint8_t *data,
 	return true;
 }
 
+static void cfn_api_idle(struct thread *t)
+{
+	api.stats.idle_clients++;
+	cfn_api_client_close(THREAD_ARG(t), "idle");
+}
+
+/* Every request restarts the idle timeout. */
+static void cfn_api_idle_restart(struct cfn_api_client *client)
+{
+	THREAD_OFF(client->t_idle);
+	if (api.config.idle_timeout_s)
+		thread_add_timer(api.master, cfn_api_idle, client,
+				 api.config.idle_timeout_s, &client->t_idle);
+}
+
 /* Advertise what a request changed. */
 static void cfn_api_apply(struct cfn_instance *ci,
 			  const struct cfn_api_outcome *outcome)
@@ -143,6 +166,7 @@ static bool cfn_api_request(struct cfn_api_client *client,
 
 	cfn_service_table_init(&none);
 	api.stats.requests++;
+	cfn_api_idle_restart(client);
 	reply_len = cfn_api_handle(
 		ci ? &ci->services : &none, &api.config.limits, client->name,
 		cfn_now_ms(), payload, len, &reply, &outcome);
@@ -218,18 +242,90 @@ static void cfn_api_read(struct thread *t)
 			&client->t_read);
 }
 
-static void cfn_api_name(int fd, const union sockunion *su, char *name,
-			 size_t len)
+/* Who is connected: its name for humans, its user for the limits. */
+static void cfn_api_identify(struct cfn_api_client *client,
+			     const union sockunion *su)
 {
 	struct ucred cred;
 	socklen_t credlen = sizeof(cred);
 
-	if (sockunion_family(su) == AF_UNIX &&
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0)
-		snprintf(name, len, "pid %d uid %u", (int)cred.pid,
+	if (sockunion_family(su) != AF_UNIX) {
+		snprintfrr(client->name, sizeof(client->name), "%pSU", su);
+		snprintfrr(client->user, sizeof(client->user), "%pSU", su);
+	} else if (getsockopt(client->fd, SOL_SOCKET, SO_PEERCRED, &cred,
+			      &credlen) == 0) {
+		snprintf(client->name, sizeof(client->name), "pid %d uid %u",
+			 (int)cred.pid, (unsigned int)cred.uid);
+		snprintf(client->user, sizeof(client->user), "uid %u",
 			 (unsigned int)cred.uid);
-	else
-		snprintfrr(name, len, "%pSU", su);
+		client->privileged = cred.uid == 0 || cred.uid == geteuid();
+	} else {
+		strlcpy(client->name, "unknown", sizeof(client->name));
+		strlcpy(client->user, "unknown", sizeof(client->user));
+	}
+}
+
+/* Why a new client is refused, into why; false when it is admitted. */
+static bool cfn_api_refused(const struct cfn_api_client *client, char *why,
+			    size_t len)
+{
+	const struct cfn_api_client *other;
+	struct listnode *node;
+	uint32_t same_user = 0;
+
+	for (ALL_LIST_ELEMENTS_RO(api.clients, node, other))
+		same_user += strcmp(other->user, client->user) == 0;
+	if (same_user >= api.config.max_clients_per_user) {
+		api.stats.refused_per_user++;
+		snprintf(
+			why, len,
+			"%u connections of %s already (cfn api max-clients-per-user)",
+			same_user, client->user);
+		return true;
+	}
+	if (!client->privileged &&
+	    listcount(api.clients) >= api.config.max_clients) {
+		api.stats.refused_clients++;
+		snprintf(why, len, "%u clients already (cfn api max-clients)",
+			 listcount(api.clients));
+		return true;
+	}
+	return false;
+}
+
+/* A flood must not flood the log too: one line every 10 s. */
+static void cfn_api_log_refusal(const struct cfn_api_client *client,
+				const char *why)
+{
+	static time_t last;
+	static unsigned int suppressed;
+	time_t now = monotime(NULL);
+
+	CFN_DEBUG(events, "API client %s refused: %s", client->name, why);
+	if (last && now - last < 10) {
+		suppressed++;
+		return;
+	}
+	zlog_warn("CFN: API client %s refused: %s%s", client->name, why,
+		  suppressed ? " (more suppressed)" : "");
+	last = now;
+	suppressed = 0;
+}
+
+/* Tell a refused client why (a LIMIT reply, id 0), then close it. */
+static void cfn_api_refuse(struct cfn_api_client *client, const char *why)
+{
+	uint8_t *reply = NULL;
+	size_t len = cfn_api_refusal(why, &reply);
+
+	cfn_api_log_refusal(client, why);
+	/* a new socket's buffer takes it; if not, the client sees EOF */
+	if (len && write(client->fd, reply, len) < 0)
+		CFN_DEBUG(events, "API client %s: %s", client->name,
+			  safe_strerror(errno));
+	cfn_free(reply);
+	close(client->fd);
+	XFREE(MTYPE_CFN_API_CLIENT, client);
 }
 
 static void cfn_api_accept(struct thread *t)
@@ -239,28 +335,26 @@ static void cfn_api_accept(struct thread *t)
 	union sockunion su = {};
 	socklen_t sulen = sizeof(su);
 	int fd = accept(listener->fd, &su.sa, &sulen);
+	char why[128];
 
 	thread_add_read(api.master, cfn_api_accept, listener, listener->fd,
 			&listener->t_accept);
 	if (fd < 0)
 		return;
-	if (listcount(api.clients) >= api.config.max_clients) {
-		api.stats.refused_clients++;
-		zlog_warn(
-			"CFN: API client refused: %u clients already (the limit)",
-			api.config.max_clients);
-		close(fd);
-		return;
-	}
 	set_nonblocking(fd);
 	client = XCALLOC(MTYPE_CFN_API_CLIENT, sizeof(*client));
 	client->fd = fd;
 	if (listener == &api.unix_listener)
 		su.sa.sa_family = AF_UNIX;
-	cfn_api_name(fd, &su, client->name, sizeof(client->name));
+	cfn_api_identify(client, &su);
+	if (cfn_api_refused(client, why, sizeof(why))) {
+		cfn_api_refuse(client, why);
+		return;
+	}
 	listnode_add(api.clients, client);
 	CFN_DEBUG(events, "API client %s connected", client->name);
 	thread_add_read(api.master, cfn_api_read, client, fd, &client->t_read);
+	cfn_api_idle_restart(client);
 }
 
 static void cfn_api_listener_stop(struct cfn_api_listener *listener)
@@ -287,8 +381,9 @@ static int cfn_api_unix_socket(const char *path)
 
 	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
 	unlink(path);
+	/* a burst of connections waits in the backlog, not EAGAIN */
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    listen(fd, 16) < 0) {
+	    listen(fd, SOMAXCONN) < 0) {
 		zlog_err("CFN: API socket %s: %s", path, safe_strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -315,7 +410,7 @@ static int cfn_api_tcp_socket(const struct in_addr *addr, uint16_t port)
 	frr_with_privs (&bgpd_privs) {
 		ret = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
 	}
-	if (ret < 0 || listen(fd, 16) < 0) {
+	if (ret < 0 || listen(fd, SOMAXCONN) < 0) {
 		zlog_err("CFN: API TCP listener %pI4:%u: %s", addr, port,
 			 safe_strerror(errno));
 		close(fd);
@@ -327,6 +422,8 @@ static int cfn_api_tcp_socket(const struct in_addr *addr, uint16_t port)
 void cfn_api_reconfigure(void)
 {
 	const struct cfn_api_config *cfg = &api.config;
+	struct cfn_api_client *client;
+	struct listnode *node;
 	char path[sizeof(api.path)];
 	int fd;
 
@@ -349,6 +446,8 @@ void cfn_api_reconfigure(void)
 			cfn_api_listener_start(&api.unix_listener, fd);
 		}
 	}
+	for (ALL_LIST_ELEMENTS_RO(api.clients, node, client))
+		cfn_api_idle_restart(client);
 	cfn_api_listener_stop(&api.tcp_listener);
 	if (cfg->tcp_port) {
 		fd = cfn_api_tcp_socket(&cfg->tcp_address, cfg->tcp_port);
@@ -373,6 +472,8 @@ void cfn_api_config_default(struct cfn_api_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfn_api_limits_default(&cfg->limits);
 	cfg->max_clients = 64;
+	cfg->max_clients_per_user = 8;
+	cfg->idle_timeout_s = 60;
 }
 
 void cfn_api_init(struct thread_master *master)

@@ -100,19 +100,23 @@ void cfn_policy_for(const struct cfn_instance *ci, const struct cfn_prefix *sid,
 struct cfn_api_config {
 	char socket_path[108]; /* "" for <FRR run dir>/cfn-api.sock */
 	struct in_addr tcp_address;
-	uint16_t tcp_port; /* 0: no TCP listener */
-	uint32_t max_clients;
+	uint16_t tcp_port;	       /* 0: no TCP listener */
+	uint32_t max_clients;	       /* root and bgpd's user may exceed it */
+	uint32_t max_clients_per_user; /* per uid (Unix), address (TCP) */
+	uint32_t idle_timeout_s;       /* without a request: closed; 0 off */
 	struct cfn_api_limits limits;
 };
 
 struct cfn_api_stats {
-	uint64_t clients;	  /* connected now */
-	uint64_t requests;	  /* every request, of any kind */
-	uint64_t changes;	  /* accepted, and changed a service */
-	uint64_t errors;	  /* refused (status not OK) */
-	uint64_t framing_errors;  /* closed: oversized frame */
-	uint64_t refused_clients; /* closed at once: max-clients */
-	uint64_t slow_clients;	  /* closed: did not read their replies */
+	uint64_t clients;	   /* connected now */
+	uint64_t requests;	   /* every request, of any kind */
+	uint64_t changes;	   /* accepted, and changed a service */
+	uint64_t errors;	   /* refused (status not OK) */
+	uint64_t framing_errors;   /* closed: oversized frame */
+	uint64_t refused_clients;  /* closed at once: max-clients */
+	uint64_t refused_per_user; /* closed at once: max-clients-per-user */
+	uint64_t idle_clients;	   /* closed: no request for idle-timeout */
+	uint64_t slow_clients;	   /* closed: did not read their replies */
 };
 
 void cfn_api_init(struct thread_master *master);

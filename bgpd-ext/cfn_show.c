@@ -779,17 +779,22 @@ DEFPY(cfn_show_statistics, cfn_show_statistics_cmd,
 	json_object_int_add(japi, "framingErrors", api.framing_errors);
 	json_object_int_add(japi, "refusedClients", api.refused_clients);
 	json_object_int_add(japi, "slowClients", api.slow_clients);
+	json_object_int_add(japi, "refusedPerUser", api.refused_per_user);
+	json_object_int_add(japi, "idleClients", api.idle_clients);
 	json_object_object_add(json, "api", japi);
 	if (!uj)
 		vty_out(vty,
 			"API on %s: %" PRIu64 " clients, %" PRIu64
 			" requests (%" PRIu64 " changed a service), %" PRIu64
 			" error replies, %" PRIu64 " framing errors, %" PRIu64
-			" clients refused, %" PRIu64
-			" closed for not reading\n",
+			" clients refused (%" PRIu64 " max-clients, %" PRIu64
+			" max-clients-per-user), %" PRIu64
+			" closed for not reading, %" PRIu64 " closed idle\n",
 			cfn_api_socket_path(), api.clients, api.requests,
 			api.changes, api.errors, api.framing_errors,
-			api.refused_clients, api.slow_clients);
+			api.refused_clients + api.refused_per_user,
+			api.refused_clients, api.refused_per_user,
+			api.slow_clients, api.idle_clients);
 	return cfn_show_run(vty, !!uj, &show, cfn_print_statistics, json);
 }
 

@@ -88,7 +88,7 @@ static struct cfn_local_instance *cfn_vty_instance(struct vty *vty,
 	struct cfn_local_instance *instance;
 	char reason[128];
 
-	if (!cfn_prefix_parse(bid_str, bid, reason, sizeof(reason))) {
+	if (!cfn_bid_parse(bid_str, bid, reason, sizeof(reason))) {
 		vty_out(vty, "%% Invalid binding ID: %s\n", reason);
 		return NULL;
 	}
@@ -180,7 +180,7 @@ DEFPY(cfn_instance, cfn_instance_cmd,
 
 	if (!service)
 		return CMD_WARNING_CONFIG_FAILED;
-	if (!cfn_prefix_parse(bid_str, &prefix, reason, sizeof(reason))) {
+	if (!cfn_bid_parse(bid_str, &prefix, reason, sizeof(reason))) {
 		vty_out(vty, "%% Invalid binding ID: %s\n", reason);
 		return CMD_WARNING_CONFIG_FAILED;
 	}
@@ -575,7 +575,7 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 }
 
 DEFPY(cfn_api, cfn_api_cmd,
-      "[no] cfn api <socket$sock_kw [PATH$path]|tcp$tcp_kw [A.B.C.D$addr port (1-65535)$port]|max-clients$clients_kw [(1-1024)$clients]|max-frame$frame_kw [(64-1048576)$frame]|max-instances$inst_kw [(1-64)$instances]|hold-time$hold_kw [(1-86400)$hold]|stale-after$stale_kw [(0-86400)$stale]>",
+      "[no] cfn api <socket$sock_kw [PATH$path]|tcp$tcp_kw [A.B.C.D$addr port (1-65535)$port]|max-clients$clients_kw [(1-1024)$clients]|max-clients-per-user$per_user_kw [(1-1024)$per_user]|idle-timeout$idle_kw [(0-86400)$idle]|max-frame$frame_kw [(64-1048576)$frame]|max-instances$inst_kw [(1-64)$instances]|hold-time$hold_kw [(1-86400)$hold]|stale-after$stale_kw [(0-86400)$stale]>",
       NO_STR CFN_STR
       "Service notification API (protobuf over a stream socket)\n"
       "Unix socket path (default: cfn-api.sock in FRR's run directory)\n"
@@ -584,8 +584,12 @@ DEFPY(cfn_api, cfn_api_cmd,
       "Local address\n"
       "TCP port\n"
       "Port\n"
-      "Most clients connected at once (default 64)\n"
+      "Most clients connected at once; root and bgpd's user may exceed it (default 64)\n"
       "Clients\n"
+      "Most clients of one user (Unix: uid; TCP: source address) at once (default 8)\n"
+      "Clients\n"
+      "Close a connection without a request for this long (default 60, 0 never)\n"
+      "Seconds\n"
       "Largest request accepted, octets (default 65536)\n"
       "Octets\n"
       "Most instances per service (default 64)\n"
@@ -608,6 +612,8 @@ DEFPY(cfn_api, cfn_api_cmd,
 	value = sock_kw	      ? path
 		: tcp_kw      ? addr_str
 		: clients_kw  ? clients_str
+		: per_user_kw ? per_user_str
+		: idle_kw     ? idle_str
 		: frame_kw    ? frame_str
 		: inst_kw     ? instances_str
 		: hold_kw     ? hold_str
@@ -630,6 +636,12 @@ DEFPY(cfn_api, cfn_api_cmd,
 	} else if (clients_kw) {
 		config.max_clients =
 			no ? defaults.max_clients : (uint32_t)clients;
+	} else if (per_user_kw) {
+		config.max_clients_per_user =
+			no ? defaults.max_clients_per_user : (uint32_t)per_user;
+	} else if (idle_kw) {
+		config.idle_timeout_s =
+			no ? defaults.idle_timeout_s : (uint32_t)idle;
 	} else if (frame_kw) {
 		config.limits.max_frame =
 			no ? defaults.limits.max_frame : (uint32_t)frame;
@@ -854,6 +866,11 @@ static void cfn_config_write_api(struct vty *vty)
 			c->tcp_port);
 	if (c->max_clients != d.max_clients)
 		vty_out(vty, " cfn api max-clients %u\n", c->max_clients);
+	if (c->max_clients_per_user != d.max_clients_per_user)
+		vty_out(vty, " cfn api max-clients-per-user %u\n",
+			c->max_clients_per_user);
+	if (c->idle_timeout_s != d.idle_timeout_s)
+		vty_out(vty, " cfn api idle-timeout %u\n", c->idle_timeout_s);
 	if (c->limits.max_frame != d.limits.max_frame)
 		vty_out(vty, " cfn api max-frame %u\n", c->limits.max_frame);
 	if (c->limits.max_instances != d.limits.max_instances)

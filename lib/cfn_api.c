@@ -47,6 +47,59 @@ struct answer {
 	struct cfn_api_outcome *outcome;
 };
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 if none. */
+static size_t utf8_length(const unsigned char *s)
+{
+	unsigned char low = 0x80, high = 0xbf;
+	size_t len;
+
+	if (*s < 0x80)
+		return 1;
+	if (*s < 0xc2 || *s > 0xf4)
+		return 0;
+	len = *s < 0xe0 ? 2 : *s < 0xf0 ? 3 : 4;
+	if (*s == 0xe0)
+		low = 0xa0; /* overlong */
+	else if (*s == 0xed)
+		high = 0x9f; /* surrogates */
+	else if (*s == 0xf0)
+		low = 0x90; /* overlong */
+	else if (*s == 0xf4)
+		high = 0x8f; /* beyond U+10FFFF */
+	if (s[1] < low || s[1] > high)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+static bool is_control(const unsigned char *s, size_t len)
+{
+	return (len == 1 && (*s < 0x20 || *s == 0x7f)) ||
+	       (len == 2 && s[0] == 0xc2 && s[1] < 0xa0);
+}
+
+/*
+ * Error texts quote the request. The reply's error is a protobuf string:
+ * strict decoders refuse one that is not UTF-8, and a terminal would
+ * obey the controls. Each byte of a bad sequence or control becomes '?'.
+ */
+static void printable_utf8(char *text)
+{
+	unsigned char *s = (unsigned char *)text;
+
+	while (*s) {
+		size_t len = utf8_length(s);
+
+		if (!len || is_control(s, len))
+			for (size_t i = 0; i < (len ? len : 1); i++)
+				*s++ = '?';
+		else
+			s += len;
+	}
+}
+
 static Cfn__Status refuse(struct answer *a, Cfn__Status status, const char *fmt,
 			  ...)
 {
@@ -55,8 +108,88 @@ static Cfn__Status refuse(struct answer *a, Cfn__Status status, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(a->error, sizeof(a->error), fmt, ap);
 	va_end(ap);
+	printable_utf8(a->error);
 	a->status = status;
 	return status;
+}
+
+/* A protobuf varint at *pos; false when cut short or too long. */
+static bool wire_varint(const uint8_t *buf, size_t len, size_t *pos,
+			uint64_t *value)
+{
+	*value = 0;
+	for (unsigned int shift = 0; shift < 64 && *pos < len; shift += 7) {
+		uint8_t byte = buf[(*pos)++];
+
+		*value |= (uint64_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80))
+			return true;
+	}
+	return false;
+}
+
+/* Skip a value that is not length-delimited; false for a bad type. */
+static bool wire_skip(const uint8_t *buf, size_t len, size_t *pos,
+		      unsigned int wire_type)
+{
+	uint64_t ignored;
+
+	switch (wire_type) {
+	case 0:
+		return wire_varint(buf, len, pos, &ignored);
+	case 1:
+		*pos += 8;
+		return true;
+	case 5:
+		*pos += 4;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * protobuf-c hands strings over NUL-terminated, without their length:
+ * "video\0junk" would silently be "video". So the wire form of the
+ * message (decoded already) is walked for string fields, nested messages
+ * included, and one holding a NUL refuses the request.
+ */
+static bool strings_without_nul(const ProtobufCMessageDescriptor *desc,
+				const uint8_t *buf, size_t len,
+				struct answer *a)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		const ProtobufCFieldDescriptor *field;
+		uint64_t key, size;
+
+		if (!wire_varint(buf, len, &pos, &key))
+			return true; /* not ours to judge: the decoder took it
+				      */
+		if ((key & 7) != 2) {
+			if (!wire_skip(buf, len, &pos, key & 7))
+				return true;
+			continue;
+		}
+		if (!wire_varint(buf, len, &pos, &size) || size > len - pos)
+			return true;
+		field = key >> 3 > UINT32_MAX
+				? NULL
+				: protobuf_c_message_descriptor_get_field(
+					  desc, (unsigned int)(key >> 3));
+		if (field && field->type == PROTOBUF_C_TYPE_STRING &&
+		    memchr(buf + pos, 0, size)) {
+			refuse(a, CFN__STATUS__INVALID,
+			       "%s.%s: a string must not contain NUL bytes",
+			       desc->short_name, field->name);
+			return false;
+		}
+		if (field && field->type == PROTOBUF_C_TYPE_MESSAGE &&
+		    !strings_without_nul(field->descriptor, buf + pos, size, a))
+			return false;
+		pos += size;
+	}
+	return true;
 }
 
 static struct cfn_service *find_service(struct cfn_service_table *table,
@@ -79,15 +212,10 @@ static struct cfn_service *find_service(struct cfn_service_table *table,
 
 static bool parse_bid(const char *str, struct cfn_prefix *bid, struct answer *a)
 {
-	char reason[96];
+	char reason[128];
 
-	if (!cfn_prefix_parse(str, bid, reason, sizeof(reason))) {
+	if (!cfn_bid_parse(str, bid, reason, sizeof(reason))) {
 		refuse(a, CFN__STATUS__INVALID, "binding ID: %s", reason);
-		return false;
-	}
-	if (bid->len != cfn_family_addrlen(bid->family) * 8) {
-		refuse(a, CFN__STATUS__INVALID,
-		       "binding ID '%s' is not a host address", str);
 		return false;
 	}
 	return true;
@@ -443,7 +571,8 @@ size_t cfn_api_handle(struct cfn_service_table *table,
 	if (!req)
 		refuse(&a, CFN__STATUS__INVALID,
 		       "not a cfn.Request (protobuf decoding failed)");
-	else
+	else if (strings_without_nul(&cfn__request__descriptor, request, len,
+				     &a))
 		dispatch(table, limits, client, now_ms, req, &listing, &a);
 	if (a.status != CFN__STATUS__OK) {
 		memset(outcome, 0, sizeof(*outcome));
@@ -459,6 +588,15 @@ size_t cfn_api_handle(struct cfn_service_table *table,
 	if (req)
 		cfn__request__free_unpacked(req, &pb_allocator);
 	return reply_len;
+}
+
+size_t cfn_api_refusal(const char *reason, uint8_t **reply_out)
+{
+	Cfn__Reply reply = CFN__REPLY__INIT;
+
+	reply.status = CFN__STATUS__LIMIT;
+	reply.error = (char *)reason;
+	return frame_message(&reply.base, reply_out);
 }
 
 size_t cfn_api_frame_request(const struct Cfn__Request *request,

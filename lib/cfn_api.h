@@ -55,6 +55,13 @@ size_t cfn_api_handle(struct cfn_service_table *table,
 		      uint64_t now_ms, const uint8_t *request, size_t len,
 		      uint8_t **reply, struct cfn_api_outcome *outcome);
 
+/*
+ * A framed LIMIT reply with id 0 and `reason` (free with cfn_free), for a
+ * connection refused before it is read: the client learns why. Returns
+ * its length, 0 when out of memory.
+ */
+size_t cfn_api_refusal(const char *reason, uint8_t **reply);
+
 /* Build a framed request (for clients); returns its length, 0 on error. */
 struct Cfn__Request;
 size_t cfn_api_frame_request(const struct Cfn__Request *request,

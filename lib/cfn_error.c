@@ -17,7 +17,7 @@ const char *cfn_strerror(enum cfn_err err)
 	case CFN_ERR_NO_INSTANCE:
 		return "no such instance";
 	case CFN_ERR_BAD_BID:
-		return "a binding ID is a host address (/32 or /128)";
+		return "a binding ID is a unicast host address (/32 or /128)";
 	case CFN_ERR_TOO_MANY_INSTANCES:
 		return "too many instances for one service";
 	case CFN_ERR_TOO_MANY_METRICS:

@@ -148,6 +148,69 @@ static void format_ipv6(const uint8_t *addr, char *out, size_t outlen)
 	}
 }
 
+static bool prefix_covers(const struct cfn_prefix *net,
+			  const struct cfn_prefix *addr)
+{
+	size_t whole = net->len / 8;
+	unsigned int rest = net->len % 8;
+	uint8_t mask = (uint8_t)(0xff00 >> rest);
+
+	return net->family == addr->family &&
+	       memcmp(net->addr, addr->addr, whole) == 0 &&
+	       (!rest || ((net->addr[whole] ^ addr->addr[whole]) & mask) == 0);
+}
+
+/* Addresses that cannot name an instance; the first match tells why. */
+static const struct non_host {
+	struct cfn_prefix net;
+	const char *what;
+} non_hosts[] = {
+	{{CFN_FAMILY_IPV4, 8, {0}}, "unspecified (0.0.0.0/8)"},
+	{{CFN_FAMILY_IPV4, 8, {127}}, "loopback"},
+	{{CFN_FAMILY_IPV4, 16, {169, 254}}, "link-local"},
+	{{CFN_FAMILY_IPV4, 4, {224}}, "multicast"},
+	{{CFN_FAMILY_IPV4, 32, {255, 255, 255, 255}}, "limited broadcast"},
+	{{CFN_FAMILY_IPV4, 4, {240}}, "reserved (240.0.0.0/4)"},
+	{{CFN_FAMILY_IPV6, 128, {0}}, "unspecified"},
+	{{CFN_FAMILY_IPV6, 128, {[15] = 1}}, "loopback"},
+	{{CFN_FAMILY_IPV6, 96, {[10] = 0xff, [11] = 0xff}},
+	 "IPv4-mapped (give the IPv4 address)"},
+	{{CFN_FAMILY_IPV6, 10, {0xfe, 0x80}}, "link-local"},
+	{{CFN_FAMILY_IPV6, 8, {0xff}}, "multicast"},
+};
+
+bool cfn_bid_valid(const struct cfn_prefix *bid, const char **why)
+{
+	const char *reason = NULL;
+
+	if (bid->len != cfn_family_addrlen(bid->family) * 8)
+		reason = "a prefix (give no length, /32 or /128)";
+	for (size_t i = 0;
+	     !reason && i < sizeof(non_hosts) / sizeof(*non_hosts); i++)
+		if (prefix_covers(&non_hosts[i].net, bid))
+			reason = non_hosts[i].what;
+	if (why)
+		*why = reason;
+	return !reason;
+}
+
+bool cfn_bid_parse(const char *str, struct cfn_prefix *out, char *err,
+		   size_t errlen)
+{
+	struct cfn_prefix bid;
+	const char *why;
+
+	if (!cfn_prefix_parse(str, &bid, err, errlen))
+		return false;
+	if (!cfn_bid_valid(&bid, &why)) {
+		snprintf(err, errlen, "'%s' is not a host address: %s", str,
+			 why);
+		return false;
+	}
+	*out = bid;
+	return true;
+}
+
 char *cfn_prefix_format(const struct cfn_prefix *prefix, char *buf,
 			size_t buflen)
 {

@@ -33,6 +33,24 @@ struct cfn_prefix {
 bool cfn_prefix_parse(const char *str, struct cfn_prefix *out, char *err,
 		      size_t errlen);
 
+/*
+ * Whether a prefix can be a binding ID: a host prefix (/32, /128) of an
+ * address that can name one instance behind this node. Refused: the
+ * unspecified address and 0.0.0.0/8, loopback, link-local, multicast,
+ * 240.0.0.0/4 (limited broadcast included) and IPv4-mapped IPv6. The
+ * network and broadcast addresses of a subnet are not: the node does not
+ * know the instance's subnet, and in a /31 or a wider subnet they may be
+ * hosts. On false, *why (if not NULL) says what the address is.
+ */
+bool cfn_bid_valid(const struct cfn_prefix *bid, const char **why);
+
+/*
+ * Parse a binding ID, "ADDR" or "ADDR/32" ("ADDR/128"), and check it
+ * with cfn_bid_valid. On failure returns false with the reason in err.
+ */
+bool cfn_bid_parse(const char *str, struct cfn_prefix *out, char *err,
+		   size_t errlen);
+
 /* Format as "ADDR/LEN"; returns buf. */
 char *cfn_prefix_format(const struct cfn_prefix *prefix, char *buf,
 			size_t buflen);

@@ -156,7 +156,7 @@ enum cfn_err cfn_instance_set(struct cfn_service *service,
 	bool found;
 	size_t pos;
 
-	if (bid->len != cfn_family_addrlen(bid->family) * 8)
+	if (!cfn_bid_valid(bid, NULL))
 		return CFN_ERR_BAD_BID;
 	pos = cfn_vec_position(&service->instances, bid, instance_bid_cmp,
 			       &found);

@@ -314,12 +314,17 @@ static void sample(struct instance *in, struct sample *s)
 /* -- reporting ------------------------------------------------------- */
 
 static uint32_t next_id;
+static bool answered; /* a request got its reply on this connection */
 
-/* Send one request; false when the connection is unusable. */
+/*
+ * Send one request; false when the connection is unusable. A reply with
+ * another id is the node refusing the connection (LIMIT, id 0).
+ */
 static bool call(int fd, Cfn__Request *req, Cfn__Status *status)
 {
 	char err[256];
 	Cfn__Reply *reply;
+	bool ours;
 
 	req->id = ++next_id;
 	reply = cfn_client_call(fd, req, 5000, err, sizeof(err));
@@ -327,12 +332,15 @@ static bool call(int fd, Cfn__Request *req, Cfn__Status *status)
 		say("%s", err);
 		return false;
 	}
+	ours = reply->id == req->id;
 	*status = reply->status;
 	if (reply->status != CFN__STATUS__OK)
-		say("%s: %s", cfn_client_status_name(reply->status),
+		say("%s%s: %s", ours ? "" : "connection refused: ",
+		    cfn_client_status_name(reply->status),
 		    reply->error ? reply->error : "refused");
 	cfn_api_reply_free(reply);
-	return true;
+	answered = answered || ours;
+	return ours;
 }
 
 static bool report(int fd, struct instance *in)
@@ -395,18 +403,24 @@ static void deregister_all(int fd)
 	}
 }
 
-/* One connection: report every interval until it breaks or we stop. */
-static void serve(int fd)
+/*
+ * One connection: report every interval until it breaks or we stop.
+ * True when the node answered on it (a connection closed later, e.g. by
+ * the node's idle timeout, is opened again at once).
+ */
+static bool serve(int fd)
 {
+	answered = false;
 	while (!stopping) {
 		for (size_t i = 0; i < agent.n_instances; i++)
 			if (!report(fd, &agent.instances[i]))
-				return;
+				return answered;
 		if (agent.once)
 			break;
 		sleep(agent.interval_s);
 	}
 	deregister_all(fd);
+	return answered;
 }
 
 static void on_signal(int sig)
@@ -420,6 +434,7 @@ int main(int argc, char **argv)
 	const char *config = "/etc/frr/cfn-agent.conf", *socket_arg = NULL;
 	unsigned int backoff = 1;
 	char err[256];
+	bool served;
 	int opt, fd;
 
 	while ((opt = getopt(argc, argv, "c:s:v1h")) != -1) {
@@ -452,21 +467,26 @@ int main(int argc, char **argv)
 
 	while (!stopping) {
 		fd = cfn_client_connect(agent.socket, err, sizeof(err));
-		if (fd < 0) {
-			say("cannot reach the CFN node: %s (retry in %us)", err,
-			    backoff);
-			sleep(backoff);
-			backoff = backoff < 8 ? backoff * 2 : 10;
-			continue;
+		if (fd >= 0) {
+			say("connected to %s", agent.socket);
+			for (size_t i = 0; i < agent.n_instances; i++)
+				agent.instances[i].registered = false;
+			served = serve(fd);
+			close(fd);
+			if (served) {
+				backoff = 1;
+				if (agent.once)
+					break;
+				continue;
+			}
+			snprintf(err, sizeof(err), "no request answered");
 		}
-		say("connected to %s", agent.socket);
-		backoff = 1;
-		for (size_t i = 0; i < agent.n_instances; i++)
-			agent.instances[i].registered = false;
-		serve(fd);
-		close(fd);
-		if (agent.once)
+		if (stopping)
 			break;
+		say("cannot reach the CFN node: %s (retry in %us)", err,
+		    backoff);
+		sleep(backoff);
+		backoff = backoff < 8 ? backoff * 2 : 10;
 	}
 	return 0;
 }

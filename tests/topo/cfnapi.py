@@ -3,8 +3,10 @@
 benchmarks: protobuf messages of lib/cfn_api.proto encoded by hand, so
 that no generated Python bindings are needed."""
 
+import json
 import socket
 import struct
+import sys
 
 
 def _varint(n):
@@ -26,7 +28,9 @@ def _field(number, wire_type, payload):
 
 
 def _string(number, text):
-    return _field(number, 2, text.encode())
+    """text: str, or bytes to send as they are (invalid input too)."""
+    return _field(number, 2, text if isinstance(text, bytes) else
+                  text.encode())
 
 
 def metric(name, value, statistic="current"):
@@ -51,12 +55,18 @@ def heartbeat(req_id, service, bid):
                                          _string(2, bid))
 
 
+def list_request(req_id):
+    return _field(1, 0, req_id) + _field(6, 2, b"")
+
+
 def frame(payload):
     return struct.pack("!I", len(payload)) + payload
 
 
-def reply_status(payload):
-    """The status field (2) of a cfn.Reply; 0 is OK."""
+def reply_fields(payload):
+    """The top-level fields of a cfn.Reply: {number: int or bytes}, the
+    last of a repeated one (a one-octet key is enough for Reply)."""
+    fields = {}
     i = 0
     while i < len(payload):
         key = payload[i]
@@ -70,11 +80,20 @@ def reply_status(payload):
             shift += 7
             if not byte & 0x80:
                 break
-        if key >> 3 == 2 and key & 7 == 0:
-            return value
         if key & 7 == 2:
-            i += value
-    return None
+            value, i = payload[i:i + value], i + value
+        fields[key >> 3] = value
+    return fields
+
+
+def reply_status(payload):
+    """The status field (2) of a cfn.Reply; 0 is OK."""
+    return reply_fields(payload).get(2)
+
+
+def reply_error(payload):
+    """The error text (field 3) of a cfn.Reply, as raw octets."""
+    return reply_fields(payload).get(3, b"")
 
 
 class Client:
@@ -96,3 +115,61 @@ class Client:
 
     def close(self):
         self.sock.close()
+
+
+def _answer(sock, req_id):
+    """Ask one connection for the list: ("served", None) when it answers,
+    ("refused", reason) for the node's LIMIT reply (id 0) to a refused
+    connection, ("lost", what) otherwise."""
+    try:
+        sock.sendall(frame(list_request(req_id)))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # refused and closed already: its reply is still to read
+    try:
+        header = sock.recv(4, socket.MSG_WAITALL)
+        payload = sock.recv(struct.unpack("!I", header)[0],
+                            socket.MSG_WAITALL)
+    except (OSError, struct.error) as e:
+        return "lost", repr(e)
+    fields = reply_fields(payload)
+    if fields.get(1) == req_id and fields.get(2) == 0:
+        return "served", None
+    if fields.get(1, 0) == 0 and fields.get(2) == 3:
+        return "refused", fields.get(3, b"").decode()
+    return "lost", repr(fields)
+
+
+def open_many(path, count, timeout=5.0):
+    """Connect count times in a burst, then use each connection once:
+    {"errors": [errno of a failed connect...], "served": N, "refused":
+    [reason...], "lost": [...]}, and the sockets still open."""
+    result = {"errors": [], "served": 0, "refused": [], "lost": []}
+    socks = []
+    for _ in range(count):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)  # non-blocking connect: EAGAIN if full
+        try:
+            sock.connect(path)
+            socks.append(sock)
+        except OSError as e:
+            result["errors"].append(e.errno)
+            sock.close()
+    kept = []
+    for req_id, sock in enumerate(socks, 1):
+        kind, what = _answer(sock, req_id)
+        if kind == "served":
+            result["served"] += 1
+            kept.append(sock)
+        else:
+            result[kind].append(what)
+            sock.close()
+    return result, kept
+
+
+if __name__ == "__main__":
+    # "flood PATH COUNT": open_many as whoever runs it (a test runs it as
+    # another user), print the result, hold the connections until stdin
+    # closes.
+    outcome, held = open_many(sys.argv[2], int(sys.argv[3]))
+    print(json.dumps(outcome), flush=True)
+    sys.stdin.read()

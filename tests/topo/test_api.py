@@ -5,16 +5,20 @@ follows; the instance goes after its hold time when the agent dies, and
 comes back by itself when the egress's bgpd restarts. Bad input gets an
 error or a closed connection, and changes nothing already accepted."""
 
+import grp
 import json
 import os
+import select
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import time
 
 import pytest
 
+import cfnapi
 import cfnnet
 from topolib import Topology, wait_until
 
@@ -135,6 +139,32 @@ def test_bgpd_restart_reregisters_without_operator(net):
                what="egress1 back: the agent registered again")
 
 
+def as_user(uid):
+    """For preexec_fn: run as uid, in the group that may use the socket."""
+    def drop():
+        os.setgroups([grp.getgrnam("frrvty").gr_gid])
+        os.setgid(uid)
+        os.setuid(uid)
+    return drop
+
+
+class UserClients:
+    """count connections to a router's API in a burst by user uid, held
+    open until close(); result: what cfnapi.open_many saw."""
+
+    def __init__(self, router, uid, count):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", open(cfnapi.__file__).read(), "flood",
+             socket_path(router), str(count)],
+            preexec_fn=as_user(uid), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, cwd="/")
+        self.result = json.loads(self.proc.stdout.readline())
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
 def raw_request(payload):
     return struct.pack("!I", len(payload)) + payload
 
@@ -200,11 +230,17 @@ def test_bad_input(net):
     s.close()
 
     e2.configure("cfn api max-clients 2", context="router bgp 65002")
-    held = [connect(e2), connect(e2)]
-    extra = connect(e2)
-    assert extra.recv(1) == b""  # refused: closed at once
-    for s in held + [extra]:
-        s.close()
+    first = UserClients(e2, 4101, 1)
+    second = UserClients(e2, 4102, 2)
+    try:
+        assert first.result["served"] == 1
+        assert second.result["served"] == 1
+        # refused with a reason, then closed
+        assert "max-clients" in second.result["refused"][0]
+        assert cfnctl(e2, "list").returncode == 0  # root still gets in
+    finally:
+        first.close()
+        second.close()
     api = e2.vtysh_json("show bgp cfn statistics json")["api"]
     assert api["framingErrors"] >= 1
     assert api["refusedClients"] >= 1
@@ -260,3 +296,139 @@ def test_stale_metrics_marked_for_selection(net):
     wait_until(lambda: stale_at_ingress().get("10.2.0.40") is False,
                timeout=10, what="fresh again after a metric report")
     e2.configure("no cfn api stale-after 2", context="router bgp 65002")
+
+
+def api_stats(router):
+    return router.vtysh_json("show bgp cfn statistics json")["api"]
+
+
+def agent_reporting(router):
+    local = router.vtysh_json("show bgp cfn instances json")
+    return [i for i in local["instances"][0]["localInstances"]
+            if i["origin"] == "api" and i["secondsSinceReport"] < 3]
+
+
+def test_burst_and_per_user_flood_lock_nobody_out(net):
+    """Issue 12 item 11: 200 connects in a burst by one user are all
+    accepted or refused with a reason; that user's connections do not keep
+    out another user, root (cfnctl) or cfn-agent."""
+    e1 = net["egress1"]
+    wait_until(lambda: agent_reporting(e1), timeout=30, what="the agent")
+    before = api_stats(e1)
+    flood = UserClients(e1, 4001, 200)
+    other = None
+    try:
+        res = flood.result
+        assert res["errors"] == [] and res["lost"] == [], res
+        assert res["served"] == 8  # cfn api max-clients-per-user default
+        assert len(res["refused"]) == 192
+        assert "connections of uid 4001 already" in res["refused"][0]
+        other = UserClients(e1, 4002, 3)
+        assert other.result["served"] == 3, other.result
+        assert cfnctl(e1, "list").returncode == 0
+        # other users fill max-clients: root, and so the agent, still in
+        e1.configure("cfn api max-clients 10", context="router bgp 65001")
+        third = UserClients(e1, 4003, 2)
+        third.close()
+        assert third.result["served"] == 0, third.result
+        assert "cfn api max-clients" in third.result["refused"][0]
+        assert cfnctl(e1, "list").returncode == 0
+        net.agent.send_signal(signal.SIGKILL)  # a new agent connects too
+        net.agent.wait()
+        net.agent = start_agent(net)
+        client = f"pid {net.agent.pid} uid 0"
+        wait_until(lambda: [i for i in agent_reporting(e1)
+                            if i["client"] == client], timeout=10,
+                   what="the restarted agent reporting")
+    finally:
+        flood.close()
+        if other:
+            other.close()
+        e1.configure("no cfn api max-clients", context="router bgp 65001")
+    after = api_stats(e1)
+    assert after["refusedPerUser"] - before["refusedPerUser"] == 192
+    assert after["refusedClients"] - before["refusedClients"] == 2
+
+
+def test_idle_clients_closed(net):
+    """Issue 12 item 11: a connection without a request for idle-timeout
+    is closed; one that keeps sending, and cfn-agent, stay."""
+    e1, e2 = net["egress1"], net["egress2"]
+    e1.configure("cfn api idle-timeout 2", context="router bgp 65001")
+    e2.configure("cfn api idle-timeout 2", context="router bgp 65002")
+    try:
+        assert "cfn api idle-timeout 2" in e2.vtysh("show running-config")
+        agent_before = api_stats(e1)["idleClients"]
+        idle, busy = connect(e2), cfnapi.Client(socket_path(e2))
+        start, closed_after = time.monotonic(), None
+        for i in range(5):
+            assert busy.call(cfnapi.list_request(i + 1)) == 0
+            time.sleep(1)
+            if closed_after is None and select.select([idle], [], [], 0)[0]:
+                assert idle.recv(1) == b""  # closed by the node
+                closed_after = time.monotonic() - start
+        assert closed_after and 1.5 < closed_after < 4.5, closed_after
+        assert busy.call(cfnapi.list_request(9)) == 0  # still open
+        busy.close()
+        idle.close()
+        assert api_stats(e2)["idleClients"] >= 1
+        # the agent reports every second: never idle
+        assert api_stats(e1)["idleClients"] == agent_before
+        assert agent_reporting(e1)
+    finally:
+        e1.configure("no cfn api idle-timeout", context="router bgp 65001")
+        e2.configure("no cfn api idle-timeout", context="router bgp 65002")
+
+
+def listed_bids(router):
+    return {i["bid"] for i in json.loads(cfnctl(router, "-j", "list").stdout)}
+
+
+def test_bid_must_be_a_unicast_host(net):
+    """Issue 12 item 9, over the API and in the configuration."""
+    e2 = net["egress2"]
+    e2.configure("cfn api max-instances 64", context="router bgp 65002")
+    before = listed_bids(e2)
+    for bid, why in (("0.0.0.0", "unspecified"), ("224.0.0.1", "multicast"),
+                     ("239.255.1.1", "multicast"),
+                     ("255.255.255.255", "limited broadcast"),
+                     ("127.0.0.1", "loopback"), ("::", "unspecified"),
+                     ("ff02::1", "multicast"), ("fe80::1", "link-local"),
+                     ("10.2.0.0/24", "not a host address")):
+        out = cfnctl(e2, "register", "video", bid)
+        assert out.returncode == 1 and "INVALID" in out.stdout, bid
+        assert why in out.stdout, (bid, out.stdout)
+        if "/" in bid:
+            continue  # the command takes an address only
+        out = e2.vtysh("configure terminal", "router bgp 65002",
+                       f"cfn service video instance {bid}", check=False)
+        assert f"Invalid binding ID: '{bid}' is not a host address: {why}" \
+            in out, (bid, out)
+    assert listed_bids(e2) == before
+    assert "instance 224.0.0.1" not in e2.vtysh("show running-config")
+    assert cfnctl(e2, "register", "video", "10.2.0.50/32", "hold",
+                  "3600").returncode == 0
+    assert listed_bids(e2) == before | {"10.2.0.50"}
+
+
+def test_nul_and_invalid_utf8_refused(net):
+    """Issue 12 item 10: raw protobuf strings with a NUL are refused, not
+    cut short; the error never echoes invalid UTF-8 or controls."""
+    e2 = net["egress2"]
+    before = listed_bids(e2)
+    client = cfnapi.Client(socket_path(e2))
+    try:
+        for req in (cfnapi.register(1, b"video\0junk", "10.2.0.51"),
+                    cfnapi.register(2, "video", b"10.2.0.52\0junk")):
+            client.send(req)
+            reply = client.reply()
+            assert cfnapi.reply_status(reply) == 1  # INVALID
+            assert b"must not contain NUL" in cfnapi.reply_error(reply)
+        client.send(cfnapi.register(3, b"\xff\x1b[2Jvid\xc3eo", "10.2.0.53"))
+        reply = client.reply()
+        assert cfnapi.reply_status(reply) == 2  # NOT_FOUND
+        error = cfnapi.reply_error(reply).decode("utf-8")  # strict
+        assert "no service '??[2Jvid?eo'" in error, error
+    finally:
+        client.close()
+    assert listed_bids(e2) == before

@@ -115,6 +115,8 @@ SETTINGS = [
     ("cfn service video selection max-paths 2",
      "no cfn service video selection max-paths"),
     ("cfn api max-clients 10", "no cfn api max-clients"),
+    ("cfn api max-clients-per-user 2", "no cfn api max-clients-per-user"),
+    ("cfn api idle-timeout 0", "no cfn api idle-timeout"),
     ("cfn api tcp 127.0.0.1 port 7911", "no cfn api tcp"),
     ("cfn damping min-interval 500", "no cfn damping min-interval"),
     ("cfn damping threshold queue-depth relative 5 absolute 2",

@@ -205,6 +205,135 @@ static void test_bad_input_changes_nothing(void **state)
 		       "at most 8 metric values");
 }
 
+/* Issue 12 item 9: only unicast host addresses are binding IDs. */
+static void test_bid_must_be_unicast_host(void **state)
+{
+	static const char *const refused[][2] = {
+		{"0.0.0.0", "unspecified"},
+		{"0.1.2.3", "unspecified"},
+		{"127.0.0.1", "loopback"},
+		{"169.254.1.1", "link-local"},
+		{"224.0.0.1", "multicast"},
+		{"239.255.1.1", "multicast"},
+		{"255.255.255.255", "limited broadcast"},
+		{"240.0.0.1", "reserved"},
+		{"::", "unspecified"},
+		{"::1", "loopback"},
+		{"::ffff:10.1.0.1", "IPv4-mapped"},
+		{"fe80::1", "link-local"},
+		{"ff02::1", "multicast"},
+		{"10.1.0.1/31", "host bits"},
+		{"10.1.0.0/24", "not a host address"},
+		{"2001:db8::/64", "not a host address"},
+	};
+	static const char *const accepted[] = {
+		"10.1.0.1",    "10.1.0.2/32",	  "10.1.0.0", "10.1.0.255",
+		"2001:db8::5", "2001:db8::6/128", "fd00::1",
+	};
+	struct cfn_prefix bid;
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		expect_refused("video", refused[i][0], NULL, 0,
+			       CFN__STATUS__INVALID, refused[i][1]);
+		/* the configuration's commands share the rule */
+		assert_false(
+			cfn_bid_parse(refused[i][0], &bid, err, sizeof(err)));
+		assert_non_null(strstr(err, refused[i][1]));
+	}
+	assert_true(cfn_prefix_parse("127.0.0.1", &bid, err, sizeof(err)));
+	assert_int_equal(cfn_instance_set(video(), &bid, 1), CFN_ERR_BAD_BID);
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(*accepted); i++)
+		assert_int_equal(reg("video", accepted[i], NULL, 0, NULL, 0),
+				 CFN__STATUS__OK);
+	assert_int_equal(video()->instances.count,
+			 sizeof(accepted) / sizeof(*accepted));
+}
+
+/* Append protobuf field `number` with the len-octet value (wire type 2). */
+static size_t put_bytes(uint8_t *buf, size_t pos, unsigned int number,
+			const void *value, size_t len)
+{
+	assert_true(number < 16 && len < 128);
+	buf[pos++] = (uint8_t)(number << 3 | 2);
+	buf[pos++] = (uint8_t)len;
+	memcpy(buf + pos, value, len);
+	return pos + len;
+}
+
+/* A Register request, id 9, built octet by octet. */
+static Cfn__Reply *raw_register(const char *service, size_t service_len,
+				const char *bid, size_t bid_len,
+				const char *metric_name, size_t metric_len)
+{
+	uint8_t body[256], metric[64], request[300];
+	size_t n = put_bytes(body, 0, 1, service, service_len), m;
+
+	n = put_bytes(body, n, 2, bid, bid_len);
+	if (metric_name) {
+		m = put_bytes(metric, 0, 1, metric_name, metric_len);
+		metric[m++] = 2 << 3 | 1; /* value: double 1.0 */
+		memcpy(metric + m, "\0\0\0\0\0\0\xf0\x3f", 8);
+		n = put_bytes(body, n, 5, metric, m + 8);
+	}
+	request[0] = 1 << 3; /* id */
+	request[1] = 9;
+	return call_raw(request, put_bytes(request, 2, 2, body, n), 1000);
+}
+
+static void expect_raw_refused(Cfn__Reply *reply, const char *reason)
+{
+	assert_int_equal(reply->id, 9);
+	assert_int_equal(reply->status, CFN__STATUS__INVALID);
+	assert_non_null(strstr(reply->error, reason));
+	assert_true(outcome.refused);
+	assert_null(outcome.service);
+	assert_int_equal(video()->instances.count, 0);
+	cfn_api_reply_free(reply);
+}
+
+/* Issue 12 item 10: a NUL does not cut a string short; it refuses it. */
+static void test_strings_with_nul_refused(void **state)
+{
+	static const char service[] = "video\0junk", bid[] = "10.1.0.1\0x";
+	static const char name[] = "queue-depth\0x";
+	Cfn__Reply *reply;
+
+	expect_raw_refused(raw_register(service, sizeof(service) - 1,
+					"10.1.0.1", 8, NULL, 0),
+			   "Register.service: a string must not contain NUL");
+	expect_raw_refused(
+		raw_register("video", 5, bid, sizeof(bid) - 1, NULL, 0),
+		"Register.bid");
+	expect_raw_refused(
+		raw_register("video", 5, "10.1.0.1", 8, name, sizeof(name) - 1),
+		"Metric.name");
+	/* the same without the NULs is fine */
+	reply = raw_register("video", 5, "10.1.0.1", 8, name, sizeof(name) - 3);
+	assert_int_equal(reply->status, CFN__STATUS__OK);
+	cfn_api_reply_free(reply);
+	assert_int_equal(video()->instances.count, 1);
+}
+
+/* Error texts quote the request, but are valid UTF-8 without controls. */
+static void test_error_text_sanitised(void **state)
+{
+	static const char bad[] =
+		"\xff\x1b[2Jvid\xc3\xa9o\xc3\xe2\x82\xc2\x85x";
+	Cfn__Reply *reply =
+		raw_register(bad, sizeof(bad) - 1, "10.1.0.1", 8, NULL, 0);
+
+	assert_int_equal(reply->status, CFN__STATUS__NOT_FOUND);
+	assert_non_null(
+		strstr(reply->error, "no service '\?\?[2Jvid\xc3\xa9o\?\?\?\?\?x'"));
+	cfn_api_reply_free(reply);
+	reply = raw_register("video", 5, "\xed\xa0\x80\xf4\x90\x80\x80", 7,
+			     NULL, 0);
+	assert_int_equal(reply->status, CFN__STATUS__INVALID);
+	assert_non_null(strstr(reply->error, "'\?\?\?\?\?\?\?' is not"));
+	cfn_api_reply_free(reply);
+}
+
 static void test_limits_and_hold_time(void **state)
 {
 	Cfn__Request req = CFN__REQUEST__INIT;
@@ -392,6 +521,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_register),
 		T(test_bad_input_changes_nothing),
+		T(test_bid_must_be_unicast_host),
+		T(test_strings_with_nul_refused),
+		T(test_error_text_sanitised),
 		T(test_limits_and_hold_time),
 		T(test_static_instance_conflict),
 		T(test_update_heartbeat_deregister),

@@ -73,6 +73,8 @@ static const char every_kind[] =
 	" cfn api socket /run/cfn.sock\n"
 	" cfn api tcp 127.0.0.1 port 7911\n"
 	" cfn api max-clients 10\n"
+	" cfn api max-clients-per-user 4\n"
+	" cfn api idle-timeout 0\n"
 	" cfn attribute-type 200\n"
 	" cfn metric cpu-utilization normalize min-max 5 95\n"
 	" cfn metric queue-depth normalize sigmoid 40 1e-06\n"
@@ -98,8 +100,10 @@ static void test_every_kind_of_line_round_trips(void **state)
 	round_trip(every_kind, &lines, &asn);
 	assert_int_equal(asn, 65000);
 	assert_int_equal(unknown_lines, 1); /* cfn future-command */
-	assert_int_equal(lines.count, 17); /* not the VRF instance's line */
+	assert_int_equal(lines.count, 19); /* not the VRF instance's line */
 	assert_true(has_line(&lines, "cfn api tcp 127.0.0.1 port 7911"));
+	assert_true(has_line(&lines, "cfn api max-clients-per-user 4"));
+	assert_true(has_line(&lines, "cfn api idle-timeout 0"));
 	assert_true(has_line(&lines, "cfn attribute-type 200"));
 	assert_true(has_line(&lines, "cfn metric cpu-utilization normalize "
 				     "min-max 5.0 95.0"));

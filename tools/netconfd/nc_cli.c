@@ -26,6 +26,8 @@ static const struct line_def base_lines[] = {
 	{"/api/socket", "api socket {.}"},
 	{"/api/tcp", "api tcp {address} port {port}"},
 	{"/api/max-clients", "api max-clients {.}"},
+	{"/api/max-clients-per-user", "api max-clients-per-user {.}"},
+	{"/api/idle-timeout", "api idle-timeout {.}"},
 	{"/api/max-frame", "api max-frame {.}"},
 	{"/api/max-instances", "api max-instances {.}"},
 	{"/api/hold-time", "api hold-time {.}"},
