@@ -40,15 +40,23 @@ static bool node_op(const struct lyd_node *node, enum nc_edit_op inherited,
 	return !meta || nc_edit_op_parse(lyd_get_meta_value(meta), op);
 }
 
-/* The instance of edit's node among the children of parent. */
+/*
+ * The instance of edit's node among the children of parent. A list or
+ * leaf-list entry is the one with the same keys or value; a leaf is the
+ * one leaf of its name, whatever its value (lyd_find_sibling_first()
+ * compares leaves by value too: a changed value would not match).
+ */
 static struct lyd_node *find_match(struct lyd_node *parent,
 				   struct lyd_node *config,
 				   const struct lyd_node *edit)
 {
+	struct lyd_node *siblings = parent ? lyd_child(parent) : config;
 	struct lyd_node *match = NULL;
 
-	lyd_find_sibling_first(parent ? lyd_child(parent) : config, edit,
-			       &match);
+	if (edit->schema->nodetype & (LYS_LIST | LYS_LEAFLIST))
+		lyd_find_sibling_first(siblings, edit, &match);
+	else
+		lyd_find_sibling_val(siblings, edit->schema, NULL, 0, &match);
 	return match;
 }
 
