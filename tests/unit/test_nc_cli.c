@@ -104,14 +104,14 @@ static void test_every_kind_of_line_round_trips(void **state)
 	assert_true(has_line(&lines, "cfn api tcp 127.0.0.1 port 7911"));
 	assert_true(has_line(&lines, "cfn attribute-type 200"));
 	assert_true(has_line(&lines, "cfn metric cpu-utilization normalize "
-				     "min-max 5.0 95.0"));
+				     "min-max 5 95"));
 	/* bgpd prints %g: 1e-06 becomes a decimal of the model */
 	assert_true(has_line(&lines, "cfn metric queue-depth normalize "
-				     "sigmoid 40.0 0.000001"));
+				     "sigmoid 40 0.000001"));
 	assert_true(has_line(&lines, "cfn selection affinity idle-timeout 30 "
 				     "buckets 64"));
 	assert_true(has_line(&lines, "cfn service vc instance 10.8.8.8 metric "
-				     "active-sessions 12.0 statistic current"));
+				     "active-sessions 12 statistic current"));
 	assert_true(has_line(&lines,
 			     "cfn service vc selection max-paths 1"));
 	nc_cli_lines_free(&lines);
@@ -134,6 +134,27 @@ static void test_defaults_are_not_lines(void **state)
 	nc_cli_lines_free(&lines);
 }
 
+/* bgpd is sent what a vtysh user writes: 3600001, not 3600001.0 */
+static void test_whole_decimals_are_integers(void **state)
+{
+	struct nc_cli_lines lines;
+	unsigned long asn;
+
+	round_trip("router bgp 1\n cfn service a sid 192.0.2.1/32\n"
+		   " cfn service a instance 192.0.2.10 capacity 1\n"
+		   " cfn service a instance 192.0.2.10 metric cpu-utilization "
+		   "3600001 statistic mean\n cfn selection hysteresis 2.5\n"
+		   " cfn selection weight-threshold 0.000001\nexit\n",
+		   &lines, &asn);
+	assert_true(has_line(&lines, "cfn service a instance 192.0.2.10 "
+				     "metric cpu-utilization 3600001 "
+				     "statistic mean"));
+	assert_true(has_line(&lines, "cfn selection hysteresis 2.5"));
+	assert_true(has_line(&lines, "cfn selection weight-threshold "
+				     "0.000001"));
+	nc_cli_lines_free(&lines);
+}
+
 static void test_plan_orders_removals_and_additions(void **state)
 {
 	struct nc_cli_lines from, to, plan;
@@ -153,14 +174,14 @@ static void test_plan_orders_removals_and_additions(void **state)
 	/* the deepest removal first: the metric before its instance */
 	assert_string_equal(plan.v[0].text,
 			    "no cfn service a instance 192.0.2.10 metric "
-			    "cpu-utilization 5.0 statistic mean");
+			    "cpu-utilization 5 statistic mean");
 	assert_string_equal(plan.v[2].text,
 			    "no cfn service a sid 192.0.2.1/32");
 	/* then additions, parents first; a changed value is set, not
 	 * removed first */
 	assert_string_equal(plan.v[3].text, "cfn service b sid 192.0.2.2/32");
-	assert_true(has_line(&plan, "cfn selection hysteresis 3.0"));
-	assert_false(has_line(&plan, "no cfn selection hysteresis 2.0"));
+	assert_true(has_line(&plan, "cfn selection hysteresis 3"));
+	assert_false(has_line(&plan, "no cfn selection hysteresis 2"));
 	assert_true(has_line(&plan,
 			     "cfn service b instance 192.0.2.20 capacity 1"));
 	nc_cli_lines_free(&plan);
@@ -293,6 +314,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_plan_orders_removals_and_additions, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_whole_decimals_are_integers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_changes_every_leaf,
 						setup, teardown),
 	};

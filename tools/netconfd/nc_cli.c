@@ -10,6 +10,7 @@
 #define MAX_WORDS 16
 #define MAX_TEXT 512
 #define MAX_DEF 256 /* a path or format of the table */
+#define MAX_VALUE 64
 
 /*
  * A node of the configuration and the words of its command after "cfn".
@@ -135,35 +136,57 @@ static const struct lyd_node *enclosing_list(const struct lyd_node *node,
 	return NULL;
 }
 
-static const char *child_value(const struct lyd_node *node, const char *name)
+/*
+ * A leaf's value as bgpd takes it: libyang's canonical decimal64 has a
+ * fraction even when it is whole ("3600001.0"); bgpd is sent the
+ * integer, as vtysh users write it.
+ */
+static const char *command_value(const struct lyd_node *leaf,
+				 char buf[MAX_VALUE])
+{
+	const char *value = lyd_get_value(leaf);
+	size_t len = strlen(value);
+
+	if (((const struct lysc_node_leaf *)leaf->schema)->type->basetype !=
+		    LY_TYPE_DEC64 ||
+	    len < 2 || strcmp(value + len - 2, ".0"))
+		return value;
+	snprintf(buf, MAX_VALUE, "%.*s", (int)(len - 2), value);
+	return buf;
+}
+
+static const char *child_value(const struct lyd_node *node, const char *name,
+			       char buf[MAX_VALUE])
 {
 	struct lyd_node *child = NULL;
 
 	if (lyd_find_path(node, name, 0, &child) != LY_SUCCESS)
 		return NULL;
-	return lyd_get_value(child);
+	return command_value(child, buf);
 }
 
 /*
- * Value of a placeholder at node; *is_key tells whether it identifies
- * the setting (a list key) or is its value.
+ * Value of a placeholder at node (maybe in buf); *is_key tells whether
+ * it identifies the setting (a list key) or is its value.
  */
 static const char *placeholder_value(const struct lyd_node *node,
-				     const char *name, bool *is_key)
+				     const char *name, bool *is_key,
+				     char buf[MAX_VALUE])
 {
 	const char *colon = strchr(name, ':');
 	const struct lyd_node *list;
-	char buf[64];
+	char list_name[64];
 
 	*is_key = true;
 	if (colon) {
-		snprintf(buf, sizeof(buf), "%.*s", (int)(colon - name), name);
-		list = enclosing_list(node, buf);
-		return list ? child_value(list, colon + 1) : NULL;
+		snprintf(list_name, sizeof(list_name), "%.*s",
+			 (int)(colon - name), name);
+		list = enclosing_list(node, list_name);
+		return list ? child_value(list, colon + 1, buf) : NULL;
 	}
 	if (!strcmp(name, ".")) {
 		*is_key = false;
-		return lyd_get_value(node);
+		return command_value(node, buf);
 	}
 	if (node->schema->nodetype == LYS_LIST) {
 		const struct lysc_node *child =
@@ -174,7 +197,7 @@ static const char *placeholder_value(const struct lyd_node *node,
 	} else {
 		*is_key = false;
 	}
-	return child_value(node, name);
+	return child_value(node, name, buf);
 }
 
 static void append(char *buf, const char *word)
@@ -208,7 +231,7 @@ static LY_ERR add_line(struct nc_cli_lines *out, const char *text,
 static bool render_node(const struct lyd_node *node, const char *format,
 			char *text, char *key)
 {
-	char words_buf[MAX_TEXT], name[64];
+	char words_buf[MAX_TEXT], name[64], buf[MAX_VALUE];
 	char *words[MAX_WORDS + 1];
 	size_t n;
 
@@ -221,7 +244,7 @@ static bool render_node(const struct lyd_node *node, const char *format,
 
 		if (is_placeholder(words[i])) {
 			placeholder_name(words[i], name, sizeof(name));
-			value = placeholder_value(node, name, &is_key);
+			value = placeholder_value(node, name, &is_key, buf);
 			if (!value)
 				return false;
 		}
