@@ -122,7 +122,10 @@ static enum nc_edit_failure edit_children(struct lyd_node **config,
 
 #define NETCONF_NS "urn:ietf:params:xml:ns:netconf:base:1.0"
 
-/* A leaf whose value did not parse: only its deletion makes sense. */
+/*
+ * A node that did not parse: not in the model, or a leaf whose value did
+ * not parse, of which only a deletion makes sense.
+ */
 static enum nc_edit_failure edit_opaque(struct lyd_node *parent,
 					const struct lyd_node *edit,
 					enum nc_edit_op op,
@@ -139,8 +142,11 @@ static enum nc_edit_failure edit_opaque(struct lyd_node *parent,
 			return fail(error, NC_EDIT_BAD_OPERATION, edit);
 	if (parent)
 		snode = lys_find_child(parent->schema, parent->schema->module,
-				       opaq->name.name, 0, LYS_LEAF, 0);
-	if (!snode || (op != NC_EDIT_DELETE && op != NC_EDIT_REMOVE))
+				       opaq->name.name, 0, 0, 0);
+	if (!snode)
+		return fail(error, NC_EDIT_UNKNOWN_ELEMENT, edit);
+	if (snode->nodetype != LYS_LEAF ||
+	    (op != NC_EDIT_DELETE && op != NC_EDIT_REMOVE))
 		return fail(error, NC_EDIT_BAD_VALUE, edit);
 	lyd_find_sibling_val(lyd_child(parent), snode, NULL, 0, &match);
 	if (!match || (match->flags & LYD_DEFAULT))
