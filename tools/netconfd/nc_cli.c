@@ -91,9 +91,11 @@ static void line_def_at(size_t i, char *path, char *format)
 
 static size_t split_words(char *text, char **words)
 {
+	char *save = NULL;
 	size_t n = 0;
 
-	for (char *w = strtok(text, " "); w; w = strtok(NULL, " ")) {
+	for (char *w = strtok_r(text, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
 		if (n == MAX_WORDS)
 			return MAX_WORDS + 1;
 		words[n++] = w;
@@ -369,12 +371,13 @@ static bool add_predicates(const struct lysc_node *list, bool is_line_node,
 static bool data_path(const struct ly_ctx *ctx, const char *path,
 		      const struct capture *caps, size_t n, char *xpath)
 {
-	char schema_path[MAX_TEXT] = ROOT, segs[MAX_TEXT];
+	char schema_path[MAX_TEXT] = ROOT, segs[MAX_TEXT], *save = NULL;
 	const char *last = strrchr(path, '/');
 
 	snprintf(xpath, MAX_TEXT, ROOT);
 	snprintf(segs, sizeof(segs), "%s", path);
-	for (char *seg = strtok(segs, "/"); seg; seg = strtok(NULL, "/")) {
+	for (char *seg = strtok_r(segs, "/", &save); seg;
+	     seg = strtok_r(NULL, "/", &save)) {
 		const struct lysc_node *snode;
 		size_t len = strlen(schema_path);
 

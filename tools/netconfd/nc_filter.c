@@ -194,11 +194,27 @@ static LY_ERR filter_xpath(const char *xpath, struct lyd_node **tree)
 	return LY_SUCCESS;
 }
 
+/*
+ * The filter's XML. lyd_any_value_str() leaves empty containers out,
+ * which are selection nodes in a filter (<yang-library/>).
+ */
+static LY_ERR filter_xml(const struct lyd_node *filter, char **xml)
+{
+	const struct lyd_node_any *any = (const void *)filter;
+
+	*xml = NULL;
+	if (any->value_type != LYD_ANYDATA_DATATREE)
+		return lyd_any_value_str(filter, xml);
+	return lyd_print_mem(xml, any->value.tree, LYD_XML,
+			     LYD_PRINT_WITHSIBLINGS | LYD_PRINT_KEEPEMPTYCONT |
+				     LYD_PRINT_SHRINK);
+}
+
 /* The filter's content, parsed as data where it fits the schema. */
 static LY_ERR parse_filter(const struct lyd_node *any, struct lyd_node **out)
 {
 	char *xml = NULL;
-	LY_ERR err = lyd_any_value_str(any, &xml);
+	LY_ERR err = filter_xml(any, &xml);
 
 	*out = NULL;
 	if (!err && xml)

@@ -75,39 +75,49 @@ static LY_ERR parse_any(const struct lyd_node *any, bool opaque,
 	return ret;
 }
 
-/* service/sid of the configuration, as the client wrote it */
-static bool is_service_sid(const struct lyd_node *node)
+/*
+ * The text the client wrote for a service's SID; NULL for other nodes.
+ * inet:ip-prefix is a union, whose value keeps the original text.
+ */
+static const char *written_sid(const struct lyd_node *node, char *buf,
+			       size_t len)
 {
-	const struct lyd_node_opaq *opaq = (const void *)node;
-	const struct lyd_node *parent = lyd_parent(node);
+	const struct lyd_value *value;
 
-	return !node->schema && !strcmp(opaq->name.name, "sid") &&
-	       opaq->name.module_ns && !strcmp(opaq->name.module_ns, NC_CLI_NAMESPACE) &&
-	       parent && !parent->schema &&
-	       !strcmp(((const struct lyd_node_opaq *)parent)->name.name,
-		       "service");
+	if (!node->schema || strcmp(node->schema->name, "sid") ||
+	    strcmp(node->schema->module->name, NC_CLI_MODULE) ||
+	    !lysc_data_parent(node->schema) ||
+	    strcmp(lysc_data_parent(node->schema)->name, "service"))
+		return NULL;
+	value = &((const struct lyd_node_term *)node)->value;
+	if (value->realtype->basetype != LY_TYPE_UNION ||
+	    value->subvalue->format != LY_VALUE_XML)
+		return NULL;
+	snprintf(buf, len, "%.*s", (int)value->subvalue->orig_len,
+		 (const char *)value->subvalue->original);
+	return buf;
 }
 
 /*
- * An rpc-error for the first SID of config (an anyxml input, opaque
- * nodes as the client wrote them) with host bits set: bgpd refuses it,
- * and libyang would quietly clear the bits.
+ * An rpc-error for the first service SID of config (the anyxml input,
+ * as parsed from the request) with host bits set: bgpd refuses it, and
+ * libyang would quietly clear the bits.
  */
 static struct nc_server_reply *refuse_host_bits(const struct lyd_node *config)
 {
 	const struct lyd_node_any *any = (const void *)config;
 	const struct lyd_node *top, *node;
-	char reason[128], message[160];
+	char sid[128], reason[160], message[192];
 	struct cfn_prefix prefix;
 
 	if (any->value_type != LYD_ANYDATA_DATATREE)
 		return NULL;
 	LY_LIST_FOR (any->value.tree, top) {
 		LYD_TREE_DFS_BEGIN (top, node) {
-			if (is_service_sid(node) &&
-			    !cfn_prefix_parse(
-				    ((const struct lyd_node_opaq *)node)->value,
-				    &prefix, reason, sizeof(reason))) {
+			const char *text = written_sid(node, sid, sizeof(sid));
+
+			if (text && !cfn_prefix_parse(text, &prefix, reason,
+						      sizeof(reason))) {
 				snprintf(message, sizeof(message),
 					 "Invalid SID: %s", reason);
 				return reply_error(NC_ERR_INVALID_VALUE,
@@ -278,8 +288,8 @@ static struct nc_server_reply *edited_config(struct lyd_node *rpc,
 	return NULL;
 }
 
-static struct nc_server_reply *rpc_edit_config(struct lyd_node *rpc,
-					       struct nc_session *session)
+static struct nc_server_reply *edit_running(struct lyd_node *rpc,
+					    struct nc_session *session)
 {
 	const char *test_option = input_value(rpc, "test-option");
 	struct nc_server_reply *reply;
@@ -296,6 +306,18 @@ static struct nc_server_reply *rpc_edit_config(struct lyd_node *rpc,
 			      sizeof(err)))
 		reply = reply_failed(err);
 	lyd_free_all(config);
+	return reply;
+}
+
+/* One edit at a time: each reads, changes and commits the running. */
+static struct nc_server_reply *rpc_edit_config(struct lyd_node *rpc,
+					       struct nc_session *session)
+{
+	struct nc_server_reply *reply;
+
+	pthread_mutex_lock(&nc_cfn.config_lock);
+	reply = edit_running(rpc, session);
+	pthread_mutex_unlock(&nc_cfn.config_lock);
 	if (!reply)
 		syslog(LOG_INFO, "session %u: edit-config applied",
 		       nc_session_get_id(session));
@@ -323,7 +345,7 @@ static struct nc_server_reply *rpc_validate(struct lyd_node *rpc)
 	return ret ? reply_invalid() : nc_server_reply_ok();
 }
 
-static struct nc_server_reply *rpc_lock(struct nc_session *session,
+static struct nc_server_reply *set_lock(struct nc_session *session,
 					bool lock)
 {
 	uint32_t id = nc_session_get_id(session);
@@ -338,6 +360,17 @@ static struct nc_server_reply *rpc_lock(struct nc_session *session,
 		return reply_failed("this session holds no lock on running");
 	nc_cfn.lock_owner = lock ? id : 0;
 	return nc_server_reply_ok();
+}
+
+static struct nc_server_reply *rpc_lock(struct nc_session *session,
+					bool lock)
+{
+	struct nc_server_reply *reply;
+
+	pthread_mutex_lock(&nc_cfn.config_lock);
+	reply = set_lock(session, lock);
+	pthread_mutex_unlock(&nc_cfn.config_lock);
+	return reply;
 }
 
 static struct nc_server_reply *rpc_dispatch(struct lyd_node *rpc,
@@ -445,6 +478,8 @@ void nc_rpc_init(void)
 
 void nc_rpc_session_closed(struct nc_session *session)
 {
+	pthread_mutex_lock(&nc_cfn.config_lock);
 	if (nc_cfn.lock_owner == nc_session_get_id(session))
 		nc_cfn.lock_owner = 0;
+	pthread_mutex_unlock(&nc_cfn.config_lock);
 }
