@@ -10,6 +10,7 @@ import ctypes
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import paramiko
@@ -132,7 +133,50 @@ def test_hello_advertises_the_model(net):
                 ":notification:1.0", ":interleave:1.0",
                 ":yang-library:1.1"):
         assert any(cap in c for c in caps), cap
+    assert not [c for c in caps if "yuma" in c]
     assert f'namespace "{NS}"' in schema
+
+
+YANG_LIBRARY = "urn:ietf:params:xml:ns:yang:ietf-yang-library"
+MONITORING = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"
+
+
+def test_module_is_discoverable(net):
+    """A client that knows no module name finds frr-cfn in the YANG
+    library (RFC 8525, and RFC 7895's modules-state) and in the schema
+    list (RFC 6022), and gets each listed schema, YANG or YIN."""
+    ns = {"yl": YANG_LIBRARY, "m": MONITORING}
+    with connect(net.key) as m:
+        library = m.get(filter=("subtree", f'<yang-library xmlns='
+                                f'"{YANG_LIBRARY}"/>')).data_ele
+        modules = {e.findtext("yl:name", namespaces=ns):
+                   e.findtext("yl:namespace", namespaces=ns)
+                   for e in library.iterfind(
+                       "yl:yang-library/yl:module-set/yl:module", ns)}
+        assert modules["frr-cfn"] == NS
+        state = m.get(filter=("subtree", f'<modules-state xmlns='
+                              f'"{YANG_LIBRARY}"/>')).data_ele
+        assert "frr-cfn" in [e.findtext("yl:name", namespaces=ns)
+                             for e in state.iterfind(
+                                 "yl:modules-state/yl:module", ns)]
+        schemas = m.get(filter=("subtree", f'<netconf-state xmlns='
+                                f'"{MONITORING}"><schemas/></netconf-state>'
+                                )).data_ele
+        listed = [(e.findtext("m:identifier", namespaces=ns),
+                   e.findtext("m:version", namespaces=ns),
+                   e.findtext("m:format", namespaces=ns).split(":")[-1])
+                  for e in schemas.iterfind(
+                      "m:netconf-state/m:schemas/m:schema", ns)]
+        assert {f for i, _, f in listed if i == "frr-cfn"} == {"yang",
+                                                              "yin"}
+        for identifier, version, fmt in listed:
+            reply = m.get_schema(identifier, version or None, fmt)
+            # YANG is the text of <data>, YIN its XML content
+            text = reply.data if fmt == "yang" else reply.xml
+            assert identifier in text, (identifier, fmt)
+        yin = m.get_schema("frr-cfn", format="yin").xml
+        assert 'urn:ietf:params:xml:ns:yang:yin:1' in yin
+        assert f'<namespace uri="{NS}"' in yin
 
 
 def test_edit_config_creates_service_and_policy(net):
@@ -218,6 +262,71 @@ def test_vtysh_and_netconf_are_one_configuration(net):
     assert cfn_lines(ingress) == before
 
 
+# EVERY_LEAF with a new value in each leaf (keys kept)
+EVERY_LEAF_CHANGED = [
+    "cfn api socket /var/run/frr/cfn-nc-test2.sock",
+    "cfn api tcp 127.0.0.1 port 7912",
+    "cfn api max-clients 11", "cfn api max-frame 4097",
+    "cfn api max-instances 17", "cfn api hold-time 46",
+    "cfn api stale-after 21", "cfn attribute-type 201",
+    "cfn metric cpu-utilization normalize min-max 6 90",
+    "cfn metric queue-depth normalize sigmoid 41 11",
+    "cfn metric gpu-utilization weight 3",
+    "cfn category compute weight 4",
+    "cfn damping min-interval 501", "cfn damping max-interval 61",
+    "cfn damping threshold cpu-utilization relative 21 absolute 5",
+    "cfn selection mode weighted",  # best is the default: no line
+    "cfn selection weight compute 2 network 1",
+    "cfn selection igp-cost-max 51", "cfn selection min-score 5",
+    "cfn selection max-utilization 96", "cfn selection stale-after 31",
+    "cfn selection hysteresis 2.5", "cfn selection weight-threshold 6",
+    "cfn selection max-paths 5",
+    "cfn selection affinity idle-timeout 45 buckets 32",
+    "cfn service vc sid 198.51.100.31/32",
+    "cfn service vc instance 10.8.8.8 capacity 3",
+    "cfn service vc instance 10.8.8.8 metric active-sessions 40 "
+    "statistic current",
+    "cfn service vc selection mode weighted",
+    "cfn service vc selection weight compute 2 network 2",
+    "cfn service vc selection igp-cost-max 71",
+    "cfn service vc selection min-score 3",
+    "cfn service vc selection max-utilization 81",
+    "cfn service vc selection stale-after 11",
+    "cfn service vc selection hysteresis 2.5",
+    "cfn service vc selection weight-threshold 21",
+    "cfn service vc selection max-paths 2",
+    "cfn service vc selection affinity idle-timeout 61 buckets 128",
+]
+
+
+def test_merge_changes_every_leaf(net):
+    """A merge of a new value into each existing leaf changes it, and
+    bgpd is sent integers as integers."""
+    ingress = net["ingress"]
+    before = cfn_lines(ingress)
+    ingress.configure(*EVERY_LEAF_CHANGED, context="router bgp 65000")
+    assert set(EVERY_LEAF_CHANGED) <= set(cfn_lines(ingress))
+    with connect(net.key) as m:
+        changed = m.get_config(source="running").data_xml
+        ingress.configure(*EVERY_LEAF, context="router bgp 65000")
+        assert set(EVERY_LEAF) <= set(cfn_lines(ingress))
+        log_start = os.path.getsize(net.daemon_log)
+        data = changed[changed.index("<cfn"):changed.rindex("</cfn>") + 6]
+        m.edit_config(target="running",
+                      config=f'<config xmlns="{NC}">{data}</config>')
+    assert set(EVERY_LEAF_CHANGED) <= set(cfn_lines(ingress))
+    with open(net.daemon_log) as log:
+        log.seek(log_start)
+        sent = log.read()
+    assert "bgpd: cfn service vc instance 10.8.8.8 metric active-sessions " \
+        "40 statistic current" in sent
+    assert ".0 " not in sent and ".0\n" not in sent
+    ingress.configure(*(f"no {line}"
+                        for line in reversed(EVERY_LEAF_CHANGED)),
+                      context="router bgp 65000")
+    assert cfn_lines(ingress) == before
+
+
 def netconf_state(m):
     reply = m.get(filter=None).data_ele
     ns = {"c": NS}
@@ -287,6 +396,31 @@ def test_get_filters(net):
             m.get(filter=("xpath", ({"c": NS}, "/c:cfn/c:state[")))
 
 
+def bgpd_queries(net, request):
+    """The show commands cfn-netconfd sends bgpd to answer request()."""
+    start = os.path.getsize(net.daemon_log)
+    request()
+    with open(net.daemon_log) as log:
+        log.seek(start)
+        return [line.split("bgpd query: ", 1)[1].strip()
+                for line in log if "bgpd query: " in line]
+
+
+def test_filtered_get_reads_only_what_it_selects(net):
+    sid_filter = (f'<cfn xmlns="{NS}"><state><sid><sid>{SID}</sid>'
+                  "</sid></state></cfn>")
+    with connect(net.key) as m:
+        queries = bgpd_queries(net, lambda: m.get(
+            filter=("subtree", sid_filter)))
+        assert sorted(queries) == [f"show bgp cfn selection {SID} json",
+                                   f"show bgp cfn service {SID} json"]
+        stats = f'<cfn xmlns="{NS}"><state><statistics/></state></cfn>'
+        assert bgpd_queries(net, lambda: m.get(
+            filter=("subtree", stats))) == ["show bgp cfn statistics json"]
+        assert bgpd_queries(net, lambda: m.get_config(
+            source="running")) == ["show running-config"]
+
+
 def set_cpu(net, egress, value):
     net[egress].configure(
         f"cfn service video instance 10.1.{egress[1]}.1 metric "
@@ -313,7 +447,10 @@ INVALID_EDITS = [
     ("out of range", "<selection><max-paths>99</max-paths></selection>",
      "invalid-value"),
     ("wrong type", "<attribute-type>abc</attribute-type>", "invalid-value"),
-    ("unknown element", "<selection><bogus>1</bogus></selection>", None),
+    ("unknown element", "<selection><bogus>1</bogus></selection>",
+     "unknown-element"),
+    ("SID with host bits", "<service><name>hb</name>"
+     "<sid>203.0.113.65/24</sid></service>", "invalid-value"),
     ("must: both weights 0", "<selection><weight><compute>0</compute>"
      "<network>0</network></weight></selection>", None),
     ("service without SID", "<service><name>nosid</name></service>",
@@ -340,6 +477,37 @@ def test_invalid_edit_is_rejected_and_changes_nothing(net, what, body, tag):
     assert err.value.message, "an rpc-error says why"
     if tag:
         assert err.value.tag == tag
+    assert cfn_lines(ingress) == before
+
+
+def test_unknown_element_names_the_element(net):
+    with connect(net.key) as m:
+        with pytest.raises(RPCError) as err:
+            m.edit_config(target="running", config=config(
+                "<selection><bogus>1</bogus></selection>"))
+    assert err.value.tag == "unknown-element"
+    assert "bogus</" in err.value.info  # <bad-element>
+
+
+def test_sid_with_host_bits_is_refused_as_vtysh_refuses_it(net):
+    ingress = net["ingress"]
+    before = cfn_lines(ingress)
+    refusal = ingress.vtysh("configure terminal", "router bgp 65000",
+                            "cfn service hb sid 203.0.113.65/24",
+                            check=False)
+    assert "host bits" in refusal
+    with connect(net.key) as m:
+        for edit in (m.edit_config, m.validate):
+            with pytest.raises(RPCError) as err:
+                body = config("<service><name>hb</name>"
+                              "<sid>203.0.113.65/24</sid></service>")
+                if edit == m.validate:
+                    m.validate(source=to_ele(body))
+                else:
+                    m.edit_config(target="running", config=body)
+            assert err.value.tag == "invalid-value"
+            assert "'203.0.113.65/24' has host bits set" in \
+                err.value.message
     assert cfn_lines(ingress) == before
 
 
@@ -396,6 +564,28 @@ def test_authentication(net):
                    capture_output=True, check=True)
     with pytest.raises(AuthenticationError):
         connect(user=TEST_USER, password=TEST_PASSWORD)
+
+
+def test_a_request_waiting_for_bgpd_holds_up_no_other_session(net):
+    """Sessions are served in parallel: while one session's <get> waits
+    for bgpd (stopped here), another session is answered what needs no
+    bgpd (it used to wait for the get)."""
+    bgpd = net["ingress"].daemon_pids()["bgpd"]
+    library = f'<yang-library xmlns="{YANG_LIBRARY}"/>'
+    answered = []
+    with connect(net.key) as a, connect(net.key) as b:
+        os.kill(bgpd, signal.SIGSTOP)
+        try:
+            slow = threading.Thread(
+                target=lambda: answered.append(a.get() and "get"))
+            slow.start()
+            time.sleep(0.5)
+            assert b.get(filter=("subtree", library)).ok
+            answered.append("yang-library")
+        finally:
+            os.kill(bgpd, signal.SIGCONT)
+        slow.join(timeout=30)
+    assert answered == ["yang-library", "get"]
 
 
 def test_zz_daemon_stops_clean(net):

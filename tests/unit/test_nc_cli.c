@@ -9,11 +9,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "nc_cli.h"
+#include "nc_edit.h"
 
 static struct ly_ctx *ctx;
 static unsigned int unknown_lines;
@@ -106,14 +108,14 @@ static void test_every_kind_of_line_round_trips(void **state)
 	assert_true(has_line(&lines, "cfn api idle-timeout 0"));
 	assert_true(has_line(&lines, "cfn attribute-type 200"));
 	assert_true(has_line(&lines, "cfn metric cpu-utilization normalize "
-				     "min-max 5.0 95.0"));
+				     "min-max 5 95"));
 	/* bgpd prints %g: 1e-06 becomes a decimal of the model */
 	assert_true(has_line(&lines, "cfn metric queue-depth normalize "
-				     "sigmoid 40.0 0.000001"));
+				     "sigmoid 40 0.000001"));
 	assert_true(has_line(&lines, "cfn selection affinity idle-timeout 30 "
 				     "buckets 64"));
 	assert_true(has_line(&lines, "cfn service vc instance 10.8.8.8 metric "
-				     "active-sessions 12.0 statistic current"));
+				     "active-sessions 12 statistic current"));
 	assert_true(has_line(&lines,
 			     "cfn service vc selection max-paths 1"));
 	nc_cli_lines_free(&lines);
@@ -136,6 +138,27 @@ static void test_defaults_are_not_lines(void **state)
 	nc_cli_lines_free(&lines);
 }
 
+/* bgpd is sent what a vtysh user writes: 3600001, not 3600001.0 */
+static void test_whole_decimals_are_integers(void **state)
+{
+	struct nc_cli_lines lines;
+	unsigned long asn;
+
+	round_trip("router bgp 1\n cfn service a sid 192.0.2.1/32\n"
+		   " cfn service a instance 192.0.2.10 capacity 1\n"
+		   " cfn service a instance 192.0.2.10 metric cpu-utilization "
+		   "3600001 statistic mean\n cfn selection hysteresis 2.5\n"
+		   " cfn selection weight-threshold 0.000001\nexit\n",
+		   &lines, &asn);
+	assert_true(has_line(&lines, "cfn service a instance 192.0.2.10 "
+				     "metric cpu-utilization 3600001 "
+				     "statistic mean"));
+	assert_true(has_line(&lines, "cfn selection hysteresis 2.5"));
+	assert_true(has_line(&lines, "cfn selection weight-threshold "
+				     "0.000001"));
+	nc_cli_lines_free(&lines);
+}
+
 static void test_plan_orders_removals_and_additions(void **state)
 {
 	struct nc_cli_lines from, to, plan;
@@ -155,14 +178,14 @@ static void test_plan_orders_removals_and_additions(void **state)
 	/* the deepest removal first: the metric before its instance */
 	assert_string_equal(plan.v[0].text,
 			    "no cfn service a instance 192.0.2.10 metric "
-			    "cpu-utilization 5.0 statistic mean");
+			    "cpu-utilization 5 statistic mean");
 	assert_string_equal(plan.v[2].text,
 			    "no cfn service a sid 192.0.2.1/32");
 	/* then additions, parents first; a changed value is set, not
 	 * removed first */
 	assert_string_equal(plan.v[3].text, "cfn service b sid 192.0.2.2/32");
-	assert_true(has_line(&plan, "cfn selection hysteresis 3.0"));
-	assert_false(has_line(&plan, "no cfn selection hysteresis 2.0"));
+	assert_true(has_line(&plan, "cfn selection hysteresis 3"));
+	assert_false(has_line(&plan, "no cfn selection hysteresis 2"));
 	assert_true(has_line(&plan,
 			     "cfn service b instance 192.0.2.20 capacity 1"));
 	nc_cli_lines_free(&plan);
@@ -175,6 +198,116 @@ static void test_plan_orders_removals_and_additions(void **state)
 	nc_cli_lines_free(&to);
 }
 
+/* Every leaf of the model set (keys aside), each value told by a. */
+#define EVERY_LEAF(a, mode)                                                    \
+	"router bgp 1\n"                                                       \
+	" cfn api socket /run/cfn-" a ".sock\n"                                \
+	" cfn api tcp 127.0.0." a " port 79" a "\n"                            \
+	" cfn api max-clients 1" a "\n"                                        \
+	" cfn api max-frame 409" a "\n"                                        \
+	" cfn api max-instances 1" a "\n"                                      \
+	" cfn api hold-time 4" a "\n"                                          \
+	" cfn api stale-after 2" a "\n"                                        \
+	" cfn attribute-type 20" a "\n"                                        \
+	" cfn metric cpu-utilization normalize min-max " a " 9" a "\n"         \
+	" cfn metric queue-depth normalize sigmoid 4" a " 1" a "\n"            \
+	" cfn metric gpu-utilization weight " a "\n"                           \
+	" cfn category compute weight " a "\n"                                 \
+	" cfn damping min-interval 50" a "\n"                                  \
+	" cfn damping max-interval 6" a "\n"                                   \
+	" cfn damping threshold cpu-utilization relative 2" a " absolute " a  \
+	"\n"                                                                   \
+	" cfn service vc sid 198.51.100." a "/32\n"                            \
+	" cfn service vc instance 10.8.8.8 capacity " a "\n"                   \
+	" cfn service vc instance 10.8.8.8 metric active-sessions 3" a         \
+	".5 statistic current\n" POLICY("selection", a, mode)                  \
+		POLICY("service vc selection", a, mode) "exit\n"
+#define POLICY(scope, a, mode)                                                 \
+	" cfn " scope " mode " mode "\n"                                       \
+	" cfn " scope " weight compute " a " network 1\n"                      \
+	" cfn " scope " igp-cost-max 5" a "\n"                                 \
+	" cfn " scope " min-score " a "\n"                                     \
+	" cfn " scope " max-utilization 9" a "\n"                              \
+	" cfn " scope " stale-after 3" a "\n"                                  \
+	" cfn " scope " hysteresis " a ".5\n"                                  \
+	" cfn " scope " weight-threshold " a "\n"                              \
+	" cfn " scope " max-paths " a "\n"                                     \
+	" cfn " scope " affinity idle-timeout 3" a " buckets 6" a "\n"
+
+static struct lyd_node *parse_valid(const char *running)
+{
+	struct lyd_node *tree = NULL;
+	unsigned long asn;
+
+	assert_int_equal(nc_cli_parse(ctx, running, &tree, &asn, NULL),
+			 LY_SUCCESS);
+	assert_int_equal(lyd_validate_all(&tree, ctx,
+					  LYD_VALIDATE_NO_STATE |
+						  LYD_VALIDATE_PRESENT,
+					  NULL),
+			 LY_SUCCESS);
+	return tree;
+}
+
+/* The tree as an <edit-config> carries it: explicit nodes only. */
+static struct lyd_node *as_edit(const struct lyd_node *tree)
+{
+	struct lyd_node *edit = NULL;
+	char *xml = NULL;
+
+	assert_int_equal(lyd_print_mem(&xml, tree, LYD_XML,
+				       LYD_PRINT_WITHSIBLINGS),
+			 LY_SUCCESS);
+	assert_int_equal(lyd_parse_data_mem(ctx, xml, LYD_XML,
+					    LYD_PARSE_ONLY |
+						    LYD_PARSE_NO_STATE |
+						    LYD_PARSE_STRICT,
+					    0, &edit),
+			 LY_SUCCESS);
+	free(xml);
+	return edit;
+}
+
+static void assert_same_lines(const struct lyd_node *a,
+			      const struct lyd_node *b)
+{
+	struct nc_cli_lines la, lb;
+
+	assert_int_equal(nc_cli_render(a, &la), LY_SUCCESS);
+	assert_int_equal(nc_cli_render(b, &lb), LY_SUCCESS);
+	for (size_t i = 0; i < lb.count; i++)
+		if (!has_line(&la, lb.v[i].text))
+			fail_msg("missing: %s", lb.v[i].text);
+	assert_int_equal(la.count, lb.count);
+	nc_cli_lines_free(&la);
+	nc_cli_lines_free(&lb);
+}
+
+/*
+ * A merge of a new value into each existing leaf changes the leaf (a
+ * leaf used to be matched by its value: a new value was a second
+ * instance).
+ */
+static void test_merge_changes_every_leaf(void **state)
+{
+	struct lyd_node *config = parse_valid(EVERY_LEAF("1", "best"));
+	struct lyd_node *changed = parse_valid(EVERY_LEAF("2", "weighted"));
+	struct lyd_node *edit = as_edit(changed);
+	struct nc_edit_error error;
+
+	assert_int_equal(nc_edit_apply(&config, edit, NC_EDIT_MERGE, &error),
+			 NC_EDIT_OK);
+	assert_int_equal(lyd_validate_all(&config, ctx,
+					  LYD_VALIDATE_NO_STATE |
+						  LYD_VALIDATE_PRESENT,
+					  NULL),
+			 LY_SUCCESS);
+	assert_same_lines(config, changed);
+	lyd_free_all(edit);
+	lyd_free_all(changed);
+	lyd_free_all(config);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +318,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_plan_orders_removals_and_additions, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_whole_decimals_are_integers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_merge_changes_every_leaf,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

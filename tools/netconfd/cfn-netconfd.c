@@ -23,7 +23,12 @@
 #define POLL_MS 50
 #define NOTIFY_POLL_MS 1000
 
-struct nc_cfn_server nc_cfn;
+#define WORKERS 4 /* sessions served at once */
+
+struct nc_cfn_server nc_cfn = {
+	.config_lock = PTHREAD_MUTEX_INITIALIZER,
+	.sessions_lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 static volatile sig_atomic_t stopping;
 
@@ -114,6 +119,7 @@ static struct ly_ctx *load_modules(const char *yang_dir)
 		return NULL;
 	if (!ly_ctx_load_module(ctx, "ietf-netconf", NULL, netconf_features) ||
 	    !ly_ctx_load_module(ctx, "ietf-netconf-monitoring", NULL, NULL) ||
+	    !ly_ctx_load_module(ctx, "frr-cfn-nc-deviations", NULL, NULL) ||
 	    !ly_ctx_load_module(ctx, "notifications", NULL, NULL) ||
 	    !ly_ctx_load_module(ctx, NC_CLI_MODULE, NULL, NULL)) {
 		ly_ctx_destroy(ctx);
@@ -175,8 +181,10 @@ static void close_session(struct nc_session *session)
 {
 	syslog(LOG_INFO, "session %u closed", nc_session_get_id(session));
 	nc_rpc_session_closed(session);
+	pthread_mutex_lock(&nc_cfn.sessions_lock);
 	nc_ps_del_session(nc_cfn.ps, session);
 	nc_session_free(session, NULL);
+	pthread_mutex_unlock(&nc_cfn.sessions_lock);
 }
 
 static uint64_t now_ms(void)
@@ -187,7 +195,24 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void serve(void)
+/* A worker: answers the requests of whichever session has one. */
+static void *serve_sessions(void *unused)
+{
+	struct nc_session *session;
+
+	(void)unused;
+	while (!stopping) {
+		session = NULL;
+		if ((nc_ps_poll(nc_cfn.ps, POLL_MS, &session) &
+		     (NC_PSPOLL_SESSION_TERM | NC_PSPOLL_SESSION_ERROR)) &&
+		    session)
+			close_session(session);
+	}
+	return NULL;
+}
+
+/* The main thread: accepts sessions and polls for notifications. */
+static void accept_sessions(void)
 {
 	uint64_t next_poll = now_ms() + NOTIFY_POLL_MS;
 	struct nc_session *session;
@@ -199,16 +224,28 @@ static void serve(void)
 			       nc_session_get_username(session));
 			nc_ps_add_session(nc_cfn.ps, session);
 		}
-		session = NULL;
-		if ((nc_ps_poll(nc_cfn.ps, POLL_MS, &session) &
-		     (NC_PSPOLL_SESSION_TERM | NC_PSPOLL_SESSION_ERROR)) &&
-		    session)
-			close_session(session);
 		if (now_ms() >= next_poll) {
 			nc_notify_poll();
 			next_poll = now_ms() + NOTIFY_POLL_MS;
 		}
 	}
+}
+
+static void serve(void)
+{
+	pthread_t workers[WORKERS];
+	size_t started = 0;
+
+	while (started < WORKERS &&
+	       !pthread_create(&workers[started], NULL, serve_sessions, NULL))
+		started++;
+	if (!started)
+		syslog(LOG_ERR, "cannot start a worker thread");
+	else
+		accept_sessions();
+	stopping = 1;
+	while (started)
+		pthread_join(workers[--started], NULL);
 }
 
 static void on_signal(int sig)
@@ -227,6 +264,8 @@ int main(int argc, char **argv)
 	}
 	openlog("cfn-netconfd", LOG_PID | (o.debug ? LOG_PERROR : 0),
 		LOG_DAEMON);
+	if (!o.debug)
+		setlogmask(LOG_UPTO(LOG_INFO));
 	nc_verbosity(NC_VERB_WARNING);
 	nc_set_print_clb(log_libnetconf2);
 	signal(SIGPIPE, SIG_IGN);

@@ -91,7 +91,9 @@ static const struct passwd *session_user(const struct nc_session *session)
 /* One "type base64 [comment]" line of authorized_keys against key. */
 static bool key_line_matches(char *line, ssh_key key)
 {
-	char *type = strtok(line, " \t\n"), *b64 = strtok(NULL, " \t\n");
+	char *save = NULL;
+	char *type = strtok_r(line, " \t\n", &save);
+	char *b64 = strtok_r(NULL, " \t\n", &save);
 	ssh_key known = NULL;
 	bool same;
 

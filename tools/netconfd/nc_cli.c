@@ -10,6 +10,7 @@
 #define MAX_WORDS 16
 #define MAX_TEXT 512
 #define MAX_DEF 256 /* a path or format of the table */
+#define MAX_VALUE 64
 
 /*
  * A node of the configuration and the words of its command after "cfn".
@@ -92,9 +93,11 @@ static void line_def_at(size_t i, char *path, char *format)
 
 static size_t split_words(char *text, char **words)
 {
+	char *save = NULL;
 	size_t n = 0;
 
-	for (char *w = strtok(text, " "); w; w = strtok(NULL, " ")) {
+	for (char *w = strtok_r(text, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
 		if (n == MAX_WORDS)
 			return MAX_WORDS + 1;
 		words[n++] = w;
@@ -137,35 +140,57 @@ static const struct lyd_node *enclosing_list(const struct lyd_node *node,
 	return NULL;
 }
 
-static const char *child_value(const struct lyd_node *node, const char *name)
+/*
+ * A leaf's value as bgpd takes it: libyang's canonical decimal64 has a
+ * fraction even when it is whole ("3600001.0"); bgpd is sent the
+ * integer, as vtysh users write it.
+ */
+static const char *command_value(const struct lyd_node *leaf,
+				 char buf[MAX_VALUE])
+{
+	const char *value = lyd_get_value(leaf);
+	size_t len = strlen(value);
+
+	if (((const struct lysc_node_leaf *)leaf->schema)->type->basetype !=
+		    LY_TYPE_DEC64 ||
+	    len < 2 || strcmp(value + len - 2, ".0"))
+		return value;
+	snprintf(buf, MAX_VALUE, "%.*s", (int)(len - 2), value);
+	return buf;
+}
+
+static const char *child_value(const struct lyd_node *node, const char *name,
+			       char buf[MAX_VALUE])
 {
 	struct lyd_node *child = NULL;
 
 	if (lyd_find_path(node, name, 0, &child) != LY_SUCCESS)
 		return NULL;
-	return lyd_get_value(child);
+	return command_value(child, buf);
 }
 
 /*
- * Value of a placeholder at node; *is_key tells whether it identifies
- * the setting (a list key) or is its value.
+ * Value of a placeholder at node (maybe in buf); *is_key tells whether
+ * it identifies the setting (a list key) or is its value.
  */
 static const char *placeholder_value(const struct lyd_node *node,
-				     const char *name, bool *is_key)
+				     const char *name, bool *is_key,
+				     char buf[MAX_VALUE])
 {
 	const char *colon = strchr(name, ':');
 	const struct lyd_node *list;
-	char buf[64];
+	char list_name[64];
 
 	*is_key = true;
 	if (colon) {
-		snprintf(buf, sizeof(buf), "%.*s", (int)(colon - name), name);
-		list = enclosing_list(node, buf);
-		return list ? child_value(list, colon + 1) : NULL;
+		snprintf(list_name, sizeof(list_name), "%.*s",
+			 (int)(colon - name), name);
+		list = enclosing_list(node, list_name);
+		return list ? child_value(list, colon + 1, buf) : NULL;
 	}
 	if (!strcmp(name, ".")) {
 		*is_key = false;
-		return lyd_get_value(node);
+		return command_value(node, buf);
 	}
 	if (node->schema->nodetype == LYS_LIST) {
 		const struct lysc_node *child =
@@ -176,7 +201,7 @@ static const char *placeholder_value(const struct lyd_node *node,
 	} else {
 		*is_key = false;
 	}
-	return child_value(node, name);
+	return child_value(node, name, buf);
 }
 
 static void append(char *buf, const char *word)
@@ -210,7 +235,7 @@ static LY_ERR add_line(struct nc_cli_lines *out, const char *text,
 static bool render_node(const struct lyd_node *node, const char *format,
 			char *text, char *key)
 {
-	char words_buf[MAX_TEXT], name[64];
+	char words_buf[MAX_TEXT], name[64], buf[MAX_VALUE];
 	char *words[MAX_WORDS + 1];
 	size_t n;
 
@@ -223,7 +248,7 @@ static bool render_node(const struct lyd_node *node, const char *format,
 
 		if (is_placeholder(words[i])) {
 			placeholder_name(words[i], name, sizeof(name));
-			value = placeholder_value(node, name, &is_key);
+			value = placeholder_value(node, name, &is_key, buf);
 			if (!value)
 				return false;
 		}
@@ -348,12 +373,13 @@ static bool add_predicates(const struct lysc_node *list, bool is_line_node,
 static bool data_path(const struct ly_ctx *ctx, const char *path,
 		      const struct capture *caps, size_t n, char *xpath)
 {
-	char schema_path[MAX_TEXT] = ROOT, segs[MAX_TEXT];
+	char schema_path[MAX_TEXT] = ROOT, segs[MAX_TEXT], *save = NULL;
 	const char *last = strrchr(path, '/');
 
 	snprintf(xpath, MAX_TEXT, ROOT);
 	snprintf(segs, sizeof(segs), "%s", path);
-	for (char *seg = strtok(segs, "/"); seg; seg = strtok(NULL, "/")) {
+	for (char *seg = strtok_r(segs, "/", &save); seg;
+	     seg = strtok_r(NULL, "/", &save)) {
 		const struct lysc_node *snode;
 		size_t len = strlen(schema_path);
 

@@ -12,6 +12,7 @@
 #include <libyang/libyang.h>
 
 #define NC_CLI_MODULE "frr-cfn"
+#define NC_CLI_NAMESPACE "urn:frr-cfn:yang:frr-cfn"
 
 /* One command line of the configuration, e.g. "cfn service a sid ..." */
 struct nc_cli_line {

@@ -40,15 +40,23 @@ static bool node_op(const struct lyd_node *node, enum nc_edit_op inherited,
 	return !meta || nc_edit_op_parse(lyd_get_meta_value(meta), op);
 }
 
-/* The instance of edit's node among the children of parent. */
+/*
+ * The instance of edit's node among the children of parent. A list or
+ * leaf-list entry is the one with the same keys or value; a leaf is the
+ * one leaf of its name, whatever its value (lyd_find_sibling_first()
+ * compares leaves by value too: a changed value would not match).
+ */
 static struct lyd_node *find_match(struct lyd_node *parent,
 				   struct lyd_node *config,
 				   const struct lyd_node *edit)
 {
+	struct lyd_node *siblings = parent ? lyd_child(parent) : config;
 	struct lyd_node *match = NULL;
 
-	lyd_find_sibling_first(parent ? lyd_child(parent) : config, edit,
-			       &match);
+	if (edit->schema->nodetype & (LYS_LIST | LYS_LEAFLIST))
+		lyd_find_sibling_first(siblings, edit, &match);
+	else
+		lyd_find_sibling_val(siblings, edit->schema, NULL, 0, &match);
 	return match;
 }
 
@@ -114,7 +122,10 @@ static enum nc_edit_failure edit_children(struct lyd_node **config,
 
 #define NETCONF_NS "urn:ietf:params:xml:ns:netconf:base:1.0"
 
-/* A leaf whose value did not parse: only its deletion makes sense. */
+/*
+ * A node that did not parse: not in the model, or a leaf whose value did
+ * not parse, of which only a deletion makes sense.
+ */
 static enum nc_edit_failure edit_opaque(struct lyd_node *parent,
 					const struct lyd_node *edit,
 					enum nc_edit_op op,
@@ -131,8 +142,11 @@ static enum nc_edit_failure edit_opaque(struct lyd_node *parent,
 			return fail(error, NC_EDIT_BAD_OPERATION, edit);
 	if (parent)
 		snode = lys_find_child(parent->schema, parent->schema->module,
-				       opaq->name.name, 0, LYS_LEAF, 0);
-	if (!snode || (op != NC_EDIT_DELETE && op != NC_EDIT_REMOVE))
+				       opaq->name.name, 0, 0, 0);
+	if (!snode)
+		return fail(error, NC_EDIT_UNKNOWN_ELEMENT, edit);
+	if (snode->nodetype != LYS_LEAF ||
+	    (op != NC_EDIT_DELETE && op != NC_EDIT_REMOVE))
 		return fail(error, NC_EDIT_BAD_VALUE, edit);
 	lyd_find_sibling_val(lyd_child(parent), snode, NULL, 0, &match);
 	if (!match || (match->flags & LYD_DEFAULT))

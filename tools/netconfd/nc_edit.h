@@ -22,6 +22,7 @@ enum nc_edit_failure {
 	NC_EDIT_DATA_MISSING, /* delete of missing data */
 	NC_EDIT_BAD_OPERATION,
 	NC_EDIT_BAD_VALUE, /* an invalid value, other than to delete it */
+	NC_EDIT_UNKNOWN_ELEMENT, /* not in the model */
 	NC_EDIT_INTERNAL,
 };
 

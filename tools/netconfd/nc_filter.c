@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfn_prefix.h"
+#include "nc_cli.h"
 #include "nc_filter.h"
 
 /*
@@ -192,11 +194,27 @@ static LY_ERR filter_xpath(const char *xpath, struct lyd_node **tree)
 	return LY_SUCCESS;
 }
 
+/*
+ * The filter's XML. lyd_any_value_str() leaves empty containers out,
+ * which are selection nodes in a filter (<yang-library/>).
+ */
+static LY_ERR filter_xml(const struct lyd_node *filter, char **xml)
+{
+	const struct lyd_node_any *any = (const void *)filter;
+
+	*xml = NULL;
+	if (any->value_type != LYD_ANYDATA_DATATREE)
+		return lyd_any_value_str(filter, xml);
+	return lyd_print_mem(xml, any->value.tree, LYD_XML,
+			     LYD_PRINT_WITHSIBLINGS | LYD_PRINT_KEEPEMPTYCONT |
+				     LYD_PRINT_SHRINK);
+}
+
 /* The filter's content, parsed as data where it fits the schema. */
 static LY_ERR parse_filter(const struct lyd_node *any, struct lyd_node **out)
 {
 	char *xml = NULL;
-	LY_ERR err = lyd_any_value_str(any, &xml);
+	LY_ERR err = filter_xml(any, &xml);
 
 	*out = NULL;
 	if (!err && xml)
@@ -236,4 +254,116 @@ LY_ERR nc_filter_apply(const struct lyd_node *rpc, struct lyd_node **tree,
 			 ly_errmsg(LYD_CTX(rpc)));
 	lyd_free_all(content);
 	return ret;
+}
+
+/* -- what a filter needs read ---------------------------------------------- */
+
+static const char *filter_ns(const struct lyd_node *f)
+{
+	return f->schema ? f->schema->module->ns
+			 : ((const struct lyd_node_opaq *)f)->name.module_ns;
+}
+
+static void need_all_state(struct nc_state_parts *state)
+{
+	*state = (struct nc_state_parts){.sids = true,
+					 .local_instances = true,
+					 .statistics = true};
+}
+
+/* The SID a state/sid filter node names (content match); NULL: any. */
+static const char *named_sid(const struct lyd_node *sid_filter)
+{
+	const struct lyd_node *f;
+
+	LY_LIST_FOR (lyd_child(sid_filter), f)
+		if (!strcmp(filter_name(f), "sid") && is_content_match(f))
+			return filter_text(f);
+	return NULL;
+}
+
+/*
+ * state/sid: one SID when every sid filter node names the same one; a
+ * SID that is not a valid prefix is in no data, so needs nothing.
+ */
+static void need_sid(const struct lyd_node *f, struct nc_state_parts *state)
+{
+	const char *sid = named_sid(f);
+	bool first = !state->sids;
+	struct cfn_prefix prefix;
+	char reason[128];
+
+	if (sid && !cfn_prefix_parse(sid, &prefix, reason, sizeof(reason)))
+		return;
+	if (sid && (first || !strcmp(state->sid, sid)) &&
+	    strlen(sid) < sizeof(state->sid))
+		snprintf(state->sid, sizeof(state->sid), "%s", sid);
+	else
+		state->sid[0] = '\0';
+	state->sids = true;
+}
+
+static void need_state(const struct lyd_node *filter,
+		       struct nc_state_parts *state)
+{
+	const struct lyd_node *f;
+
+	if (!has_selection(filter)) {
+		need_all_state(state);
+		return;
+	}
+	LY_LIST_FOR (lyd_child(filter), f) {
+		const char *name = filter_name(f);
+
+		if (!strcmp(name, "sid"))
+			need_sid(f, state);
+		else if (!strcmp(name, "local-instance"))
+			state->local_instances = true;
+		else if (!strcmp(name, "statistics"))
+			state->statistics = true;
+	}
+}
+
+static void need_cfn(const struct lyd_node *filter, struct nc_get_needs *needs)
+{
+	const struct lyd_node *f;
+
+	if (!has_selection(filter)) {
+		needs->config = true;
+		need_all_state(&needs->state);
+		return;
+	}
+	/* content match nodes too: they select by configuration */
+	LY_LIST_FOR (lyd_child(filter), f) {
+		if (!strcmp(filter_name(f), "state"))
+			need_state(f, &needs->state);
+		else
+			needs->config = true;
+	}
+}
+
+void nc_filter_needs(const struct lyd_node *rpc, struct nc_get_needs *needs)
+{
+	const struct lyd_meta *type;
+	struct lyd_node *filter = NULL, *content = NULL;
+	const struct lyd_node *f;
+
+	*needs = (struct nc_get_needs){.config = true, .library = true};
+	need_all_state(&needs->state);
+	if (lyd_find_path(rpc, "filter", 0, &filter))
+		return;
+	type = lyd_find_meta(filter->meta, NULL, "ietf-netconf:type");
+	if ((type && !strcmp(lyd_get_meta_value(type), "xpath")) ||
+	    parse_filter(filter, &content))
+		return;
+	*needs = (struct nc_get_needs){};
+	LY_LIST_FOR (content, f) {
+		const char *ns = filter_ns(f);
+
+		if (ns && !strcmp(ns, NC_CLI_NAMESPACE))
+			need_cfn(f, needs);
+		else
+			needs->library = true;
+	}
+	lyd_free_all(content);
 }

@@ -20,12 +20,16 @@ struct sid_changes {
 	int64_t changes;
 };
 
-/* The counters at the last poll; valid only while someone listens. */
+/*
+ * The counters at the last poll; valid only while someone listens.
+ * Polled by the main thread, started by a subscription in a worker.
+ */
 static struct {
 	struct sid_changes *v;
 	size_t count;
 	bool valid;
 } last;
+static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void forget_counters(void)
 {
@@ -67,8 +71,10 @@ struct nc_server_reply *nc_notify_subscribe(struct lyd_node *rpc,
 		return nc_server_reply_err(err);
 	}
 	/* what changes from now on is news to this subscriber */
+	pthread_mutex_lock(&last_lock);
 	if (!last.valid)
 		poll_selection(false);
+	pthread_mutex_unlock(&last_lock);
 	nc_session_inc_notif_status(session);
 	syslog(LOG_INFO, "session %u subscribed to selection changes",
 	       nc_session_get_id(session));
@@ -161,8 +167,12 @@ static void poll_selection(bool notify)
 
 void nc_notify_poll(void)
 {
+	pthread_mutex_lock(&nc_cfn.sessions_lock);
+	pthread_mutex_lock(&last_lock);
 	if (anyone_subscribed())
 		poll_selection(true);
 	else
 		forget_counters();
+	pthread_mutex_unlock(&last_lock);
+	pthread_mutex_unlock(&nc_cfn.sessions_lock);
 }

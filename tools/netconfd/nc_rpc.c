@@ -5,8 +5,11 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "cfn_prefix.h"
+#include "nc_cli.h"
 #include "nc_edit.h"
 #include "nc_filter.h"
+#include "nc_library.h"
 #include "nc_running.h"
 #include "nc_server.h"
 #include "nc_state.h"
@@ -72,6 +75,61 @@ static LY_ERR parse_any(const struct lyd_node *any, bool opaque,
 	return ret;
 }
 
+/*
+ * The text the client wrote for a service's SID; NULL for other nodes.
+ * inet:ip-prefix is a union, whose value keeps the original text.
+ */
+static const char *written_sid(const struct lyd_node *node, char *buf,
+			       size_t len)
+{
+	const struct lyd_value *value;
+
+	if (!node->schema || strcmp(node->schema->name, "sid") ||
+	    strcmp(node->schema->module->name, NC_CLI_MODULE) ||
+	    !lysc_data_parent(node->schema) ||
+	    strcmp(lysc_data_parent(node->schema)->name, "service"))
+		return NULL;
+	value = &((const struct lyd_node_term *)node)->value;
+	if (value->realtype->basetype != LY_TYPE_UNION ||
+	    value->subvalue->format != LY_VALUE_XML)
+		return NULL;
+	snprintf(buf, len, "%.*s", (int)value->subvalue->orig_len,
+		 (const char *)value->subvalue->original);
+	return buf;
+}
+
+/*
+ * An rpc-error for the first service SID of config (the anyxml input,
+ * as parsed from the request) with host bits set: bgpd refuses it, and
+ * libyang would quietly clear the bits.
+ */
+static struct nc_server_reply *refuse_host_bits(const struct lyd_node *config)
+{
+	const struct lyd_node_any *any = (const void *)config;
+	const struct lyd_node *top, *node;
+	char sid[128], reason[160], message[192];
+	struct cfn_prefix prefix;
+
+	if (any->value_type != LYD_ANYDATA_DATATREE)
+		return NULL;
+	LY_LIST_FOR (any->value.tree, top) {
+		LYD_TREE_DFS_BEGIN (top, node) {
+			const char *text = written_sid(node, sid, sizeof(sid));
+
+			if (text && !cfn_prefix_parse(text, &prefix, reason,
+						      sizeof(reason))) {
+				snprintf(message, sizeof(message),
+					 "Invalid SID: %s", reason);
+				return reply_error(NC_ERR_INVALID_VALUE,
+						   NC_ERR_TYPE_APP, message,
+						   NULL);
+			}
+			LYD_TREE_DFS_END(top, node);
+		}
+	}
+	return NULL;
+}
+
 /* <get> and <get-config>: the tree wrapped in the RPC's output. */
 static struct nc_server_reply *reply_tree(struct lyd_node *rpc,
 					  struct lyd_node *tree)
@@ -89,18 +147,39 @@ static struct nc_server_reply *reply_tree(struct lyd_node *rpc,
 				    NC_PARAMTYPE_FREE);
 }
 
+/* The data a <get> or <get-config> needs, read from bgpd. */
+static LY_ERR read_data(const struct nc_get_needs *needs,
+			struct lyd_node **tree, char *err, size_t errlen)
+{
+	const struct nc_state_parts *state = &needs->state;
+	LY_ERR ret = LY_SUCCESS;
+
+	*tree = NULL;
+	if (needs->config)
+		ret = nc_running_read(nc_cfn.ctx, nc_cfn.vty_path, tree, err,
+				      errlen);
+	if (!ret && (state->sids || state->local_instances || state->statistics))
+		ret = nc_state_get(nc_cfn.ctx, nc_cfn.vty_path, state, tree,
+				   err, errlen);
+	if (!ret && needs->library)
+		ret = nc_library_get(nc_cfn.ctx, tree);
+	if (ret && !err[0])
+		snprintf(err, errlen, "%s", ly_errmsg(nc_cfn.ctx));
+	return ret;
+}
+
 static struct nc_server_reply *rpc_get(struct lyd_node *rpc, bool state)
 {
+	struct nc_get_needs needs = {.config = true};
 	char err[ERR_LEN] = "";
 	struct lyd_node *tree;
 
-	if (nc_running_read(nc_cfn.ctx, nc_cfn.vty_path, &tree, err,
-			    sizeof(err)))
-		return reply_failed(err);
-	if (state &&
-	    nc_state_get(nc_cfn.ctx, nc_cfn.vty_path, &tree, err, sizeof(err))) {
+	/* get-config: the configuration, whatever the filter names */
+	if (state)
+		nc_filter_needs(rpc, &needs);
+	if (read_data(&needs, &tree, err, sizeof(err))) {
 		lyd_free_all(tree);
-		return reply_failed(err[0] ? err : ly_errmsg(nc_cfn.ctx));
+		return reply_failed(err);
 	}
 	if (nc_filter_apply(rpc, &tree, err, sizeof(err))) {
 		lyd_free_all(tree);
@@ -119,6 +198,22 @@ static const char *input_value(const struct lyd_node *rpc, const char *path)
 	return lyd_get_value(node);
 }
 
+/* RFC 6241's unknown-element: its name as bad-element, its path. */
+static struct nc_server_reply *reply_unknown_element(const char *path)
+{
+	const char *name = strrchr(path, '/');
+	const char *colon;
+	struct lyd_node *err;
+
+	name = name ? name + 1 : path;
+	colon = strchr(name, ':');
+	err = nc_err(nc_cfn.ctx, NC_ERR_UNKNOWN_ELEM, NC_ERR_TYPE_APP,
+		     colon ? colon + 1 : name);
+	nc_err_set_msg(err, "element not in the model", "en");
+	nc_err_set_path(err, path);
+	return nc_server_reply_err(err);
+}
+
 static struct nc_server_reply *edit_failure(struct nc_edit_error *error)
 {
 	static const struct {
@@ -134,10 +229,15 @@ static struct nc_server_reply *edit_failure(struct nc_edit_error *error)
 		[NC_EDIT_BAD_VALUE] = {NC_ERR_INVALID_VALUE, "invalid value"},
 		[NC_EDIT_INTERNAL] = {NC_ERR_OP_FAILED, "internal error"},
 	};
-	struct nc_server_reply *reply = reply_error(
-		failures[error->failure].tag, NC_ERR_TYPE_PROT,
-		failures[error->failure].message, error->path);
+	struct nc_server_reply *reply;
 
+	if (error->failure == NC_EDIT_UNKNOWN_ELEMENT)
+		reply = reply_unknown_element(error->path);
+	else
+		reply = reply_error(failures[error->failure].tag,
+				    NC_ERR_TYPE_PROT,
+				    failures[error->failure].message,
+				    error->path);
 	free(error->path);
 	return reply;
 }
@@ -157,6 +257,9 @@ static struct nc_server_reply *edited_config(struct lyd_node *rpc,
 		nc_edit_op_parse(value, &default_op);
 	if (lyd_find_path(rpc, "config", 0, &any))
 		return reply_invalid();
+	reply = refuse_host_bits(any);
+	if (reply)
+		return reply;
 	/* libyang's error of the strict parse, for what is not a delete */
 	if (parse_any(any, false, &edit)) {
 		invalid = reply_invalid();
@@ -185,8 +288,8 @@ static struct nc_server_reply *edited_config(struct lyd_node *rpc,
 	return NULL;
 }
 
-static struct nc_server_reply *rpc_edit_config(struct lyd_node *rpc,
-					       struct nc_session *session)
+static struct nc_server_reply *edit_running(struct lyd_node *rpc,
+					    struct nc_session *session)
 {
 	const char *test_option = input_value(rpc, "test-option");
 	struct nc_server_reply *reply;
@@ -203,6 +306,18 @@ static struct nc_server_reply *rpc_edit_config(struct lyd_node *rpc,
 			      sizeof(err)))
 		reply = reply_failed(err);
 	lyd_free_all(config);
+	return reply;
+}
+
+/* One edit at a time: each reads, changes and commits the running. */
+static struct nc_server_reply *rpc_edit_config(struct lyd_node *rpc,
+					       struct nc_session *session)
+{
+	struct nc_server_reply *reply;
+
+	pthread_mutex_lock(&nc_cfn.config_lock);
+	reply = edit_running(rpc, session);
+	pthread_mutex_unlock(&nc_cfn.config_lock);
 	if (!reply)
 		syslog(LOG_INFO, "session %u: edit-config applied",
 		       nc_session_get_id(session));
@@ -212,10 +327,14 @@ static struct nc_server_reply *rpc_edit_config(struct lyd_node *rpc,
 static struct nc_server_reply *rpc_validate(struct lyd_node *rpc)
 {
 	struct lyd_node *any = NULL, *config = NULL;
+	struct nc_server_reply *refused;
 	LY_ERR ret;
 
 	if (lyd_find_path(rpc, "source/config", 0, &any))
 		return nc_server_reply_ok(); /* running: valid by itself */
+	refused = refuse_host_bits(any);
+	if (refused)
+		return refused;
 	ret = parse_any(any, false, &config);
 	if (!ret)
 		ret = lyd_validate_all(&config, nc_cfn.ctx,
@@ -226,7 +345,7 @@ static struct nc_server_reply *rpc_validate(struct lyd_node *rpc)
 	return ret ? reply_invalid() : nc_server_reply_ok();
 }
 
-static struct nc_server_reply *rpc_lock(struct nc_session *session,
+static struct nc_server_reply *set_lock(struct nc_session *session,
 					bool lock)
 {
 	uint32_t id = nc_session_get_id(session);
@@ -241,6 +360,17 @@ static struct nc_server_reply *rpc_lock(struct nc_session *session,
 		return reply_failed("this session holds no lock on running");
 	nc_cfn.lock_owner = lock ? id : 0;
 	return nc_server_reply_ok();
+}
+
+static struct nc_server_reply *rpc_lock(struct nc_session *session,
+					bool lock)
+{
+	struct nc_server_reply *reply;
+
+	pthread_mutex_lock(&nc_cfn.config_lock);
+	reply = set_lock(session, lock);
+	pthread_mutex_unlock(&nc_cfn.config_lock);
+	return reply;
 }
 
 static struct nc_server_reply *rpc_dispatch(struct lyd_node *rpc,
@@ -264,10 +394,41 @@ static struct nc_server_reply *rpc_dispatch(struct lyd_node *rpc,
 			   "operation not supported by cfn-netconfd", NULL);
 }
 
+/* A <get-schema> format (an identity, maybe prefixed); false: unknown */
+static bool schema_format(const char *format, LYS_OUTFORMAT *out)
+{
+	const char *identity = format ? strchr(format, ':') : NULL;
+
+	identity = identity ? identity + 1 : format;
+	if (!identity || !strcmp(identity, "yang"))
+		*out = LYS_OUT_YANG;
+	else if (!strcmp(identity, "yin"))
+		*out = LYS_OUT_YIN;
+	else
+		return false;
+	return true;
+}
+
+/* The module's text; YIN without its XML declaration, as the reply's
+ * <data> holds it. */
+static char *schema_text(const struct lys_module *mod, LYS_OUTFORMAT format)
+{
+	char *text = NULL, *end;
+
+	if (lys_print_mem(&text, mod, format, 0))
+		return NULL;
+	end = format == LYS_OUT_YIN ? strstr(text, "?>") : NULL;
+	if (end) {
+		end += 2 + strspn(end + 2, "\n");
+		memmove(text, end, strlen(end) + 1);
+	}
+	return text;
+}
+
 /*
- * <get-schema> (RFC 6022), YANG format only. libnetconf2 2.0's own
- * handler hands libyang 2.1 a dictionary string as an owned value and
- * reads it after it is freed.
+ * <get-schema> (RFC 6022), YANG or YIN. libnetconf2 2.0's own handler
+ * hands libyang 2.1 a dictionary string as an owned value and reads it
+ * after it is freed.
  */
 static struct nc_server_reply *rpc_get_schema(struct lyd_node *rpc,
 					      struct nc_session *session)
@@ -277,21 +438,25 @@ static struct nc_server_reply *rpc_get_schema(struct lyd_node *rpc,
 	const char *format = input_value(rpc, "format");
 	const struct lys_module *mod;
 	struct lyd_node *output = NULL;
-	char *text = NULL;
+	LYS_OUTFORMAT out_format;
+	char *text;
 
 	(void)session;
-	mod = revision ? ly_ctx_get_module(nc_cfn.ctx, name, revision)
-		       : ly_ctx_get_module_latest(nc_cfn.ctx, name);
+	mod = revision && revision[0]
+		      ? ly_ctx_get_module(nc_cfn.ctx, name, revision)
+		      : ly_ctx_get_module_latest(nc_cfn.ctx, name);
 	if (!mod)
 		return reply_error(NC_ERR_INVALID_VALUE, NC_ERR_TYPE_APP,
 				   "no such module", NULL);
-	if (format && !strstr(format, "yang"))
+	if (!schema_format(format, &out_format))
 		return reply_error(NC_ERR_INVALID_VALUE, NC_ERR_TYPE_APP,
-				   "only the YANG format is served", NULL);
-	if (lys_print_mem(&text, mod, LYS_OUT_YANG, 0) ||
-	    lyd_dup_single(rpc, NULL, 0, &output) ||
-	    lyd_new_any(output, NULL, "data", text, 0, LYD_ANYDATA_STRING, 1,
-			NULL)) {
+				   "formats served: yang and yin", NULL);
+	text = schema_text(mod, out_format);
+	if (!text || lyd_dup_single(rpc, NULL, 0, &output) ||
+	    lyd_new_any(output, NULL, "data", text, 0,
+			out_format == LYS_OUT_YIN ? LYD_ANYDATA_XML
+						  : LYD_ANYDATA_STRING,
+			1, NULL)) {
 		free(text);
 		lyd_free_all(output);
 		return reply_failed("cannot print the module");
@@ -313,6 +478,8 @@ void nc_rpc_init(void)
 
 void nc_rpc_session_closed(struct nc_session *session)
 {
+	pthread_mutex_lock(&nc_cfn.config_lock);
 	if (nc_cfn.lock_owner == nc_session_get_id(session))
 		nc_cfn.lock_owner = 0;
+	pthread_mutex_unlock(&nc_cfn.config_lock);
 }

@@ -54,7 +54,7 @@ static long run_commands(const char *vty_path, unsigned long asn,
 			 size_t errlen)
 {
 	struct nc_vty *vty = nc_vty_open(vty_path, err, errlen);
-	char context[64], *output = NULL;
+	char context[64], *output = NULL, *save = NULL;
 	long failed = -1;
 
 	if (!vty)
@@ -70,7 +70,8 @@ static long run_commands(const char *vty_path, unsigned long asn,
 		if (nc_vty_exec(vty, commands->v[i].text, &output) != 0) {
 			snprintf(err, errlen, "bgpd refused '%s': %s",
 				 commands->v[i].text,
-				 output ? strtok(output, "\n") : "no reply");
+				 output ? strtok_r(output, "\n", &save)
+					: "no reply");
 			failed = (long)i;
 		}
 		free(output);

@@ -3,6 +3,7 @@
 #ifndef CFN_NC_SERVER_H
 #define CFN_NC_SERVER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -13,6 +14,14 @@ struct nc_cfn_server {
 	struct nc_pollsession *ps;
 	char vty_path[256]; /* bgpd's vty socket */
 	uint32_t lock_owner; /* session holding the running lock, 0: none */
+	/*
+	 * Sessions are served by several threads, so that one slow request
+	 * does not hold the others up. config_lock makes an edit (read,
+	 * change, commit) and the running lock atomic; sessions_lock keeps
+	 * a session from being freed while notifications go out.
+	 */
+	pthread_mutex_t config_lock;
+	pthread_mutex_t sessions_lock;
 };
 
 /* libnetconf2's callbacks carry no user data: the one server. */

@@ -201,7 +201,7 @@ json_object *nc_state_instance(json_object *reply)
 	return json_object_array_get_idx(instances, 0);
 }
 
-/* One SID: the view of "show bgp cfn service SID json". */
+/* What a walk over the SIDs adds to. */
 struct sid_walk {
 	const char *vty_path;
 	struct lyd_node *state;
@@ -209,16 +209,15 @@ struct sid_walk {
 	size_t errlen;
 };
 
-/* One SID of "services": its view from "show bgp cfn service SID json". */
-static LY_ERR put_sid(const struct sid_walk *w, json_object *summary)
+/* One SID's view, from "show bgp cfn service SID json". */
+static LY_ERR put_sid(const struct sid_walk *w, const char *sid)
 {
 	char command[128];
-	json_object *reply, *sid, *view;
+	json_object *reply, *view;
 	LY_ERR ret = LY_SUCCESS;
 
-	json_object_object_get_ex(summary, "sid", &sid);
 	snprintf(command, sizeof(command), "show bgp cfn service %s json",
-		 json_object_get_string(sid));
+		 sid);
 	reply = nc_state_query(w->vty_path, command, w->err, w->errlen);
 	if (!reply)
 		return LY_EOTHER;
@@ -229,6 +228,16 @@ static LY_ERR put_sid(const struct sid_walk *w, json_object *summary)
 				     view);
 	json_object_put(reply);
 	return ret;
+}
+
+/* One SID of "services". */
+static LY_ERR put_summary_sid(const struct sid_walk *w, json_object *summary)
+{
+	json_object *sid;
+
+	if (!json_object_object_get_ex(summary, "sid", &sid))
+		return LY_SUCCESS;
+	return put_sid(w, json_object_get_string(sid));
 }
 
 /* One SID of "selection": into its entry's "selection". */
@@ -288,8 +297,29 @@ static LY_ERR put_command(const char *vty_path, struct lyd_node *parent,
 	return ret;
 }
 
+/* state/sid: every SID's, or the one of parts->sid */
+static LY_ERR put_sids(const struct sid_walk *w,
+		       const struct nc_state_parts *parts)
+{
+	char command[128];
+	LY_ERR ret;
+
+	if (!parts->sid[0]) {
+		ret = for_each_sid(w, "show bgp cfn services json",
+				   put_summary_sid);
+		return ret ? ret
+			   : for_each_sid(w, "show bgp cfn selection json",
+					  put_selection);
+	}
+	snprintf(command, sizeof(command), "show bgp cfn selection %s json",
+		 parts->sid);
+	ret = put_sid(w, parts->sid);
+	return ret ? ret : for_each_sid(w, command, put_selection);
+}
+
 LY_ERR nc_state_get(const struct ly_ctx *ctx, const char *vty_path,
-		    struct lyd_node **tree, char *err, size_t errlen)
+		    const struct nc_state_parts *parts, struct lyd_node **tree,
+		    char *err, size_t errlen)
 {
 	struct lyd_node *state = NULL, *stats = NULL;
 	struct sid_walk walk = {vty_path, NULL, err, errlen};
@@ -301,17 +331,14 @@ LY_ERR nc_state_get(const struct ly_ctx *ctx, const char *vty_path,
 		ret = lyd_find_path(*tree, "/" NC_CLI_MODULE ":cfn/state", 0,
 				    &state);
 	walk.state = state;
-	if (!ret)
-		ret = for_each_sid(&walk, "show bgp cfn services json", put_sid);
-	if (!ret)
-		ret = for_each_sid(&walk, "show bgp cfn selection json",
-				   put_selection);
-	if (!ret)
+	if (!ret && parts->sids)
+		ret = put_sids(&walk, parts);
+	if (!ret && parts->local_instances)
 		ret = put_command(vty_path, state, "show bgp cfn instances json",
 				  NULL, err, errlen);
-	if (!ret)
+	if (!ret && parts->statistics)
 		ret = lyd_new_inner(state, NULL, "statistics", 0, &stats);
-	if (!ret)
+	if (!ret && parts->statistics)
 		ret = put_command(vty_path, stats,
 				  "show bgp cfn statistics json", "api", err,
 				  errlen);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -131,6 +132,9 @@ int nc_vty_query(const char *path, const char *command, char **output)
 	char err[256];
 	struct nc_vty *vty = nc_vty_open(path, err, sizeof(err));
 	int status;
+
+	/* what a request costs: in the debug log (-d) */
+	syslog(LOG_DEBUG, "bgpd query: %s", command);
 
 	if (!vty) {
 		if (output)
