@@ -669,19 +669,27 @@ static void monitor_read(struct thread *t)
 			mnl_socket_get_fd(monitor), &t_monitor);
 }
 
+/* A route netlink socket, subscribed to the (legacy) event groups. */
+static struct mnl_socket *nl_open(unsigned int events, int flags)
+{
+	struct mnl_socket *sock = NULL;
+
+	frr_with_privs (&bgpd_privs) {
+		sock = mnl_socket_open2(NETLINK_ROUTE, flags);
+		if (sock && mnl_socket_bind(sock, events, MNL_SOCKET_AUTOPID)) {
+			mnl_socket_close(sock);
+			sock = NULL;
+		}
+	}
+	return sock;
+}
+
 static void monitor_open(void)
 {
 	unsigned int events =
 		RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
 
-	frr_with_privs (&bgpd_privs) {
-		monitor = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK);
-		if (monitor &&
-		    mnl_socket_bind(monitor, events, MNL_SOCKET_AUTOPID)) {
-			mnl_socket_close(monitor);
-			monitor = NULL;
-		}
-	}
+	monitor = nl_open(events, SOCK_NONBLOCK);
 	if (!monitor) {
 		zlog_warn(
 			"CFN: no netlink monitor (%s): groups are checked every second only",
@@ -697,13 +705,7 @@ void cfn_nhg_init(struct thread_master *master, cfn_nhg_resync_fn resync)
 	nhg_master = master;
 	resync_fn = resync;
 	groups = list_new();
-	frr_with_privs (&bgpd_privs) {
-		nl = mnl_socket_open(NETLINK_ROUTE);
-		if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-			mnl_socket_close(nl);
-			nl = NULL;
-		}
-	}
+	nl = nl_open(0, 0);
 	if (!nl) {
 		zlog_warn(
 			"CFN: no netlink socket (%s): flow affinity unavailable, weighted ECMP instead",

@@ -40,19 +40,32 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The lines of running-config text, parsed and rendered again. */
-static void round_trip(const char *running, struct nc_cli_lines *lines,
-		       unsigned long *asn)
+static void assert_valid(struct lyd_node **tree)
+{
+	assert_int_equal(lyd_validate_all(tree, ctx,
+					  LYD_VALIDATE_NO_STATE |
+						  LYD_VALIDATE_PRESENT,
+					  NULL),
+			 LY_SUCCESS);
+}
+
+/* running-config text as a valid configuration tree. */
+static struct lyd_node *parse_valid(const char *running, unsigned long *asn)
 {
 	struct lyd_node *tree = NULL;
 
 	assert_int_equal(nc_cli_parse(ctx, running, &tree, asn, count_unknown),
 			 LY_SUCCESS);
-	assert_int_equal(lyd_validate_all(&tree, ctx,
-					  LYD_VALIDATE_NO_STATE |
-						  LYD_VALIDATE_PRESENT,
-					  NULL),
-			 LY_SUCCESS);
+	assert_valid(&tree);
+	return tree;
+}
+
+/* The lines of running-config text, parsed and rendered again. */
+static void round_trip(const char *running, struct nc_cli_lines *lines,
+		       unsigned long *asn)
+{
+	struct lyd_node *tree = parse_valid(running, asn);
+
 	assert_int_equal(nc_cli_render(tree, lines), LY_SUCCESS);
 	lyd_free_all(tree);
 }
@@ -234,21 +247,6 @@ static void test_plan_orders_removals_and_additions(void **state)
 	" cfn " scope " max-paths " a "\n"                                     \
 	" cfn " scope " affinity idle-timeout 3" a " buckets 6" a "\n"
 
-static struct lyd_node *parse_valid(const char *running)
-{
-	struct lyd_node *tree = NULL;
-	unsigned long asn;
-
-	assert_int_equal(nc_cli_parse(ctx, running, &tree, &asn, NULL),
-			 LY_SUCCESS);
-	assert_int_equal(lyd_validate_all(&tree, ctx,
-					  LYD_VALIDATE_NO_STATE |
-						  LYD_VALIDATE_PRESENT,
-					  NULL),
-			 LY_SUCCESS);
-	return tree;
-}
-
 /* The tree as an <edit-config> carries it: explicit nodes only. */
 static struct lyd_node *as_edit(const struct lyd_node *tree)
 {
@@ -290,18 +288,15 @@ static void assert_same_lines(const struct lyd_node *a,
  */
 static void test_merge_changes_every_leaf(void **state)
 {
-	struct lyd_node *config = parse_valid(EVERY_LEAF("1", "best"));
-	struct lyd_node *changed = parse_valid(EVERY_LEAF("2", "weighted"));
+	unsigned long asn;
+	struct lyd_node *config = parse_valid(EVERY_LEAF("1", "best"), &asn);
+	struct lyd_node *changed = parse_valid(EVERY_LEAF("2", "weighted"), &asn);
 	struct lyd_node *edit = as_edit(changed);
 	struct nc_edit_error error;
 
 	assert_int_equal(nc_edit_apply(&config, edit, NC_EDIT_MERGE, &error),
 			 NC_EDIT_OK);
-	assert_int_equal(lyd_validate_all(&config, ctx,
-					  LYD_VALIDATE_NO_STATE |
-						  LYD_VALIDATE_PRESENT,
-					  NULL),
-			 LY_SUCCESS);
+	assert_valid(&config);
 	assert_same_lines(config, changed);
 	lyd_free_all(edit);
 	lyd_free_all(changed);
