@@ -37,6 +37,29 @@ static int candidate_order(const void *pa, const void *pb)
 }
 
 /*
+ * Of two reports with no newer one (equal sequence numbers, as after an
+ * egress restarts, or 2^31 apart), the more cautious, whatever order BGP
+ * lists them in: the lower L2, then capacity, then the lower peer.
+ */
+static bool cautious_first(const struct cfn_egress *a,
+			   const struct cfn_egress *b)
+{
+	if (a->attr.scores.l2 != b->attr.scores.l2)
+		return a->attr.scores.l2 < b->attr.scores.l2;
+	if (a->attr.capacity != b->attr.capacity)
+		return a->attr.capacity < b->attr.capacity;
+	return strcmp(a->source, b->source) < 0;
+}
+
+static bool report_wins(const struct cfn_egress *a, const struct cfn_egress *b)
+{
+	if (cfn_sequence_newer(a->attr.sequence, b->attr.sequence))
+		return true;
+	return !cfn_sequence_newer(b->attr.sequence, a->attr.sequence) &&
+	       cautious_first(a, b);
+}
+
+/*
  * The newest report of one egress among the candidates of its group
  * (sorted by candidate_order) that are as usable as the first: an
  * unreachable path's data never wins over a reachable one's. A linear
@@ -48,8 +71,7 @@ static struct cfn_egress *newest_report(struct cfn_egress *group, size_t n)
 
 	for (size_t i = 1; i < n && group[i].reachable == group[0].reachable;
 	     i++)
-		if (cfn_sequence_newer(group[i].attr.sequence,
-				       newest->attr.sequence))
+		if (report_wins(&group[i], newest))
 			newest = &group[i];
 	return newest;
 }

@@ -223,6 +223,32 @@ static void test_duplicate_node_sequence_wraps_around(void **state)
 	assert_false(cfn_sequence_newer(0xffffffffu, 0));
 }
 
+/*
+ * Reports of which neither is newer (equal sequence numbers, or 2^31
+ * apart): the more cautious wins, whichever order the paths come in.
+ */
+static void test_duplicate_node_tie_is_order_independent(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("198.51.100.10/32");
+	uint32_t second[] = {50, 50 + 0x80000000u};
+
+	for (size_t k = 0; k < 2; k++)
+		for (int flip = 0; flip < 2; flip++) {
+			struct cfn_egress high = report("A", 50, 9, 10);
+			struct cfn_egress low = report("C", second[k], 3, 10);
+			struct cfn_egress c[2] = {flip ? low : high,
+						  flip ? high : low};
+			unsigned int changes;
+			struct cfn_sid_view *sv;
+
+			cfn_view_update(view, &sid, c, 2, 1000, &changes);
+			sv = cfn_view_find(view, &sid);
+			assert_int_equal(egress_at(sv, 0)->attr.scores.l2, 3);
+			assert_string_equal(egress_at(sv, 0)->source, "C");
+		}
+}
+
 /* A newer report over an unreachable path does not replace a usable one. */
 static void test_duplicate_node_unreachable_report_loses(void **state)
 {
@@ -333,6 +359,7 @@ int main(void)
 		T(test_duplicate_node_prefers_reachable_then_cheaper),
 		T(test_duplicate_node_newest_report_wins),
 		T(test_duplicate_node_sequence_wraps_around),
+		T(test_duplicate_node_tie_is_order_independent),
 		T(test_duplicate_node_unreachable_report_loses),
 		T(test_egress_leaves_and_sid_goes),
 		T(test_out_of_memory_all_or_nothing),
