@@ -13,7 +13,8 @@ import time
 import pytest
 
 import cfnnet
-from topolib import Topology, wait_until
+import flownet
+from topolib import wait_until
 
 SID = "198.51.100.10/32"
 PORT = 9000
@@ -58,19 +59,11 @@ def net(tmp_path_factory):
     work = tmp_path_factory.mktemp("flows")
     (work / "counter.py").write_text(COUNTER)
     (work / "sender.py").write_text(SENDER)
-    topo = Topology("aff")
-    ingress = topo.add_router("ingress", asn=65000)
-    e1 = topo.add_router("egress1", asn=65001)
-    e2 = topo.add_router("egress2", asn=65002)
-    client = topo.add_router("client", daemons=())
-    topo.add_link(ingress, e1)
-    topo.add_link(ingress, e2)
-    gw, _ = topo.add_link(ingress, client)
+    topo = flownet.build("aff")
     with topo:
-        topo.wait_established()
-        client.exec("ip", "route", "add", "default", "via", gw)
-        ingress.exec("sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1")
-        for egress, asn in ((e1, 65001), (e2, 65002)):
+        flownet.prepare(topo)
+        for name, asn in flownet.EGRESS_ASN.items():
+            egress = topo[name]
             egress.exec("ip", "addr", "add", SID, "dev", "lo")
             egress.configure(
                 f"cfn service video sid {SID}",
@@ -80,11 +73,12 @@ def net(tmp_path_factory):
             egress.popen(sys.executable, str(work / "counter.py"),
                          str(work / f"{egress.name}.json"),
                          log="counter.log")
-        ingress.configure(f"cfn service video sid {SID}",
-                          "cfn service video selection mode weighted",
-                          context="router bgp 65000")
+        topo["ingress"].configure(
+            f"cfn service video sid {SID}",
+            "cfn service video selection mode weighted",
+            context="router bgp 65000")
         topo.work = work
-        topo.client = client
+        topo.client = topo["client"]
         yield topo
 
 

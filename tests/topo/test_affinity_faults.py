@@ -23,14 +23,15 @@ import time
 import pytest
 
 import cfnnet
+import flownet
 import topolib
-from topolib import Topology, wait_until
+from topolib import wait_until
 
 SID = "198.51.100.20/32"
 ADDR = SID.split("/")[0]
 PORT = 9100
 IDLE = 5
-ASN = {"egress1": 65001, "egress2": 65002}
+ASN = flownet.EGRESS_ASN
 
 # Tells each connection which egress took it, then echoes.
 SERVER = """
@@ -111,17 +112,11 @@ def net(tmp_path_factory):
     for name, text in (("server", SERVER), ("client", CLIENT),
                        ("probe", PROBE)):
         (work / f"{name}.py").write_text(text)
-    topo = Topology("aft")
-    ingress = topo.add_router("ingress", asn=65000)
-    egresses = [topo.add_router(name, asn=asn) for name, asn in ASN.items()]
-    client = topo.add_router("client", daemons=())
-    for egress in egresses:
-        topo.add_link(ingress, egress)
-    gw, _ = topo.add_link(ingress, client)
+    topo = flownet.build("aft")
+    egresses = [topo[name] for name in ASN]
     with topo:
-        topo.wait_established()
-        client.exec("ip", "route", "add", "default", "via", gw)
-        ingress.exec("sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1")
+        flownet.prepare(topo)
+        ingress = topo["ingress"]
         for egress in egresses:
             route_back(egress)
             egress.exec("ip", "addr", "add", SID, "dev", "lo")
