@@ -148,7 +148,7 @@ static size_t cfn_serving_hops(const struct cfn_sid_view *sv,
 	for (size_t i = 0; i < sv->egresses.count; i++) {
 		const struct cfn_egress *egress = sv->egresses.items[i];
 
-		if (!egress->reachable || !egress->attr.n_instances)
+		if (!cfn_egress_serves(egress))
 			continue;
 		for (unsigned int h = 0; h < egress->n_hops && n < max; h++) {
 			struct prefix gw;

@@ -146,8 +146,7 @@ static bool eligible(const struct cfn_eval *eval)
  */
 static bool can_serve(const struct cfn_eval *eval)
 {
-	return eval->verdict != CFN_VERDICT_UNREACHABLE &&
-	       eval->verdict != CFN_VERDICT_NO_INSTANCES;
+	return cfn_egress_serves(eval->egress);
 }
 
 /*

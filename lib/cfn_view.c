@@ -102,6 +102,11 @@ static size_t group_size(const struct cfn_egress *candidates, size_t count)
 	return n;
 }
 
+bool cfn_egress_serves(const struct cfn_egress *egress)
+{
+	return egress->reachable && egress->attr.n_instances > 0;
+}
+
 static void egress_free(void *item)
 {
 	struct cfn_egress *egress = item;

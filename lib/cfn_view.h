@@ -96,4 +96,7 @@ enum cfn_err cfn_view_update(struct cfn_view *view,
 
 size_t cfn_view_instance_count(const struct cfn_sid_view *sv);
 
+/* Can the egress serve the SID at all: reachable, with instances? */
+bool cfn_egress_serves(const struct cfn_egress *egress);
+
 #endif /* CFN_VIEW_H */
