@@ -45,6 +45,14 @@ DEFINE_MTYPE_STATIC(CFN, CFN_NHG, "CFN resilient nexthop group");
  * behind a local route of an egress that hosts the SID itself (0).
  */
 #define CFN_ROUTE_TABLE RT_TABLE_LOCAL
+/*
+ * A previous bgpd's groups (it crashed, or was killed) keep forwarding
+ * until this bgpd installs its selection over them, in place, so that
+ * their buckets and flows stay; those it has not installed by then go.
+ * Until then, their members stay while busy even if this bgpd has not
+ * (yet) learnt that their egresses serve the SID.
+ */
+#define CFN_NHG_ADOPT_GRACE_S 60
 #define CFN_ROUTE_METRIC 10
 
 extern struct zebra_privs_t bgpd_privs;
@@ -54,8 +62,9 @@ struct cfn_nhg_slot {
 	uint32_t ifindex;
 	uint32_t id;
 	uint8_t weight;
-	bool retired; /* left the selection; kept for its flows */
-	bool twin;    /* the second object of a lone next hop */
+	bool retired;	/* left the selection; kept for its flows */
+	bool twin;	/* the second object of a lone next hop */
+	bool inherited; /* a previous bgpd's: kept while BGP converges */
 };
 
 struct cfn_nhg {
@@ -63,6 +72,7 @@ struct cfn_nhg {
 	uint32_t group_id; /* 0: the kernel deleted it */
 	bool incomplete;   /* a selected next hop could not be a member */
 	bool suspect;	   /* an interface of a member changed: check */
+	bool adopted;	   /* a previous bgpd's, not installed since */
 	size_t count;
 	struct cfn_nhg_slot members[CFN_NHG_MEMBERS_MAX];
 };
@@ -70,7 +80,7 @@ struct cfn_nhg {
 static struct mnl_socket *nl;
 static struct mnl_socket *monitor; /* link and address events */
 static struct thread_master *nhg_master;
-static struct thread *t_monitor, *t_resync;
+static struct thread *t_monitor, *t_resync, *t_adopted;
 static cfn_nhg_resync_fn resync_fn;
 static unsigned int nl_seq;
 static bool supported;
@@ -211,56 +221,6 @@ static int route_via_group(const struct prefix *sid, uint32_t group_id)
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, CFN_ROUTE_METRIC);
 	mnl_attr_put_u32(nlh, RTA_NH_ID, group_id);
 	return nl_talk(nlh, NULL, NULL);
-}
-
-/* -- sweeping what a previous bgpd left ------------------------------ */
-
-struct ours {
-	uint32_t ids[4096];
-	bool group[4096];
-	size_t count;
-};
-
-static int collect_ours(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nhmsg *nhm = mnl_nlmsg_get_payload(nlh);
-	struct ours *ours = data;
-	struct nlattr *attr;
-	uint32_t id = 0;
-	bool group = false;
-
-	if (nhm->nh_protocol != CFN_RTPROT || ours->count == 4096)
-		return MNL_CB_OK;
-	mnl_attr_for_each(attr, nlh, sizeof(*nhm))
-	{
-		if (mnl_attr_get_type(attr) == NHA_ID)
-			id = mnl_attr_get_u32(attr);
-		else if (mnl_attr_get_type(attr) == NHA_GROUP)
-			group = true;
-	}
-	ours->group[ours->count] = group;
-	ours->ids[ours->count++] = id;
-	return MNL_CB_OK;
-}
-
-/* Groups first: deleting them also deletes the routes through them. */
-static void sweep(void)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh =
-		nh_header(buf, RTM_GETNEXTHOP, NLM_F_DUMP, AF_UNSPEC);
-	static struct ours ours;
-
-	ours.count = 0;
-	if (nl_talk(nlh, collect_ours, &ours) < 0)
-		return;
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < ours.count; i++)
-			if (ours.group[i] == (pass == 0))
-				nh_delete(ours.ids[i]);
-	if (ours.count)
-		zlog_info("CFN: removed %zu nexthops left by a previous bgpd",
-			  ours.count);
 }
 
 bool cfn_nhg_supported(void)
@@ -430,7 +390,8 @@ static void keep_retiring(struct cfn_nhg *next, const struct cfn_nhg *old,
 
 	for (size_t i = 0; old && i < old->count; i++) {
 		const struct cfn_nhg_slot *s = &old->members[i];
-		bool serving = hop_listed(req->serving, req->n_serving, s) ||
+		bool serving = s->inherited ||
+			       hop_listed(req->serving, req->n_serving, s) ||
 			       hop_listed(req->members, req->count, s);
 
 		if (next->count == CFN_NHG_MEMBERS_MAX ||
@@ -603,6 +564,240 @@ void cfn_nhg_remove(const struct prefix *sid)
 		destroy(g);
 }
 
+/*
+ * The end of a takeover: groups that no selection was installed over go,
+ * and members of the previous bgpd's leave like any other from now on.
+ */
+static void end_takeover(struct thread *t)
+{
+	struct listnode *node, *next;
+	struct cfn_nhg *g;
+
+	for (ALL_LIST_ELEMENTS(groups, node, next, g)) {
+		if (g->adopted) {
+			zlog_info(
+				"CFN: %pFX: removed the group of a previous bgpd: no selection for it",
+				&g->sid);
+			destroy(g);
+			continue;
+		}
+		for (size_t i = 0; i < g->count; i++)
+			g->members[i].inherited = false;
+	}
+}
+
+/* -- taking over what a previous bgpd left ----------------------------- */
+
+struct kernel_nh {
+	uint32_t id;
+	bool is_group;
+	bool kept; /* part of a group taken over */
+	struct prefix gateway;
+	uint32_t ifindex;
+	size_t n_group;
+	struct nexthop_grp group[CFN_NHG_MEMBERS_MAX];
+};
+
+struct kernel_route {
+	struct prefix sid;
+	uint32_t group_id;
+};
+
+struct kernel_state {
+	struct kernel_nh *nhs; /* the module's nexthops, by ID once read */
+	size_t n_nhs, cap_nhs;
+	struct kernel_route *routes; /* the module's routes */
+	size_t n_routes, cap_routes;
+};
+
+static void *grow(void *items, size_t size, size_t count, size_t *cap)
+{
+	if (count < *cap)
+		return items;
+	*cap = *cap ? 2 * *cap : 64;
+	return XREALLOC(MTYPE_TMP, items, *cap * size);
+}
+
+static void read_gateway(const struct nlattr *attr, uint8_t family,
+			 struct prefix *gw)
+{
+	size_t len = family == AF_INET ? 4 : 16;
+
+	if (mnl_attr_get_payload_len(attr) != len)
+		return;
+	gw->family = family;
+	gw->prefixlen = len * 8;
+	memcpy(&gw->u.prefix, mnl_attr_get_payload(attr), len);
+}
+
+static int read_nexthop(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nhmsg *nhm = mnl_nlmsg_get_payload(nlh);
+	struct kernel_state *ks = data;
+	struct kernel_nh *nh;
+	struct nlattr *attr;
+
+	if (nhm->nh_protocol != CFN_RTPROT)
+		return MNL_CB_OK;
+	ks->nhs = grow(ks->nhs, sizeof(*nh), ks->n_nhs, &ks->cap_nhs);
+	nh = memset(&ks->nhs[ks->n_nhs++], 0, sizeof(*nh));
+	mnl_attr_for_each(attr, nlh, sizeof(*nhm))
+	{
+		switch (mnl_attr_get_type(attr)) {
+		case NHA_ID:
+			nh->id = mnl_attr_get_u32(attr);
+			break;
+		case NHA_OIF:
+			nh->ifindex = mnl_attr_get_u32(attr);
+			break;
+		case NHA_GATEWAY:
+			read_gateway(attr, nhm->nh_family, &nh->gateway);
+			break;
+		case NHA_GROUP:
+			nh->is_group = true;
+			nh->n_group = MIN(mnl_attr_get_payload_len(attr) /
+						  sizeof(*nh->group),
+					  CFN_NHG_MEMBERS_MAX);
+			memcpy(nh->group, mnl_attr_get_payload(attr),
+			       nh->n_group * sizeof(*nh->group));
+			break;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+static int read_route(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct kernel_state *ks = data;
+	struct kernel_route *r;
+	struct nlattr *attr;
+
+	if (rtm->rtm_protocol != CFN_RTPROT ||
+	    rtm->rtm_table != CFN_ROUTE_TABLE)
+		return MNL_CB_OK;
+	ks->routes =
+		grow(ks->routes, sizeof(*r), ks->n_routes, &ks->cap_routes);
+	r = memset(&ks->routes[ks->n_routes++], 0, sizeof(*r));
+	r->sid.family = rtm->rtm_family;
+	r->sid.prefixlen = rtm->rtm_dst_len;
+	mnl_attr_for_each(attr, nlh, sizeof(*rtm))
+	{
+		if (mnl_attr_get_type(attr) == RTA_NH_ID)
+			r->group_id = mnl_attr_get_u32(attr);
+		else if (mnl_attr_get_type(attr) == RTA_DST)
+			memcpy(&r->sid.u.prefix, mnl_attr_get_payload(attr),
+			       MIN(mnl_attr_get_payload_len(attr),
+				   sizeof(r->sid.u.prefix6)));
+	}
+	return MNL_CB_OK;
+}
+
+static int nh_id_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct kernel_nh *)a)->id;
+	uint32_t y = ((const struct kernel_nh *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct kernel_nh *kernel_nh_find(struct kernel_state *ks, uint32_t id)
+{
+	struct kernel_nh key = {.id = id};
+
+	return bsearch(&key, ks->nhs, ks->n_nhs, sizeof(key), nh_id_cmp);
+}
+
+/* Read the module's nexthops and routes; false if netlink failed. */
+static bool kernel_read(struct kernel_state *ks)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	nlh = nh_header(buf, RTM_GETNEXTHOP, NLM_F_DUMP, AF_UNSPEC);
+	if (nl_talk(nlh, read_nexthop, ks) < 0)
+		return false;
+	if (ks->n_nhs)
+		qsort(ks->nhs, ks->n_nhs, sizeof(*ks->nhs), nh_id_cmp);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_UNSPEC;
+	return nl_talk(nlh, read_route, ks) == 0;
+}
+
+/* The group of a route of the module, as the SID's group; false if the
+ * route does not go through a group of the module's. */
+static bool adopt(struct kernel_state *ks, const struct kernel_route *r)
+{
+	struct kernel_nh *group = kernel_nh_find(ks, r->group_id);
+	struct cfn_nhg *g;
+
+	if (!group || !group->is_group || group->kept || find(&r->sid))
+		return false;
+	g = XCALLOC(MTYPE_CFN_NHG, sizeof(*g));
+	g->sid = r->sid;
+	g->group_id = group->id;
+	g->adopted = true;
+	group->kept = true;
+	for (size_t i = 0; i < group->n_group; i++) {
+		struct kernel_nh *nh = kernel_nh_find(ks, group->group[i].id);
+		struct cfn_nhg_member hop;
+
+		if (!nh || nh->is_group || nh->kept)
+			continue;
+		nh->kept = true;
+		hop = (struct cfn_nhg_member){nh->gateway, nh->ifindex};
+		g->members[g->count++] = (struct cfn_nhg_slot){
+			.gateway = nh->gateway,
+			.ifindex = nh->ifindex,
+			.id = nh->id,
+			.weight = group->group[i].weight + 1,
+			.twin = slot_of(g, &hop, false) != NULL,
+			.inherited = true,
+		};
+	}
+	listnode_add(groups, g);
+	return true;
+}
+
+/*
+ * What a previous bgpd left: the groups its routes go through are taken
+ * over; any other nexthop of the module is deleted, groups first (the
+ * routes through them go with them).
+ */
+static void take_over(void)
+{
+	struct kernel_state ks = {};
+	size_t adopted = 0, removed = 0;
+
+	if (kernel_read(&ks)) {
+		for (size_t i = 0; i < ks.n_routes; i++)
+			adopted += adopt(&ks, &ks.routes[i]);
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < ks.n_nhs; i++)
+				if (!ks.nhs[i].kept &&
+				    ks.nhs[i].is_group == (pass == 0)) {
+					nh_delete(ks.nhs[i].id);
+					removed++;
+				}
+	}
+	if (removed)
+		zlog_info("CFN: removed %zu nexthops left by a previous bgpd",
+			  removed);
+	if (adopted) {
+		zlog_info(
+			"CFN: took over %zu resilient groups of a previous bgpd for %u s",
+			adopted, CFN_NHG_ADOPT_GRACE_S);
+		thread_add_timer(nhg_master, end_takeover, NULL,
+				 CFN_NHG_ADOPT_GRACE_S, &t_adopted);
+	}
+	XFREE(MTYPE_TMP, ks.nhs);
+	XFREE(MTYPE_TMP, ks.routes);
+}
+
 /* -- interface and address events ------------------------------------ */
 
 static void resync(struct thread *t)
@@ -712,7 +907,7 @@ void cfn_nhg_init(struct thread_master *master, cfn_nhg_resync_fn resync)
 			safe_strerror(errno));
 		return;
 	}
-	sweep();
+	take_over();
 	monitor_open();
 	/* known when the first group is made: a probe would leave zebra
 	 * holding copies of its nexthops (see CFN_NHG_SPACE) */
@@ -725,6 +920,7 @@ void cfn_nhg_fini(void)
 
 	THREAD_OFF(t_monitor);
 	THREAD_OFF(t_resync);
+	THREAD_OFF(t_adopted);
 	while (groups && (g = listnode_head(groups)))
 		destroy(g);
 	if (groups)

@@ -309,6 +309,35 @@ def test_shut_neighbor_gets_no_new_flows(net):
     net.wait_established()
 
 
+def test_crash_restart_keeps_routes_and_flows(net):
+    """bgpd killed and started again with the module (as watchfrr does):
+    the previous bgpd's group keeps forwarding and is taken over, so no
+    established connection is lost."""
+    ingress = net["ingress"]
+    set_mode(net, "weighted")
+    wait_chosen(net, ASN)
+    both_in_group(net)
+    ingress.vtysh("write memory")
+    group = selection(net)["affinity"]["nexthopGroupId"]
+    conns = Connections(net, 20, "crash")
+    try:
+        assert conns.on("egress1") and conns.on("egress2")
+        os.kill(ingress.daemon_pids()["bgpd"], signal.SIGKILL)
+        time.sleep(0.5)
+        ingress.start_daemons(only=["bgpd"])
+        assert local_route(ingress)  # forwarding all along
+        net.wait_established()
+        data = wait_chosen(net, ASN)
+        assert data["affinity"]["nexthopGroupId"] == group  # taken over
+        both_in_group(net)
+        time.sleep(2)
+        assert conns.dead() == 0
+    finally:
+        conns.stop()
+    with open(ingress.log_file("bgpd")) as f:
+        assert "took over 1 resilient groups" in f.read()
+
+
 def ours(router):
     out = router.exec("ip", "-j", "nexthop", "show", "protocol", "207")
     return json.loads(out.stdout or "[]")
@@ -320,7 +349,7 @@ def local_route(router):
 
 
 def test_cleanup_after_bgpd_killed_and_started_without_the_module(
-        net, monkeypatch):
+        net, monkeypatch, tmp_path):
     ingress = net["ingress"]
     wait_chosen(net, ASN)
     both_in_group(net)
@@ -332,7 +361,14 @@ def test_cleanup_after_bgpd_killed_and_started_without_the_module(
     time.sleep(2)
     assert local_route(ingress) and ours(ingress)  # nothing removes them
     cleanup = ["cfn-fib-cleanup", "-n", ingress.ns]
-    assert "removed" in topolib.run(cleanup).stdout
+    # -m (frr.service, before start): left to a bgpd that loads the module
+    daemons = tmp_path / "daemons"
+    monkeypatch.setenv("CFN_FRR_DAEMONS", str(daemons))
+    daemons.write_text('bgpd=yes\nbgpd_options="  -A 127.0.0.1 -M cfn"\n')
+    assert topolib.run([*cleanup, "-m"]).stdout == ""
+    assert local_route(ingress) and ours(ingress)
+    daemons.write_text('bgpd=yes\nbgpd_options="  -A 127.0.0.1"\n')
+    assert "removed" in topolib.run([*cleanup, "-m"]).stdout
     assert not local_route(ingress) and not ours(ingress)
     assert topolib.run(cleanup).stdout == ""  # nothing left: says nothing
 
@@ -341,7 +377,7 @@ def test_frr_service_runs_the_cleanup():
     """Whatever starts FRR through systemd cleans up first and after."""
     dropin = "/lib/systemd/system/frr.service.d/cfn-fib-cleanup.conf"
     with open(dropin) as f:
-        lines = f.read().split()
-    assert "ExecStartPre=/usr/sbin/cfn-fib-cleanup" in lines
+        lines = f.read().splitlines()
+    assert "ExecStartPre=/usr/sbin/cfn-fib-cleanup -m" in lines
     assert "ExecStopPost=/usr/sbin/cfn-fib-cleanup" in lines
     assert os.access("/usr/sbin/cfn-fib-cleanup", os.X_OK)
