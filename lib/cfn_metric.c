@@ -47,6 +47,15 @@ static const struct cfn_metric_desc descs[CFN_METRIC_TYPE_MAX + 1] = {
 	[CFN_METRIC_NET_UTIL] =
 		PERCENT(CFN_METRIC_NET_UTIL, "network-utilization",
 			CFN_CATEGORY_COMMUNICATION),
+	[CFN_METRIC_REQUEST_RATE] = {.type = CFN_METRIC_REQUEST_RATE,
+				     .name = "request-rate",
+				     .unit = "requests/s",
+				     .category = CFN_CATEGORY_SERVICE,
+				     .scale = 1000,
+				     .max = 4e6},
+	[CFN_METRIC_BACKGROUND_UTIL] =
+		PERCENT(CFN_METRIC_BACKGROUND_UTIL, "background-utilization",
+			CFN_CATEGORY_COMPUTE),
 };
 
 static const char *const category_names[CFN_CATEGORY_COUNT] = {
@@ -217,6 +226,14 @@ void cfn_metric_model_default(struct cfn_metric_model *model)
 		.method = CFN_NORM_SIGMOID, .midpoint = 50, .scale = 15};
 	model->metric[CFN_METRIC_PROC_DELAY].norm = (struct cfn_norm){
 		.method = CFN_NORM_SIGMOID, .midpoint = 50, .scale = 15};
+	/*
+	 * Inputs of balanced selection, not scores: a request rate is
+	 * neither good nor bad, and the background is part of the CPU
+	 * utilisation already scored.
+	 */
+	model->metric[CFN_METRIC_REQUEST_RATE].weight = 0;
+	model->metric[CFN_METRIC_REQUEST_RATE].norm.max = 1000;
+	model->metric[CFN_METRIC_BACKGROUND_UTIL].weight = 0;
 	for (unsigned int c = 0; c < CFN_CATEGORY_COUNT; c++)
 		model->category_weight[c] = 1;
 }

@@ -34,7 +34,11 @@ enum cfn_metric_type {
 	CFN_METRIC_QUEUE_DEPTH = 6,
 	CFN_METRIC_PROC_DELAY = 7,
 	CFN_METRIC_NET_UTIL = 8,
-	CFN_METRIC_TYPE_MAX = CFN_METRIC_NET_UTIL
+	/* the service's requests per second: its demand, for balanced mode */
+	CFN_METRIC_REQUEST_RATE = 9,
+	/* peak utilisation by work other than the service, last few seconds */
+	CFN_METRIC_BACKGROUND_UTIL = 10,
+	CFN_METRIC_TYPE_MAX = CFN_METRIC_BACKGROUND_UTIL
 };
 
 /* How an L0 value was obtained over the measurement window. */

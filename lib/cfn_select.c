@@ -25,9 +25,27 @@ const char *cfn_verdict_name(enum cfn_verdict verdict)
 	return verdict < CFN_VERDICT_COUNT ? verdict_names[verdict] : "?";
 }
 
+static const char *const mode_names[] = {
+	[CFN_SELECT_BEST] = "best",
+	[CFN_SELECT_WEIGHTED] = "weighted",
+	[CFN_SELECT_BALANCED] = "balanced",
+};
+
+#define MODE_COUNT (sizeof(mode_names) / sizeof(*mode_names))
+
 const char *cfn_select_mode_name(enum cfn_select_mode mode)
 {
-	return mode == CFN_SELECT_WEIGHTED ? "weighted" : "best";
+	return (size_t)mode < MODE_COUNT ? mode_names[mode] : "best";
+}
+
+bool cfn_select_mode_by_name(const char *name, enum cfn_select_mode *mode)
+{
+	for (size_t m = 0; m < MODE_COUNT; m++)
+		if (strcmp(mode_names[m], name) == 0) {
+			*mode = (enum cfn_select_mode)m;
+			return true;
+		}
+	return false;
 }
 
 void cfn_policy_default(struct cfn_policy *policy)
@@ -44,6 +62,7 @@ void cfn_policy_default(struct cfn_policy *policy)
 		.weight_threshold = 10,
 		.max_paths = 8,
 		.affinity_buckets = 128,
+		.network_penalty = 10,
 	};
 }
 
@@ -74,6 +93,8 @@ void cfn_policy_merge(struct cfn_policy *base, const struct cfn_policy *over,
 		base->affinity_idle_s = over->affinity_idle_s;
 		base->affinity_buckets = over->affinity_buckets;
 	}
+	if (fields & CFN_POLICY_NETWORK_PENALTY)
+		base->network_penalty = over->network_penalty;
 }
 
 /* The highest utilisation any instance of the egress reports. */
@@ -92,6 +113,53 @@ static double peak_utilization(const struct cfn_egress *egress)
 				    utilizations[u], &value))
 				peak = fmax(peak, value);
 	return peak;
+}
+
+/*
+ * An instance's utilisation by other work than the service, 0..1: what
+ * it reports, else what its L2 score says (10: idle, 0: full) for an
+ * instance that reports no background (an older cfn-agent).
+ */
+static double instance_background(const struct cfn_instance_info *inst)
+{
+	double percent;
+
+	if (cfn_metric_set_value(&inst->metrics, CFN_METRIC_BACKGROUND_UTIL,
+				 &percent))
+		return percent / 100;
+	if (inst->scores.l2 > CFN_SCORE_MAX)
+		return 0;
+	return 1 - (double)inst->scores.l2 / CFN_SCORE_MAX;
+}
+
+/* The egress's background: its instances', weighted by capacity. */
+static double background(const struct cfn_egress *egress)
+{
+	double sum = 0, weight = 0;
+
+	for (unsigned int i = 0; i < egress->attr.n_instances; i++) {
+		const struct cfn_instance_info *inst =
+			&egress->attr.instances[i];
+		double w = inst->capacity ? inst->capacity : 1;
+
+		sum += w * instance_background(inst);
+		weight += w;
+	}
+	if (weight > 0)
+		return sum / weight;
+	return 1 - (double)egress->attr.scores.l2 / CFN_SCORE_MAX;
+}
+
+/* Requests per second the egress's instances report serving. */
+static double request_rate(const struct cfn_egress *egress)
+{
+	double sum = 0, rate;
+
+	for (unsigned int i = 0; i < egress->attr.n_instances; i++)
+		if (cfn_metric_set_value(&egress->attr.instances[i].metrics,
+					 CFN_METRIC_REQUEST_RATE, &rate))
+			sum += rate;
+	return sum;
 }
 
 /* The egress says none of its instances reported metrics lately. */
@@ -114,6 +182,8 @@ static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 
 	eval->egress = e;
 	eval->weight = 0;
+	eval->share = 0;
+	eval->base = background(e) + p->network_penalty / 100 * cost_share;
 	eval->network = CFN_SCORE_MAX * (1 - cost_share);
 	eval->score = weights > 0 ? (p->compute_weight * e->attr.scores.l2 +
 				     p->network_weight * eval->network) /
@@ -129,7 +199,8 @@ static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 		eval->verdict = CFN_VERDICT_STALE;
 	else if (peak_utilization(e) > p->max_utilization)
 		eval->verdict = CFN_VERDICT_OVERLOADED;
-	else if (e->attr.scores.l2 < p->min_score)
+	else if (p->mode != CFN_SELECT_BALANCED &&
+		 e->attr.scores.l2 < p->min_score)
 		eval->verdict = CFN_VERDICT_LOW_SCORE;
 	else
 		eval->verdict = CFN_VERDICT_LOWER_SCORE; /* eligible so far */
@@ -236,30 +307,48 @@ static bool weights_hold(const struct cfn_policy *p,
 			 const struct cfn_selection *old,
 			 const struct cfn_selection *sel)
 {
-	double threshold = p->weight_threshold * 255 / 100;
-
 	if (old->count != sel->count || old->fallback != sel->fallback)
 		return false;
 	for (unsigned int i = 0; i < sel->count; i++) {
 		const struct cfn_choice *before =
 			find_choice(old, sel->chosen[i].node_id);
 
-		if (!before || fabs((double)before->weight -
-				    sel->chosen[i].weight) >= threshold)
+		/* relative to the weight, so that a small one moves too */
+		if (!before ||
+		    fabs((double)before->weight - sel->chosen[i].weight) >=
+			    p->weight_threshold / 100 * before->weight)
 			return false;
 	}
 	return true;
 }
 
 /*
+ * Weighted mode: from min-score up, an egress's share grows over this
+ * many L2 points to its full value, so that crossing min-score moves a
+ * small share, not all of it at once.
+ */
+#define MIN_SCORE_TAPER 2
+
+static double taper(const struct cfn_policy *p, const struct cfn_eval *eval)
+{
+	double above = eval->egress->attr.scores.l2 - p->min_score;
+
+	if (!p->min_score)
+		return 1;
+	return fmin(1, fmax(0, above + 1) / (MIN_SCORE_TAPER + 1));
+}
+
+/*
  * An egress's share of the traffic: its score, times its capacity when
  * every egress in the running gives one, since a site twice the size
- * takes twice the load at the same score.
+ * takes twice the load at the same score; tapered near min-score.
  */
-static double share(const struct cfn_eval *eval, bool by_capacity)
+static double share(const struct cfn_policy *p, const struct cfn_eval *eval,
+		    bool by_capacity)
 {
-	return by_capacity ? eval->score * eval->egress->attr.capacity
-			   : eval->score;
+	double score = eval->score * taper(p, eval);
+
+	return by_capacity ? score * eval->egress->attr.capacity : score;
 }
 
 static bool capacities_known(struct cfn_eval **pool, size_t n)
@@ -270,21 +359,46 @@ static bool capacities_known(struct cfn_eval **pool, size_t n)
 	return n > 0;
 }
 
+/* Within the threshold of the old weights: keep those, in sel and pool. */
+static void hold_weights(const struct cfn_policy *p,
+			 const struct cfn_selection *old,
+			 struct cfn_eval **pool, size_t n,
+			 struct cfn_selection *sel)
+{
+	if (!weights_hold(p, old, sel))
+		return;
+	for (unsigned int i = 0; i < sel->count; i++)
+		sel->chosen[i].weight =
+			find_choice(old, sel->chosen[i].node_id)->weight;
+	for (size_t i = 0; i < n; i++) {
+		const struct cfn_choice *c =
+			find_choice(sel, pool[i]->egress->node_id);
+
+		if (c)
+			pool[i]->weight = c->weight;
+	}
+}
+
+static size_t path_limit(const struct cfn_policy *p)
+{
+	size_t limit = p->max_paths ? p->max_paths : 1;
+
+	return limit > CFN_SELECT_MAX ? CFN_SELECT_MAX : limit;
+}
+
 /* Weighted mode: the top max-paths egresses, weights by share. */
 static void pick_weighted(const struct cfn_policy *p,
 			  const struct cfn_selection *old,
 			  struct cfn_eval **pool, size_t n, bool fallback,
 			  struct cfn_selection *sel)
 {
-	size_t limit = fallback ? 1 : p->max_paths ? p->max_paths : 1;
+	size_t limit = fallback ? 1 : path_limit(p);
 	bool by_capacity;
 	double top = 0;
 
-	if (limit > CFN_SELECT_MAX)
-		limit = CFN_SELECT_MAX;
 	by_capacity = capacities_known(pool, n < limit ? n : limit);
 	for (size_t i = 0; i < n && i < limit; i++)
-		top = fmax(top, share(pool[i], by_capacity));
+		top = fmax(top, share(p, pool[i], by_capacity));
 	sel->count = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i >= limit) {
@@ -295,18 +409,147 @@ static void pick_weighted(const struct cfn_policy *p,
 		pool[i]->weight =
 			fallback ? 255
 				 : proportional_weight(
-					   share(pool[i], by_capacity), top);
+					   share(p, pool[i], by_capacity), top);
 		sel->chosen[sel->count++] = (struct cfn_choice){
 			pool[i]->egress->node_id, pool[i]->weight};
 	}
-	if (!weights_hold(p, old, sel))
-		return;
-	for (unsigned int i = 0; i < sel->count; i++)
-		sel->chosen[i].weight =
-			find_choice(old, sel->chosen[i].node_id)->weight;
-	for (size_t i = 0; i < n && i < limit; i++)
-		pool[i]->weight =
-			find_choice(sel, pool[i]->egress->node_id)->weight;
+	hold_weights(p, old, pool, n, sel);
+}
+
+/* Requests per second sites at this water level receive. */
+static double filled(const double *capacity, const double *base, size_t n,
+		     double level)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += capacity[i] * fmax(0, level - base[i]);
+	return sum;
+}
+
+/* share[i] = part[i] / sum of parts; equal shares when all are 0. */
+static void normalize(const double *part, size_t n, double *share)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += part[i];
+	for (size_t i = 0; i < n; i++)
+		share[i] = sum > 0 ? part[i] / sum : 1.0 / n;
+}
+
+/* Without demand: by free capacity, else by capacity. */
+static void headroom_shares(const double *capacity, const double *base,
+			    size_t n, double *share)
+{
+	for (size_t i = 0; i < n; i++)
+		share[i] = capacity[i] * fmax(0, 1 - base[i]);
+	normalize(share, n, share);
+	for (size_t i = 0; i < n; i++)
+		if (share[i] > 0)
+			return;
+	normalize(capacity, n, share);
+}
+
+/* Halving the bracket this often leaves it below 1e-15 of its width. */
+#define WATER_FILL_ROUNDS 64
+
+double cfn_water_fill(const double *capacity, const double *base, size_t n,
+		      double demand, double *share)
+{
+	double low = INFINITY, high = -INFINITY, total = 0;
+
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		low = fmin(low, base[i]);
+		high = fmax(high, base[i]);
+		total += capacity[i];
+	}
+	if (!(demand > 0) || !(total > 0)) {
+		headroom_shares(capacity, base, n, share);
+		return 0;
+	}
+	/* at high, every site is at least as full as the emptiest at low */
+	high += demand / total;
+	for (int round = 0; round < WATER_FILL_ROUNDS; round++) {
+		double mid = (low + high) / 2;
+
+		if (filled(capacity, base, n, mid) < demand)
+			low = mid;
+		else
+			high = mid;
+	}
+	for (size_t i = 0; i < n; i++)
+		share[i] = capacity[i] * fmax(0, high - base[i]);
+	normalize(share, n, share);
+	return high;
+}
+
+/*
+ * Balanced ranking: the emptiest first (background and network penalty),
+ * then as the score ranking breaks ties, so that every node decides alike.
+ */
+static int rank_by_base(const void *pa, const void *pb)
+{
+	const struct cfn_eval *a = *(const struct cfn_eval *const *)pa;
+	const struct cfn_eval *b = *(const struct cfn_eval *const *)pb;
+
+	if (a->base != b->base)
+		return a->base < b->base ? -1 : 1;
+	return rank_by_score(pa, pb);
+}
+
+/*
+ * Balanced mode: the SID's demand, as the egresses report serving it,
+ * water-filled over the emptiest max-paths egresses; an egress the water
+ * does not reach is not chosen. Every ingress sees the same reports, so
+ * all compute the same split (up to their network penalties) and apply
+ * it to their own traffic: nobody herds onto the emptiest site.
+ */
+static void pick_balanced(const struct cfn_policy *p,
+			  const struct cfn_selection *old,
+			  struct cfn_eval **pool, size_t n, double demand,
+			  struct cfn_selection *sel)
+{
+	size_t used = n < path_limit(p) ? n : path_limit(p);
+	double capacity[CFN_SELECT_MAX], base[CFN_SELECT_MAX];
+	double shares[CFN_SELECT_MAX], top = 0;
+	bool by_capacity;
+
+	qsort(pool, n, sizeof(*pool), rank_by_base);
+	by_capacity = capacities_known(pool, used);
+	for (size_t i = 0; i < used; i++) {
+		capacity[i] = by_capacity ? pool[i]->egress->attr.capacity : 1;
+		base[i] = pool[i]->base;
+	}
+	cfn_water_fill(capacity, base, used, demand, shares);
+	for (size_t i = 0; i < used; i++)
+		top = fmax(top, shares[i]);
+	sel->count = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i >= used) {
+			pool[i]->verdict = CFN_VERDICT_MAX_PATHS;
+			continue;
+		}
+		pool[i]->share = shares[i];
+		if (shares[i] <= 0)
+			continue;
+		pool[i]->weight = proportional_weight(shares[i], top);
+		sel->chosen[sel->count++] = (struct cfn_choice){
+			pool[i]->egress->node_id, pool[i]->weight};
+	}
+	hold_weights(p, old, pool, used, sel);
+}
+
+/* What every egress of the SID reports serving: the SID's demand. */
+static double sid_demand(const struct cfn_eval *evals, size_t n)
+{
+	double demand = 0;
+
+	for (size_t i = 0; i < n; i++)
+		demand += request_rate(evals[i].egress);
+	return demand;
 }
 
 static bool selection_equal(const struct cfn_selection *a,
@@ -359,6 +602,8 @@ static bool decide(const struct cfn_policy *p, const struct cfn_sid_view *sv,
 	      fallback ? rank_by_load : rank_by_score);
 	if (p->mode == CFN_SELECT_BEST)
 		pick_best(p, &old, pool, pooled, fallback, sel);
+	else if (p->mode == CFN_SELECT_BALANCED && !fallback)
+		pick_balanced(p, &old, pool, pooled, sid_demand(evals, n), sel);
 	else
 		pick_weighted(p, &old, pool, pooled, fallback, sel);
 	for (unsigned int i = 0; i < sel->count; i++)

@@ -16,6 +16,7 @@
 enum cfn_select_mode {
 	CFN_SELECT_BEST,     /* one egress */
 	CFN_SELECT_WEIGHTED, /* several, weights by score x capacity */
+	CFN_SELECT_BALANCED, /* several, water-filling of the demand */
 };
 
 struct cfn_policy {
@@ -31,6 +32,8 @@ struct cfn_policy {
 	uint8_t max_paths;	  /* weighted: at most this many egresses */
 	uint32_t affinity_idle_s; /* flows idle this long may move; 0 off */
 	uint16_t affinity_buckets; /* of the resilient nexthop group */
+	/* balanced: utilisation points added to a site at igp-cost-max */
+	double network_penalty;
 };
 
 /* Policy fields a service may override; the rest come from the default. */
@@ -45,6 +48,7 @@ enum cfn_policy_field {
 	CFN_POLICY_WEIGHT_THRESHOLD = 1 << 7,
 	CFN_POLICY_MAX_PATHS = 1 << 8,
 	CFN_POLICY_AFFINITY = 1 << 9,
+	CFN_POLICY_NETWORK_PENALTY = 1 << 10,
 };
 
 void cfn_policy_default(struct cfn_policy *policy);
@@ -75,9 +79,27 @@ struct cfn_eval {
 	double score;	/* 0..10, compute and network combined */
 	enum cfn_verdict verdict;
 	uint8_t weight; /* 1..255 when chosen */
+	/* balanced: utilisation (0..1) before the service, with the network
+	 * penalty, and the predicted share of the SID's demand */
+	double base;
+	double share;
 };
 
 const char *cfn_select_mode_name(enum cfn_select_mode mode);
+bool cfn_select_mode_by_name(const char *name, enum cfn_select_mode *mode);
+
+/*
+ * Water-filling: split `demand` (requests/s) over n sites of the given
+ * capacities (requests/s) whose utilisation before it is base[i] (0..1
+ * and beyond), so that their predicted utilisations base + load/capacity
+ * are equal wherever they receive any: the water level L with
+ * sum capacity[i] * max(0, L - base[i]) = demand. share[i] (sum 1) is
+ * capacity[i] * max(0, L - base[i]) / demand. Without demand (no rates
+ * reported), shares go by free capacity, capacity x (1 - base), and by
+ * capacity alone when no site has any. Returns L (0 without demand).
+ */
+double cfn_water_fill(const double *capacity, const double *base, size_t n,
+		      double demand, double *share);
 
 /*
  * Decide the SID's selection and store it in sv->selection; true when it

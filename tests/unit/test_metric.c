@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -100,7 +100,7 @@ static void test_set_put_replace_remove(void **state)
 	assert_int_equal(set.values[0].statistic, CFN_STAT_MAX);
 
 	memset(&set, 0, sizeof(set));
-	for (uint16_t t = 1; t <= CFN_METRIC_TYPE_MAX; t++) {
+	for (uint16_t t = 1; t <= CFN_METRICS_MAX; t++) {
 		v = value(t, CFN_STAT_CURRENT, 1);
 		assert_true(cfn_metric_set_put(&set, &v));
 	}

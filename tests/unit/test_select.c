@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Selection policy: every rule, ties and equal scores. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,6 +101,8 @@ static void test_defaults(void **state)
 			    "within-hysteresis");
 	assert_string_equal(cfn_select_mode_name(CFN_SELECT_WEIGHTED),
 			    "weighted");
+	assert_string_equal(cfn_select_mode_name(CFN_SELECT_BALANCED),
+			    "balanced");
 }
 
 static void test_score_combines_compute_and_network(void **state)
@@ -298,10 +301,11 @@ static void test_weighted_proportional(void **state)
 	select_now(2000);
 	assert_int_equal(fx->sv.selection.count, 3);
 	assert_int_equal(weight_of(1), 255);
-	assert_int_equal(weight_of(2), 128); /* 255 * 5 / 10 */
+	/* L2 5, one point above min-score 4: two thirds of 255 * 5 / 10 */
+	assert_int_equal(weight_of(2), 85);
 	assert_int_equal(weight_of(3), 204);
 	assert_int_equal(fx->evals[3].verdict, CFN_VERDICT_LOW_SCORE);
-	assert_int_equal(fx->evals[1].weight, 128);
+	assert_int_equal(fx->evals[1].weight, 85);
 	/* max-paths keeps the best two */
 	fx->policy.max_paths = 2;
 	select_now(3000);
@@ -313,6 +317,7 @@ static void test_weighted_by_capacity(void **state)
 {
 	fx->policy.mode = CFN_SELECT_WEIGHTED;
 	fx->policy.network_weight = 0;
+	fx->policy.min_score = 0; /* no taper */
 	add(1, 10, 0, -1)->attr.capacity = 2;
 	add(2, 5, 0, -1)->attr.capacity = 8;
 	add(3, 8, 0, -1)->attr.capacity = 4;
@@ -329,6 +334,27 @@ static void test_weighted_by_capacity(void **state)
 	assert_int_equal(weight_of(3), 204);
 }
 
+/* Crossing min-score moves a third of a share, not all of it. */
+static void test_weighted_tapers_at_min_score(void **state)
+{
+	fx->policy.mode = CFN_SELECT_WEIGHTED;
+	fx->policy.network_weight = 0;
+	add(1, 8, 0, -1);
+	add(2, 6, 0, -1);
+	select_now(2000);
+	assert_int_equal(weight_of(2), 191); /* 255 * 6 / 8, no taper */
+	fx->egress[1].attr.scores.l2 = 5;
+	select_now(3000);
+	assert_int_equal(weight_of(2), 106); /* 2/3 of 255 * 5 / 8 */
+	fx->egress[1].attr.scores.l2 = 4;
+	select_now(4000);
+	assert_int_equal(weight_of(2), 43); /* 1/3 of 255 * 4 / 8 */
+	fx->egress[1].attr.scores.l2 = 3;
+	select_now(5000);
+	assert_int_equal(fx->sv.selection.count, 1);
+	assert_int_equal(fx->evals[1].verdict, CFN_VERDICT_LOW_SCORE);
+}
+
 static void test_weighted_threshold(void **state)
 {
 	fx->policy.mode = CFN_SELECT_WEIGHTED;
@@ -337,7 +363,7 @@ static void test_weighted_threshold(void **state)
 	add(2, 8, 0, -1);
 	select_now(2000); /* 255, 204 */
 	assert_int_equal(weight_of(2), 204);
-	/* 9 -> 230: moves 26 units, at the 10 % threshold (25.5): change */
+	/* 9 -> 230: moves 26 units, beyond 10 % of 204: change */
 	fx->egress[1].attr.scores.l2 = 9;
 	assert_true(select_now(3000));
 	assert_int_equal(weight_of(2), 230);
@@ -351,6 +377,193 @@ static void test_weighted_threshold(void **state)
 	add(3, 10, 0, -1);
 	assert_true(select_now(5000));
 	assert_int_equal(fx->sv.selection.count, 3);
+}
+
+/* The threshold is relative to the weight: one step of a small one moves. */
+static void test_weighted_threshold_relative(void **state)
+{
+	fx->policy.mode = CFN_SELECT_WEIGHTED;
+	fx->policy.network_weight = 0;
+	fx->policy.min_score = 0;
+	add(1, 10, 0, -1)->attr.capacity = 10;
+	add(2, 4, 0, -1)->attr.capacity = 1;
+	select_now(2000);
+	assert_int_equal(weight_of(2), 10); /* 255 * 4 / 100 */
+	/* 13: 3 units, far below 10 % of 255 but 30 % of 10 */
+	fx->egress[1].attr.scores.l2 = 5;
+	assert_true(select_now(3000));
+	assert_int_equal(weight_of(2), 13);
+}
+
+/* Egress for balanced mode: capacity, background %, request rate. */
+static struct cfn_egress *add_site(uint32_t node, uint32_t capacity,
+				   double background, double rate, uint32_t igp)
+{
+	struct cfn_egress *e = add(node, 10, igp, -1);
+	struct cfn_instance_info *inst = &e->attr.instances[0];
+	struct cfn_metric_value v;
+	char err[64];
+
+	e->attr.capacity = capacity;
+	inst->capacity = capacity;
+	if (background >= 0) {
+		assert_true(cfn_metric_value_from_units(
+			CFN_METRIC_BACKGROUND_UTIL, CFN_STAT_MAX, background,
+			&v, err, sizeof(err)));
+		cfn_metric_set_put(&inst->metrics, &v);
+	}
+	if (rate >= 0) {
+		assert_true(cfn_metric_value_from_units(CFN_METRIC_REQUEST_RATE,
+							CFN_STAT_MEAN, rate, &v,
+							err, sizeof(err)));
+		cfn_metric_set_put(&inst->metrics, &v);
+	}
+	return e;
+}
+
+static void balanced(void)
+{
+	fx->policy.mode = CFN_SELECT_BALANCED;
+	fx->policy.network_penalty = 0;
+}
+
+/* Predicted utilisation after the split, of a chosen egress. */
+static double predicted(unsigned int e, double demand)
+{
+	const struct cfn_eval *ev = &fx->evals[e];
+
+	return ev->base + ev->share * demand / ev->egress->attr.capacity;
+}
+
+static void assert_near(double a, double b, double tolerance)
+{
+	if (fabs(a - b) > tolerance)
+		fail_msg("%g is not %g (+- %g)", a, b, tolerance);
+}
+
+static void test_water_fill_levels(void **state)
+{
+	const double capacity[] = {100, 200, 300}, base[] = {0.1, 0.2, 0.5};
+	double share[3], level;
+
+	/* 100 (L - .1) + 200 (L - .2) + 300 (L - .5) = 150: L = 7/12 */
+	level = cfn_water_fill(capacity, base, 3, 150, share);
+	assert_near(level, 7.0 / 12, 1e-9);
+	for (int i = 0; i < 3; i++)
+		assert_near(base[i] + share[i] * 150 / capacity[i], level,
+			    1e-9);
+	/* 5 requests/s fill the emptiest only, to 0.15 */
+	level = cfn_water_fill(capacity, base, 3, 5, share);
+	assert_near(level, 0.15, 1e-9);
+	assert_near(share[0], 1, 1e-9);
+	assert_true(share[1] == 0 && share[2] == 0);
+	/* no demand: by free capacity 90, 160, 150 */
+	assert_true(cfn_water_fill(capacity, base, 3, 0, share) == 0);
+	assert_near(share[1], 160.0 / 400, 1e-9);
+}
+
+static void test_balanced_equalizes_predicted_utilization(void **state)
+{
+	balanced();
+	add_site(1, 400, 10, 100, 0);
+	add_site(2, 300, 40, 200, 0);
+	add_site(3, 1000, 20, 300, 0);
+	select_now(2000);
+	assert_int_equal(fx->sv.selection.count, 3);
+	for (int e = 1; e < 3; e++)
+		assert_near(predicted(e, 600), predicted(0, 600), 1e-6);
+	/* the largest share gets 255 */
+	assert_int_equal(weight_of(3), 255);
+	assert_true(weight_of(2) < weight_of(1));
+}
+
+static void test_balanced_background_shifts_share(void **state)
+{
+	balanced();
+	add_site(1, 500, 20, 100, 0);
+	add_site(2, 500, 20, 100, 0);
+	select_now(2000);
+	assert_int_equal(weight_of(1), 255);
+	assert_int_equal(weight_of(2), 255);
+	/* e2 busier by other work: 200 over levels .2 and .5 -> L .55 */
+	fx->inst[1].metrics.values[0].raw = 5000;
+	assert_true(select_now(3000));
+	assert_int_equal(weight_of(1), 255);
+	assert_int_equal(weight_of(2), 36); /* 255 * .05 / .35 */
+	/* and beyond the level: not chosen, the rest gets it all */
+	fx->inst[1].metrics.values[0].raw = 9000;
+	select_now(4000);
+	assert_int_equal(fx->sv.selection.count, 1);
+	assert_int_equal(chosen(0), 1);
+	assert_int_equal(fx->evals[1].verdict, CFN_VERDICT_LOWER_SCORE);
+}
+
+static void test_balanced_without_rates_goes_by_headroom(void **state)
+{
+	balanced();
+	add_site(1, 100, 20, -1, 0);
+	add_site(2, 100, 60, -1, 0);
+	add_site(3, 200, -1, -1, 0)->attr.instances[0].scores.l2 = 7;
+	select_now(2000);
+	/* free capacity 80, 40 and (L2 7: background .3) 140 */
+	assert_int_equal(fx->sv.selection.count, 3);
+	assert_int_equal(weight_of(3), 255);
+	assert_int_equal(weight_of(1), 146);
+	assert_int_equal(weight_of(2), 73);
+}
+
+static void test_balanced_network_penalty(void **state)
+{
+	balanced();
+	fx->policy.network_penalty = 20;
+	add_site(1, 500, 20, 50, 10); /* penalty 2 points */
+	add_site(2, 500, 20, 0, 100); /* 20 points */
+	select_now(2000);
+	/* 50 requests/s fill the near site to .32 only: the far one waits */
+	assert_int_equal(fx->sv.selection.count, 1);
+	assert_int_equal(chosen(0), 1);
+	assert_near(fx->evals[1].base, 0.4, 1e-9);
+	/* 500: level .81, the far one gets 255 * (.81 - .4) / (.81 - .22) */
+	fx->inst[0].metrics.values[1].raw = 500000;
+	select_now(3000);
+	assert_int_equal(fx->sv.selection.count, 2);
+	assert_int_equal(weight_of(1), 255);
+	assert_int_equal(weight_of(2), 177);
+}
+
+static void test_balanced_never_herds(void **state)
+{
+	balanced();
+	fx->policy.min_score = 4;
+	/* 60 requests/s: the level (.2) is above every background */
+	add_site(1, 200, 5, 20, 0);
+	add_site(2, 200, 10, 20, 0);
+	add_site(3, 200, 15, 20, 0)->attr.scores.l2 = 3; /* min-score: */
+	select_now(2000); /* ... no cliff in balanced mode */
+	assert_int_equal(fx->sv.selection.count, 3);
+	assert_int_equal(weight_of(1), 255);
+	assert_int_equal(weight_of(2), 170);
+	assert_int_equal(weight_of(3), 85);
+	/* overloaded all together: still split by capacity, not herded */
+	for (int e = 0; e < 3; e++)
+		fx->inst[e].metrics.values[1].raw = 2000 * 1000;
+	select_now(3000);
+	assert_int_equal(fx->sv.selection.count, 3);
+	assert_true(predicted(0, 6000) > 1);
+	assert_near(predicted(2, 6000), predicted(0, 6000), 1e-6);
+}
+
+/* Nothing eligible: the fallback's one egress, as in the other modes. */
+static void test_balanced_falls_back(void **state)
+{
+	balanced();
+	fx->policy.max_utilization = 50;
+	add(1, 3, 10, 95);
+	add(2, 4, 10, 80);
+	select_now(2000);
+	assert_true(fx->sv.selection.fallback);
+	assert_int_equal(fx->sv.selection.count, 1);
+	assert_int_equal(chosen(0), 2);
 }
 
 static void test_explain_changes_nothing(void **state)
@@ -409,7 +622,16 @@ int main(void)
 		T(test_nothing_reachable_selects_nothing),
 		T(test_weighted_proportional),
 		T(test_weighted_by_capacity),
+		T(test_weighted_tapers_at_min_score),
 		T(test_weighted_threshold),
+		T(test_weighted_threshold_relative),
+		T(test_water_fill_levels),
+		T(test_balanced_equalizes_predicted_utilization),
+		T(test_balanced_background_shifts_share),
+		T(test_balanced_without_rates_goes_by_headroom),
+		T(test_balanced_network_penalty),
+		T(test_balanced_never_herds),
+		T(test_balanced_falls_back),
 		T(test_explain_changes_nothing),
 		T(test_policy_merge),
 		T(test_out_of_memory_keeps_selection),
