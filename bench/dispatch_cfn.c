@@ -7,7 +7,10 @@
  * attribute goes on the wire (cfn_attr); after the BGP delay every
  * ingress decodes it into its per-service view (cfn_view) and selects
  * (cfn_select). Only the BGP transport and the clocks are modelled.
+ * For balanced mode the agent also reports the service's request rate
+ * and the peak background utilisation of its last few seconds.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,8 @@
 /* Each egress and agent runs on its own clock. */
 #define PHASE_MS (AGENT_INTERVAL_MS / SITES)
 #define NODE_ID_BASE 0x0a000001 /* router IDs 10.0.0.1, ... */
+/* cfn-agent's background-utilization: the peak over this window */
+#define BACKGROUND_WINDOW_STEPS (3000 / STEP_MS)
 
 /* The egress router of one site and what the ingresses know of it. */
 struct cfn_site {
@@ -33,8 +38,12 @@ struct cfn_site {
 	struct in_flight update;
 	struct cfn_attr received; /* as the ingresses decoded it */
 	bool have_received;
+	double capacity;
 	double busy_sum; /* measured utilisation since the last report */
+	double rate_sum; /* requests per second, summed likewise */
 	unsigned int busy_samples;
+	double background[BACKGROUND_WINDOW_STEPS]; /* a ring, by step */
+	unsigned int background_next;
 	uint64_t next_report_ms;
 };
 
@@ -42,6 +51,7 @@ struct cfn_sim {
 	struct cfn_metric_model model;
 	struct cfn_damping damping;
 	struct cfn_policy policy;
+	bool report_load; /* request rate and background too */
 	struct cfn_prefix sid;
 	struct cfn_site site[SITES];
 	struct cfn_view view[INGRESSES];
@@ -69,6 +79,7 @@ static bool site_init(struct cfn_site *site, unsigned int index,
 	    CFN_OK)
 		return false;
 	site->instance = cfn_instance_find(site->service, &bid);
+	site->capacity = spec->capacity;
 	site->next_report_ms = index * PHASE_MS;
 	return true;
 }
@@ -98,6 +109,7 @@ static void *cfn_start(const struct scenario *sc, enum cfn_select_mode mode)
 	cfn_damping_default(&sim->damping);
 	cfn_policy_default(&sim->policy);
 	sim->policy.mode = mode;
+	sim->report_load = mode == CFN_SELECT_BALANCED;
 	for (unsigned int i = 0; i < INGRESSES; i++)
 		cfn_view_init(&sim->view[i]);
 	ok = cfn_prefix_parse("198.51.100.10/32", &sim->sid, err, sizeof(err));
@@ -118,6 +130,11 @@ static void *cfn_start_best(const struct scenario *sc)
 static void *cfn_start_weighted(const struct scenario *sc)
 {
 	return cfn_start(sc, CFN_SELECT_WEIGHTED);
+}
+
+static void *cfn_start_balanced(const struct scenario *sc)
+{
+	return cfn_start(sc, CFN_SELECT_BALANCED);
 }
 
 /* Advertise the service's current state with a new sequence number. */
@@ -179,24 +196,49 @@ static unsigned int originate_damped(const struct cfn_sim *sim,
 	return 0;
 }
 
-/* cfn-agent: the mean CPU utilisation over its interval, as an update. */
+static bool report_metric(struct cfn_site *site, uint16_t type,
+			  enum cfn_statistic statistic, double units)
+{
+	struct cfn_metric_value value;
+	char err[64];
+
+	return cfn_metric_value_from_units(type, statistic, units, &value, err,
+					   sizeof(err)) &&
+	       cfn_instance_metric_set(site->instance, &value) == CFN_OK;
+}
+
+static double peak_background(const struct cfn_site *site)
+{
+	double peak = 0;
+
+	for (unsigned int i = 0; i < BACKGROUND_WINDOW_STEPS; i++)
+		peak = fmax(peak, site->background[i]);
+	return peak;
+}
+
+/*
+ * cfn-agent: the mean CPU utilisation over its interval, and for
+ * balanced mode the mean request rate and the peak background, as an
+ * update.
+ */
 static unsigned int agent_report(const struct cfn_sim *sim,
 				 struct cfn_site *site, unsigned int index,
 				 uint64_t now_ms)
 {
-	double percent = site->busy_samples
-				 ? 100 * site->busy_sum / site->busy_samples
-				 : 0;
-	struct cfn_metric_value value;
-	char err[64];
+	double samples = site->busy_samples ? site->busy_samples : 1;
+	bool ok = report_metric(site, CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
+				100 * site->busy_sum / samples);
 
+	if (ok && sim->report_load)
+		ok = report_metric(site, CFN_METRIC_REQUEST_RATE, CFN_STAT_MEAN,
+				   site->rate_sum / samples) &&
+		     report_metric(site, CFN_METRIC_BACKGROUND_UTIL,
+				   CFN_STAT_MAX,
+				   fmin(100, 100 * peak_background(site)));
 	site->busy_sum = 0;
+	site->rate_sum = 0;
 	site->busy_samples = 0;
-	if (!cfn_metric_value_from_units(CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
-					 percent, &value, err, sizeof(err)) ||
-	    cfn_instance_metric_set(site->instance, &value) != CFN_OK)
-		return 0;
-	return originate_damped(sim, site, index, now_ms);
+	return ok ? originate_damped(sim, site, index, now_ms) : 0;
 }
 
 /* A periodic event (report, timer): true when due, then re-armed. */
@@ -216,7 +258,11 @@ static bool egress_step(const struct cfn_sim *sim, struct cfn_site *site,
 	struct cfn_damp_state *damp = &site->service->damp;
 
 	site->busy_sum += state->measured;
+	site->rate_sum += state->rate;
 	site->busy_samples++;
+	/* the CPU time of other work than the service */
+	site->background[site->background_next++ % BACKGROUND_WINDOW_STEPS] =
+		fmax(0, state->offered - state->rate / site->capacity);
 	if (periodic_due(now_ms, &site->next_report_ms, AGENT_INTERVAL_MS))
 		*updates += agent_report(sim, site, index, now_ms);
 	/* the module's timer sends a delayed update when it is due */
@@ -317,6 +363,13 @@ const struct strategy cfn_best_strategy = {
 const struct strategy cfn_weighted_strategy = {
 	.name = "cfn-weighted",
 	.start = cfn_start_weighted,
+	.dispatch = cfn_dispatch,
+	.stop = cfn_stop,
+};
+
+const struct strategy cfn_balanced_strategy = {
+	.name = "cfn-balanced",
+	.start = cfn_start_balanced,
 	.dispatch = cfn_dispatch,
 	.stop = cfn_stop,
 };

@@ -33,7 +33,8 @@
 
 static const struct strategy *const strategies[] = {
 	&anycast_strategy,  &healthcheck_strategy,  &static_ucmp_strategy,
-	&cfn_best_strategy, &cfn_weighted_strategy,
+	&cfn_best_strategy, &cfn_weighted_strategy, &cfn_balanced_strategy,
+	&oracle_strategy,
 };
 
 void in_flight_send(struct in_flight *flight, uint64_t now_ms)

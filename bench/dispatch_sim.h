@@ -95,6 +95,8 @@ extern const struct strategy healthcheck_strategy;
 extern const struct strategy static_ucmp_strategy;
 extern const struct strategy cfn_best_strategy;
 extern const struct strategy cfn_weighted_strategy;
+extern const struct strategy cfn_balanced_strategy;
+extern const struct strategy oracle_strategy;
 
 /* Plain BGP: each ingress sends everything to its nearest site. */
 void split_nearest(const struct scenario *sc, split_t split);
