@@ -26,7 +26,7 @@
 	"Binding ID: IPv4 address of the instance\n"                           \
 	"Binding ID: IPv6 address of the instance\n"
 #define CFN_METRIC_TOKEN                                                       \
-	"<cpu-utilization|gpu-utilization|memory-utilization|cpu-cores|active-sessions|queue-depth|processing-delay|network-utilization>$metric"
+	"<cpu-utilization|gpu-utilization|memory-utilization|cpu-cores|active-sessions|queue-depth|processing-delay|network-utilization|request-rate|background-utilization>$metric"
 #define CFN_METRIC_HELP                                                        \
 	"CPU utilisation, percent\n"                                           \
 	"GPU utilisation, percent\n"                                           \
@@ -35,7 +35,9 @@
 	"Active sessions\n"                                                    \
 	"Queued requests\n"                                                    \
 	"Processing delay, milliseconds\n"                                     \
-	"Network utilisation, percent\n"
+	"Network utilisation, percent\n"                                       \
+	"Requests per second served\n"                                         \
+	"Peak utilisation by other work than the service, percent\n"
 #define CFN_STATISTIC_HELP                                                     \
 	"How the value was measured over the window\n"                         \
 	"Latest sample\n"                                                      \
@@ -443,12 +445,13 @@ DEFPY(cfn_attribute_type, cfn_attribute_type_cmd,
  * (for a service: follows the default again).
  */
 DEFPY(cfn_selection, cfn_selection_cmd,
-      "[no] cfn [service WORD$name] selection <mode$mode_kw [<best|weighted>$mode]|weight$weight_kw [compute WORD$wc network WORD$wn]|igp-cost-max$cost_kw [(1-4294967295)$cost_max]|min-score$min_kw [(0-10)$min_score]|max-utilization$util_kw [WORD$max_util]|stale-after$stale_kw [(0-86400)$stale]|hysteresis$hyst_kw [WORD$hyst]|weight-threshold$wthr_kw [WORD$wthr]|max-paths$paths_kw [(1-16)$max_paths]|affinity$aff_kw [idle-timeout (1-86400)$aff_idle [buckets (8-4096)$aff_buckets]]>",
+      "[no] cfn [service WORD$name] selection <mode$mode_kw [<best|weighted|balanced>$mode]|weight$weight_kw [compute WORD$wc network WORD$wn]|igp-cost-max$cost_kw [(1-4294967295)$cost_max]|min-score$min_kw [(0-10)$min_score]|max-utilization$util_kw [WORD$max_util]|stale-after$stale_kw [(0-86400)$stale]|hysteresis$hyst_kw [WORD$hyst]|weight-threshold$wthr_kw [WORD$wthr]|max-paths$paths_kw [(1-16)$max_paths]|network-penalty$pen_kw [WORD$penalty]|affinity$aff_kw [idle-timeout (1-86400)$aff_idle [buckets (8-4096)$aff_buckets]]>",
       NO_STR CFN_STR CFN_SERVICE_STR
       "How the egresses of a service are chosen\n"
       "Selection mode\n"
       "One egress, the best\n"
       "Several egresses, weights proportional to score x capacity\n"
+      "Several egresses, water-filling the demand over free capacity (recommended)\n"
       "Weights of the two parts of an egress's score\n"
       "Compute: the egress's L2 score\n"
       "Weight, 0 to 1000\n"
@@ -468,6 +471,8 @@ DEFPY(cfn_selection, cfn_selection_cmd,
       "Percent of the weight range, 0 to 100\n"
       "Weighted mode: most egresses used\n"
       "Count\n"
+      "Balanced mode: utilisation added to an egress at igp-cost-max\n"
+      "Percent, 0 to 100\n"
       "Flow affinity: established flows stay on their egress (resilient nexthop group)\n"
       "Idle time after which a flow may move\n"
       "Seconds\n"
@@ -497,15 +502,14 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 		: hyst_kw   ? hyst
 		: wthr_kw   ? wthr
 		: paths_kw  ? max_paths_str
+		: pen_kw    ? penalty
 			    : aff_idle_str;
 	if (cfn_vty_missing(vty, no, value, "a value"))
 		return CMD_WARNING_CONFIG_FAILED;
 	if (mode_kw) {
 		field = CFN_POLICY_MODE;
 		if (!no)
-			policy->mode = strmatch(mode, "weighted")
-					       ? CFN_SELECT_WEIGHTED
-					       : CFN_SELECT_BEST;
+			cfn_select_mode_by_name(mode, &policy->mode);
 	} else if (weight_kw) {
 		field = CFN_POLICY_WEIGHTS;
 		if (!no &&
@@ -553,6 +557,11 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 		field = CFN_POLICY_MAX_PATHS;
 		if (!no)
 			policy->max_paths = (uint8_t)max_paths;
+	} else if (pen_kw) {
+		field = CFN_POLICY_NETWORK_PENALTY;
+		if (!no && !cfn_parse_number(vty, "network-penalty", penalty, 0,
+					     100, &policy->network_penalty))
+			return CMD_WARNING_CONFIG_FAILED;
 	} else {
 		field = CFN_POLICY_AFFINITY;
 		if (!no) {
@@ -809,6 +818,8 @@ static unsigned int cfn_policy_changed(const struct cfn_policy *policy)
 		fields |= CFN_POLICY_WEIGHT_THRESHOLD;
 	if (policy->max_paths != d.max_paths)
 		fields |= CFN_POLICY_MAX_PATHS;
+	if (policy->network_penalty != d.network_penalty)
+		fields |= CFN_POLICY_NETWORK_PENALTY;
 	if (policy->affinity_idle_s != d.affinity_idle_s ||
 	    policy->affinity_buckets != d.affinity_buckets)
 		fields |= CFN_POLICY_AFFINITY;
@@ -847,6 +858,9 @@ static void cfn_config_write_policy(struct vty *vty, const char *scope,
 	if (fields & CFN_POLICY_MAX_PATHS)
 		vty_out(vty, " cfn%s selection max-paths %u\n", scope,
 			p->max_paths);
+	if (fields & CFN_POLICY_NETWORK_PENALTY)
+		vty_out(vty, " cfn%s selection network-penalty %g\n", scope,
+			p->network_penalty);
 	if ((fields & CFN_POLICY_AFFINITY) && p->affinity_idle_s)
 		vty_out(vty,
 			" cfn%s selection affinity idle-timeout %u buckets %u\n",

@@ -66,6 +66,7 @@ static const struct line_def policy_lines[] = {
 	{"/hysteresis", "hysteresis {.}"},
 	{"/weight-threshold", "weight-threshold {.}"},
 	{"/max-paths", "max-paths {.}"},
+	{"/network-penalty", "network-penalty {.}"},
 	{"/affinity", "affinity idle-timeout {idle-timeout} buckets {buckets}"},
 };
 
