@@ -2,15 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Dispatch quality: one demand trace and one set of load traces replayed
 through plain anycast, health-checked anycast (exabgp's healthcheck.py),
-static weighted ECMP by capacity and CFN (the real lib/ selection, damping
-and metric code), by the simulator bench/dispatch_sim, at several demand
-levels.
+static weighted ECMP by capacity, CFN (the real lib/ selection, damping
+and metric code; modes best, weighted and balanced) and a zero-delay
+water-filling oracle, by the simulator bench/dispatch_sim, at several
+demand levels.
 
 Writes to the results directory dispatch_summary.csv (every strategy at
 every demand scale), dispatch_timeseries.csv and dispatch_cdf.csv (at the
 nominal demand) and dispatch_*.png; prints markdown tables.
 
-usage: bench/dispatch.py [--results DIR] [--scales 0.25,0.5,0.75,1]
+usage: bench/dispatch.py [--results DIR] [--scales 0.25,0.5,0.75,1,1.25]
 """
 
 import argparse
@@ -28,6 +29,8 @@ from benchlib import (TOP, print_markdown_table, pyplot,  # noqa: E402
 
 SIM = os.path.join(TOP, "bench", "dispatch_sim")
 NOMINAL = 1.0  # the scenario's demand as dispatch_scenario.c defines it
+DURATION_S = 300  # dispatch_sim.h
+SITES = 4
 ZOOM_S = (140, 160)  # around the peak: close enough to see each move
 SITE_COLORS = {"edge-a": "tab:red", "edge-b": "tab:orange",
                "metro": "tab:blue", "core": "tab:green"}
@@ -180,11 +183,33 @@ def print_sweep(rows, scales):
          for scale in scales])
 
 
+def print_ratios(rows, scales):
+    """Each strategy's mean against static UCMP's and the oracle's, and
+    its UPDATEs per egress per second."""
+    by = {(r["strategy"], r["demand_scale"]): r for r in rows}
+    print("\nMean and p99 response, ratio of the mean to static UCMP's and "
+          "to the oracle's, BGP UPDATEs per egress per second:")
+    table = []
+    for scale in scales:
+        ucmp = float(by[("static-ucmp", scale)]["mean_ms"])
+        oracle = float(by[("oracle", scale)]["mean_ms"])
+        for name in strategies(rows):
+            r = by[(name, scale)]
+            mean = float(r["mean_ms"])
+            table.append([
+                f"x{scale:g}", name, f"{mean:.1f}", r["p99_ms"],
+                f"{mean / ucmp:.2f}", f"{mean / oracle:.2f}",
+                f"{int(r['bgp_updates']) / DURATION_S / SITES:.2f}"])
+    print_markdown_table(["demand", "strategy", "mean ms", "p99 ms",
+                          "/ static-ucmp", "/ oracle", "UPDATEs/s/egress"],
+                         table)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results",
                         default=os.path.join(TOP, "bench", "results"))
-    parser.add_argument("--scales", default="0.25,0.5,0.75,1",
+    parser.add_argument("--scales", default="0.25,0.5,0.75,1,1.25",
                         type=lambda s: [float(x) for x in s.split(",")])
     args = parser.parse_args()
     if NOMINAL not in args.scales:
@@ -203,6 +228,7 @@ def main():
                  os.path.join(args.results, "dispatch_traffic.png"))
     print_nominal(rows)
     print_sweep(rows, args.scales)
+    print_ratios(rows, args.scales)
 
 
 if __name__ == "__main__":
