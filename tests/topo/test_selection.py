@@ -2,6 +2,7 @@
 """Per-service selection installed into the ingress's kernel FIB: load
 moves the route away from a busy egress, IGP cost breaks ties of load,
 hysteresis absorbs small oscillations, weighted mode sets kernel weights,
+balanced mode water-fills the demand over free capacity,
 a fallback keeps an overloaded service reachable, a lost egress leaves
 the FIB, and restarts of bgpd or zebra leave no stale route."""
 
@@ -198,3 +199,64 @@ def test_egress_going_stale_leaves_fib_without_any_event(net):
     assert verdicts[EGRESS_IDS["e1"]] == "stale"
     ingress.configure("no cfn service video selection stale-after 6",
                       context="router bgp 65000")
+
+
+def configure_instance(topo, name, *settings, no=False):
+    prefix = "no " if no else ""
+    topo[name].configure(
+        *[f"{prefix}cfn service video instance 10.1.{name[1]}.1 {s}"
+          for s in settings], context="router bgp 65000")
+
+
+def water_fill_weights(sites, demand):
+    """Balanced mode's weights, computed independently: the level L with
+    sum cap * max(0, L - b) = demand, shares cap * (L - b)."""
+    low, high = 0.0, 10.0
+    for _ in range(100):
+        level = (low + high) / 2
+        filled = sum(c * max(0, level - b) for c, b in sites.values())
+        low, high = (level, high) if filled < demand else (low, level)
+    shares = {n: c * max(0, high - b) for n, (c, b) in sites.items()}
+    top = max(shares.values())
+    return {n: max(1, round(255 * s / top))
+            for n, s in shares.items() if s > 0}
+
+
+def test_balanced_weights_follow_free_capacity(net):
+    """Egresses of 300, 200 and 100 requests/s, busy by other work at
+    70, 20 and 10 %, serving 80 requests/s each: the ingress's kernel
+    weights are the water-filling of the 240 requests/s over the free
+    capacity, so that every site ends at the same utilisation. Weighted
+    mode's score x capacity would drop e1 (L2 3, below min-score) and
+    weigh e2 and e3 by score instead."""
+    ingress = net["ingress"]
+    sites = {"e1": (300, 0.70), "e2": (200, 0.20), "e3": (100, 0.10)}
+    for name, (capacity, background) in sites.items():
+        configure_instance(
+            net, name, f"capacity {capacity}",
+            f"metric cpu-utilization {100 * background:g} statistic mean",
+            f"metric background-utilization {100 * background:g} "
+            "statistic max",
+            "metric request-rate 80 statistic mean")
+    ingress.configure("cfn service video selection mode balanced",
+                      "cfn service video selection network-penalty 0",
+                      context="router bgp 65000")
+    want = water_fill_weights(sites, 240)
+    assert want == {"e1": 81, "e2": 255, "e3": 148}
+    gw = {n: gateway_to(ingress, n) for n in EGRESS_IDS}
+    try:
+        wait_until(lambda: kernel_nexthops(ingress, SID) ==
+                   {gw[n]: w for n, w in want.items()}, timeout=30,
+                   what=f"kernel weights {want}")
+        chosen = {c["nodeId"]: c["weight"]
+                  for c in selection(net)["chosen"]}
+        assert chosen == {EGRESS_IDS[n]: w for n, w in want.items()}
+    finally:
+        ingress.configure("no cfn service video selection mode",
+                          "no cfn service video selection network-penalty",
+                          context="router bgp 65000")
+        for name in sites:
+            configure_instance(net, name, "capacity 10")
+            configure_instance(net, name,
+                               "metric background-utilization statistic max",
+                               "metric request-rate statistic mean", no=True)
