@@ -478,15 +478,22 @@ static void apply_change(struct answer *a, struct cfn_service *service,
 	a->outcome->instances++;
 }
 
-/* Name the entry a batch was refused for, in front of the reason. */
-static void blame_entry(struct answer *a, const struct change *c, size_t i)
+/*
+ * Name the entry a batch was refused for, in front of the reason: its
+ * list and place in it (registrations and updates are separate lists).
+ */
+static void blame_entry(struct answer *a, const struct change *changes,
+			size_t i)
 {
 	char reason[sizeof(a->error)];
+	size_t place = 1;
 
+	for (size_t j = 0; j < i; j++)
+		place += changes[j].registering == changes[i].registering;
 	memcpy(reason, a->error, sizeof(reason));
 	refuse(a, a->status, "%s #%zu (%s): %s",
-	       c->registering ? "register" : "update", i + 1, c->in.bid,
-	       reason);
+	       changes[i].registering ? "register" : "update", place,
+	       changes[i].in.bid, reason);
 }
 
 static bool check_change(struct cfn_service *service,
@@ -523,7 +530,7 @@ static void apply_changes(struct cfn_service *service,
 	for (size_t i = 0; i < n; i++)
 		if (!check_change(service, limits, changes, i, &creating, a)) {
 			if (batch)
-				blame_entry(a, &changes[i], i);
+				blame_entry(a, changes, i);
 			return;
 		}
 	if (!create_instances(service, changes, n, a))

@@ -681,7 +681,7 @@ static void test_batch_refused_whole(void **state)
 	batch_add(&b, "10.1.0.12", 50);
 	batch_add(&b, "10.1.0.12", 60);
 	expect_batch_refused(&b, CFN__STATUS__INVALID,
-			     "update #2 (10.1.0.12): the instance is in the "
+			     "update #1 (10.1.0.12): the instance is in the "
 			     "batch twice");
 
 	/* a hold time in an update; a bad binding ID */
