@@ -338,41 +338,30 @@ struct change {
 	struct cfn_metric_set metrics; /* the instance's metrics after */
 };
 
+/* The fields Register, Update and InstanceReport share, by name. */
+#define ENTRY_OF(req)                                                          \
+	((struct entry){.bid = (req)->bid,                                     \
+			.has_capacity = (req)->has_capacity,                   \
+			.capacity = (req)->capacity,                           \
+			.metrics = (req)->metrics,                             \
+			.n_metrics = (req)->n_metrics})
+
 static struct entry entry_of_register(const Cfn__Register *req)
 {
-	return (struct entry){
-		.bid = req->bid,
-		.has_capacity = req->has_capacity,
-		.capacity = req->capacity,
-		.has_hold = req->has_hold_time,
-		.hold = req->hold_time,
-		.metrics = req->metrics,
-		.n_metrics = req->n_metrics,
-	};
-}
+	struct entry entry = ENTRY_OF(req);
 
-static struct entry entry_of_update(const Cfn__Update *req)
-{
-	return (struct entry){
-		.bid = req->bid,
-		.has_capacity = req->has_capacity,
-		.capacity = req->capacity,
-		.metrics = req->metrics,
-		.n_metrics = req->n_metrics,
-	};
+	entry.has_hold = req->has_hold_time;
+	entry.hold = req->hold_time;
+	return entry;
 }
 
 static struct entry entry_of_report(const Cfn__InstanceReport *req)
 {
-	return (struct entry){
-		.bid = req->bid,
-		.has_capacity = req->has_capacity,
-		.capacity = req->capacity,
-		.has_hold = req->has_hold_time,
-		.hold = req->hold_time,
-		.metrics = req->metrics,
-		.n_metrics = req->n_metrics,
-	};
+	struct entry entry = ENTRY_OF(req);
+
+	entry.has_hold = req->has_hold_time;
+	entry.hold = req->hold_time;
+	return entry;
 }
 
 /* A registration: *creating counts the instances the request adds. */
@@ -558,7 +547,7 @@ static void do_update(struct cfn_service_table *table,
 		      const Cfn__Update *req, struct answer *a)
 {
 	struct cfn_service *service = find_service(table, req->service, a);
-	struct change change = {.in = entry_of_update(req)};
+	struct change change = {.in = ENTRY_OF(req)};
 
 	if (service)
 		apply_changes(service, limits, NULL, now_ms, &change, 1, false,
