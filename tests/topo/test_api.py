@@ -480,8 +480,11 @@ def test_batch_is_one_advertisement(net):
     """A batch of 10 instances is one request, one advertisement, and the
     ingress sees all 10; ten single updates are ten advertisements."""
     ingress, e2 = net["ingress"], net["egress2"]
+    # no other announcement in the way: earlier tests' instances going
+    # stale would be one (the sweep runs every second)
     e2.configure("cfn api max-instances 64", "cfn damping min-interval 0",
-                 context="router bgp 65002")
+                 "cfn api stale-after 0", context="router bgp 65002")
+    time.sleep(2)
     try:
         before = counters(e2)
         out = cfnctl(e2, "batch", "video", *batch_words("register", 5))
@@ -525,7 +528,7 @@ def test_batch_is_one_advertisement(net):
     finally:
         for bid in BATCH:
             cfnctl(e2, "deregister", "video", bid)
-        e2.configure("no cfn damping min-interval",
+        e2.configure("no cfn damping min-interval", "no cfn api stale-after",
                      context="router bgp 65002")
 
 
