@@ -143,7 +143,10 @@ static void cfn_api_idle_restart(struct cfn_api_client *client)
 				 api.config.idle_timeout_s, &client->t_idle);
 }
 
-/* Advertise what a request changed. */
+/*
+ * Advertise what a request changed: once per request, however many
+ * instances of the service it reported (a batch).
+ */
 static void cfn_api_apply(struct cfn_instance *ci,
 			  const struct cfn_api_outcome *outcome)
 {
@@ -174,6 +177,7 @@ static bool cfn_api_request(struct cfn_api_client *client,
 		cfn_api_client_close(client, "out of memory");
 		return false;
 	}
+	api.stats.instance_reports += outcome.instances;
 	if (outcome.refused)
 		api.stats.errors++;
 	else if (outcome.service) {

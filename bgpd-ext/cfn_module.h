@@ -111,6 +111,7 @@ struct cfn_api_stats {
 	uint64_t clients;	   /* connected now */
 	uint64_t requests;	   /* every request, of any kind */
 	uint64_t changes;	   /* accepted, and changed a service */
+	uint64_t instance_reports; /* instances registered or updated */
 	uint64_t errors;	   /* refused (status not OK) */
 	uint64_t framing_errors;   /* closed: oversized frame */
 	uint64_t refused_clients;  /* closed at once: max-clients */

@@ -775,6 +775,7 @@ DEFPY(cfn_show_statistics, cfn_show_statistics_cmd,
 	json_object_int_add(japi, "clients", api.clients);
 	json_object_int_add(japi, "requests", api.requests);
 	json_object_int_add(japi, "serviceChanges", api.changes);
+	json_object_int_add(japi, "instanceReports", api.instance_reports);
 	json_object_int_add(japi, "errorReplies", api.errors);
 	json_object_int_add(japi, "framingErrors", api.framing_errors);
 	json_object_int_add(japi, "refusedClients", api.refused_clients);
@@ -785,13 +786,15 @@ DEFPY(cfn_show_statistics, cfn_show_statistics_cmd,
 	if (!uj)
 		vty_out(vty,
 			"API on %s: %" PRIu64 " clients, %" PRIu64
-			" requests (%" PRIu64 " changed a service), %" PRIu64
+			" requests (%" PRIu64 " changed a service, %" PRIu64
+			" instances reported), %" PRIu64
 			" error replies, %" PRIu64 " framing errors, %" PRIu64
 			" clients refused (%" PRIu64 " max-clients, %" PRIu64
 			" max-clients-per-user), %" PRIu64
 			" closed for not reading, %" PRIu64 " closed idle\n",
 			cfn_api_socket_path(), api.clients, api.requests,
-			api.changes, api.errors, api.framing_errors,
+			api.changes, api.instance_reports, api.errors,
+			api.framing_errors,
 			api.refused_clients + api.refused_per_user,
 			api.refused_clients, api.refused_per_user,
 			api.slow_clients, api.idle_clients);

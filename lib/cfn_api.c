@@ -43,7 +43,7 @@ uint32_t cfn_api_frame_length(const uint8_t header[CFN_API_FRAME_HEADER])
 /* One request being answered. */
 struct answer {
 	Cfn__Status status;
-	char error[192];
+	char error[256];
 	struct cfn_api_outcome *outcome;
 };
 
@@ -263,29 +263,37 @@ static bool parse_metrics(Cfn__Metric **metrics, size_t n,
 	return true;
 }
 
-/* The dynamic instance a request names, or NULL with the reason set. */
-static struct cfn_local_instance *find_dynamic(struct cfn_service_table *table,
-					       const char *service_name,
+/* The dynamic instance of service at bid (bid_str), or NULL with why. */
+static struct cfn_local_instance *find_dynamic(struct cfn_service *service,
+					       const struct cfn_prefix *bid,
 					       const char *bid_str,
-					       struct cfn_service **service,
 					       struct answer *a)
 {
-	struct cfn_local_instance *inst;
+	struct cfn_local_instance *inst = cfn_instance_find(service, bid);
+
+	if (!inst)
+		refuse(a, CFN__STATUS__NOT_FOUND,
+		       "service %s has no instance %s (register it first)",
+		       service->name, bid_str);
+	else if (!inst->dynamic)
+		refuse(a, CFN__STATUS__CONFLICT,
+		       "instance %s of %s is configured statically", bid_str,
+		       service->name);
+	return a->status == CFN__STATUS__OK ? inst : NULL;
+}
+
+/* find_dynamic() of the service and binding ID a request names. */
+static struct cfn_local_instance *
+find_named_dynamic(struct cfn_service_table *table, const char *service_name,
+		   const char *bid_str, struct cfn_service **service,
+		   struct answer *a)
+{
 	struct cfn_prefix bid;
 
 	*service = find_service(table, service_name, a);
 	if (!*service || !parse_bid(bid_str, &bid, a))
 		return NULL;
-	inst = cfn_instance_find(*service, &bid);
-	if (!inst)
-		refuse(a, CFN__STATUS__NOT_FOUND,
-		       "service %s has no instance %s (register it first)",
-		       (*service)->name, bid_str);
-	else if (!inst->dynamic)
-		refuse(a, CFN__STATUS__CONFLICT,
-		       "instance %s of %s is configured statically", bid_str,
-		       (*service)->name);
-	return a->status == CFN__STATUS__OK ? inst : NULL;
+	return find_dynamic(*service, &bid, bid_str, a);
 }
 
 static void changed(struct answer *a, struct cfn_service *service,
@@ -306,85 +314,277 @@ static void fresh_metrics(struct answer *a, struct cfn_service *service,
 	inst->metrics_ms = now_ms;
 }
 
+/* One instance as a request gives it: Register, Update or batch entry. */
+struct entry {
+	const char *bid;
+	bool has_capacity, has_hold;
+	uint32_t capacity, hold;
+	Cfn__Metric **metrics;
+	size_t n_metrics;
+};
+
+/*
+ * What an entry does to its instance, worked out for every entry of a
+ * request before any is applied: that is what makes a batch all or
+ * nothing.
+ */
+struct change {
+	struct entry in;
+	bool registering;
+	struct cfn_prefix bid;
+	struct cfn_local_instance *inst; /* NULL until created */
+	bool created;			 /* by this request */
+	uint32_t hold;
+	struct cfn_metric_set metrics; /* the instance's metrics after */
+};
+
+/* The fields Register, Update and InstanceReport share, by name. */
+#define ENTRY_OF(req)                                                          \
+	((struct entry){.bid = (req)->bid,                                     \
+			.has_capacity = (req)->has_capacity,                   \
+			.capacity = (req)->capacity,                           \
+			.metrics = (req)->metrics,                             \
+			.n_metrics = (req)->n_metrics})
+
+static struct entry entry_of_register(const Cfn__Register *req)
+{
+	struct entry entry = ENTRY_OF(req);
+
+	entry.has_hold = req->has_hold_time;
+	entry.hold = req->hold_time;
+	return entry;
+}
+
+static struct entry entry_of_report(const Cfn__InstanceReport *req)
+{
+	struct entry entry = ENTRY_OF(req);
+
+	entry.has_hold = req->has_hold_time;
+	entry.hold = req->hold_time;
+	return entry;
+}
+
+/* A registration: *creating counts the instances the request adds. */
+static bool check_register(struct cfn_service *service,
+			   const struct cfn_api_limits *limits,
+			   struct change *c, size_t *creating, struct answer *a)
+{
+	c->hold = c->in.has_hold ? c->in.hold : limits->default_hold_s;
+	if (!parse_metrics(c->in.metrics, c->in.n_metrics, &c->metrics, a))
+		return false;
+	if (c->hold == 0 || c->hold > limits->max_hold_s) {
+		refuse(a, CFN__STATUS__INVALID,
+		       "hold time must be 1 to %u seconds", limits->max_hold_s);
+		return false;
+	}
+	c->inst = cfn_instance_find(service, &c->bid);
+	if (c->inst && !c->inst->dynamic) {
+		refuse(a, CFN__STATUS__CONFLICT,
+		       "instance %s of %s is configured statically", c->in.bid,
+		       service->name);
+		return false;
+	}
+	if (!c->inst &&
+	    service->instances.count + *creating >= limits->max_instances) {
+		refuse(a, CFN__STATUS__LIMIT,
+		       "service %s already has %u instances (the limit)",
+		       service->name, limits->max_instances);
+		return false;
+	}
+	*creating += !c->inst;
+	return true;
+}
+
+/* An update: metrics not named keep their values. */
+static bool check_update(struct cfn_service *service, struct change *c,
+			 struct answer *a)
+{
+	if (c->in.has_hold) {
+		refuse(a, CFN__STATUS__INVALID,
+		       "hold_time is given at registration only");
+		return false;
+	}
+	c->inst = find_dynamic(service, &c->bid, c->in.bid, a);
+	if (!c->inst)
+		return false;
+	c->metrics = c->inst->metrics;
+	return parse_metrics(c->in.metrics, c->in.n_metrics, &c->metrics, a);
+}
+
+/* Create the instances the request registers anew: all of them or none. */
+static bool create_instances(struct cfn_service *service,
+			     struct change *changes, size_t n, struct answer *a)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct change *c = &changes[i];
+		enum cfn_err err;
+
+		if (c->inst)
+			continue;
+		err = cfn_instance_set(service, &c->bid,
+				       c->in.has_capacity ? c->in.capacity : 0);
+		if (err != CFN_OK) {
+			for (size_t j = 0; j < i; j++)
+				if (changes[j].created)
+					cfn_instance_delete(service,
+							    &changes[j].bid);
+			refuse(a, CFN__STATUS__LIMIT, "%s", cfn_strerror(err));
+			return false;
+		}
+		c->created = true;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (changes[i].created)
+			changes[i].inst =
+				cfn_instance_find(service, &changes[i].bid);
+	return true;
+}
+
+/* Apply a checked entry to its (existing) instance: cannot fail. */
+static void apply_change(struct answer *a, struct cfn_service *service,
+			 const struct change *c, const char *client,
+			 uint64_t now_ms)
+{
+	struct cfn_local_instance *inst = c->inst;
+
+	if (c->created)
+		changed(a, service, CFN_API_INSTANCES);
+	else if (c->in.has_capacity && c->in.capacity != inst->capacity) {
+		inst->capacity = c->in.capacity;
+		changed(a, service, CFN_API_INSTANCES);
+	}
+	if (!cfn_metric_set_equal(&inst->metrics, &c->metrics))
+		changed(a, service, CFN_API_METRICS);
+	if (c->registering || c->in.n_metrics)
+		fresh_metrics(a, service, inst, now_ms);
+	inst->metrics = c->metrics;
+	inst->last_seen_ms = now_ms;
+	if (c->registering) {
+		inst->dynamic = true;
+		inst->hold_time_s = c->hold;
+		snprintf(inst->client, sizeof(inst->client), "%s", client);
+	}
+	a->outcome->instances++;
+}
+
+/*
+ * Name the entry a batch was refused for, in front of the reason: its
+ * list and place in it (registrations and updates are separate lists).
+ */
+static void blame_entry(struct answer *a, const struct change *changes,
+			size_t i)
+{
+	char reason[sizeof(a->error)];
+	size_t place = 1;
+
+	for (size_t j = 0; j < i; j++)
+		place += changes[j].registering == changes[i].registering;
+	memcpy(reason, a->error, sizeof(reason));
+	refuse(a, a->status, "%s #%zu (%s): %s",
+	       changes[i].registering ? "register" : "update", place,
+	       changes[i].in.bid, reason);
+}
+
+static bool check_change(struct cfn_service *service,
+			 const struct cfn_api_limits *limits,
+			 struct change *changes, size_t i, size_t *creating,
+			 struct answer *a)
+{
+	struct change *c = &changes[i];
+
+	if (!parse_bid(c->in.bid, &c->bid, a))
+		return false;
+	for (size_t j = 0; j < i; j++)
+		if (cfn_prefix_cmp(&changes[j].bid, &c->bid) == 0) {
+			refuse(a, CFN__STATUS__INVALID,
+			       "the instance is in the batch twice");
+			return false;
+		}
+	return c->registering ? check_register(service, limits, c, creating, a)
+			      : check_update(service, c, a);
+}
+
+/*
+ * Check every change of a request, then apply them all; on any refusal
+ * nothing changes. batch: the reason names the entry refused.
+ */
+static void apply_changes(struct cfn_service *service,
+			  const struct cfn_api_limits *limits,
+			  const char *client, uint64_t now_ms,
+			  struct change *changes, size_t n, bool batch,
+			  struct answer *a)
+{
+	size_t creating = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!check_change(service, limits, changes, i, &creating, a)) {
+			if (batch)
+				blame_entry(a, changes, i);
+			return;
+		}
+	if (!create_instances(service, changes, n, a))
+		return;
+	for (size_t i = 0; i < n; i++)
+		apply_change(a, service, &changes[i], client, now_ms);
+}
+
 static void do_register(struct cfn_service_table *table,
 			const struct cfn_api_limits *limits, const char *client,
 			uint64_t now_ms, const Cfn__Register *req,
 			struct answer *a)
 {
 	struct cfn_service *service = find_service(table, req->service, a);
-	struct cfn_local_instance *inst;
-	struct cfn_metric_set metrics = {};
-	uint32_t hold =
-		req->has_hold_time ? req->hold_time : limits->default_hold_s;
-	struct cfn_prefix bid;
-	enum cfn_err err;
+	struct change change = {.in = entry_of_register(req),
+				.registering = true};
 
-	if (!service || !parse_bid(req->bid, &bid, a) ||
-	    !parse_metrics(req->metrics, req->n_metrics, &metrics, a))
-		return;
-	if (hold == 0 || hold > limits->max_hold_s) {
-		refuse(a, CFN__STATUS__INVALID,
-		       "hold time must be 1 to %u seconds", limits->max_hold_s);
-		return;
-	}
-	inst = cfn_instance_find(service, &bid);
-	if (inst && !inst->dynamic) {
-		refuse(a, CFN__STATUS__CONFLICT,
-		       "instance %s of %s is configured statically", req->bid,
-		       service->name);
-		return;
-	}
-	if (!inst && service->instances.count >= limits->max_instances) {
-		refuse(a, CFN__STATUS__LIMIT,
-		       "service %s already has %u instances (the limit)",
-		       service->name, limits->max_instances);
-		return;
-	}
-	if (!inst || (req->has_capacity && req->capacity != inst->capacity)) {
-		err = cfn_instance_set(service, &bid,
-				       req->has_capacity ? req->capacity
-				       : inst		 ? inst->capacity
-							 : 0);
-		if (err != CFN_OK) {
-			refuse(a, CFN__STATUS__LIMIT, "%s", cfn_strerror(err));
-			return;
-		}
-		changed(a, service, CFN_API_INSTANCES);
-		inst = cfn_instance_find(service, &bid);
-	}
-	if (!cfn_metric_set_equal(&inst->metrics, &metrics))
-		changed(a, service, CFN_API_METRICS);
-	fresh_metrics(a, service, inst, now_ms);
-	inst->metrics = metrics;
-	inst->dynamic = true;
-	inst->hold_time_s = hold;
-	inst->last_seen_ms = now_ms;
-	snprintf(inst->client, sizeof(inst->client), "%s", client);
+	if (service)
+		apply_changes(service, limits, client, now_ms, &change, 1,
+			      false, a);
 }
 
-static void do_update(struct cfn_service_table *table, uint64_t now_ms,
+static void do_update(struct cfn_service_table *table,
+		      const struct cfn_api_limits *limits, uint64_t now_ms,
 		      const Cfn__Update *req, struct answer *a)
 {
-	struct cfn_service *service;
-	struct cfn_local_instance *inst =
-		find_dynamic(table, req->service, req->bid, &service, a);
-	struct cfn_metric_set metrics;
+	struct cfn_service *service = find_service(table, req->service, a);
+	struct change change = {.in = ENTRY_OF(req)};
 
-	if (!inst)
+	if (service)
+		apply_changes(service, limits, NULL, now_ms, &change, 1, false,
+			      a);
+}
+
+/* Registrations first, then updates, in the order the batch gives them. */
+static void do_batch(struct cfn_service_table *table,
+		     const struct cfn_api_limits *limits, const char *client,
+		     uint64_t now_ms, const Cfn__Batch *req, struct answer *a)
+{
+	struct cfn_service *service = find_service(table, req->service, a);
+	size_t n = req->n_register_ + req->n_update;
+	struct change *changes;
+
+	if (!service)
 		return;
-	metrics = inst->metrics;
-	if (!parse_metrics(req->metrics, req->n_metrics, &metrics, a))
+	if (n == 0 || n > limits->max_instances) {
+		refuse(a, CFN__STATUS__INVALID,
+		       "a batch carries 1 to %u instances (the service's limit)",
+		       limits->max_instances);
 		return;
-	if (req->has_capacity && req->capacity != inst->capacity) {
-		inst->capacity = req->capacity;
-		changed(a, service, CFN_API_INSTANCES);
 	}
-	if (!cfn_metric_set_equal(&inst->metrics, &metrics))
-		changed(a, service, CFN_API_METRICS);
-	if (req->n_metrics)
-		fresh_metrics(a, service, inst, now_ms);
-	inst->metrics = metrics;
-	inst->last_seen_ms = now_ms;
+	changes = cfn_calloc(n, sizeof(*changes));
+	if (!changes) {
+		refuse(a, CFN__STATUS__LIMIT, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < req->n_register_; i++) {
+		changes[i].in = entry_of_report(req->register_[i]);
+		changes[i].registering = true;
+	}
+	for (size_t i = 0; i < req->n_update; i++)
+		changes[req->n_register_ + i].in =
+			entry_of_report(req->update[i]);
+	apply_changes(service, limits, client, now_ms, changes, n, true, a);
+	cfn_free(changes);
 }
 
 static void do_deregister(struct cfn_service_table *table,
@@ -392,7 +592,7 @@ static void do_deregister(struct cfn_service_table *table,
 {
 	struct cfn_service *service;
 	struct cfn_local_instance *inst =
-		find_dynamic(table, req->service, req->bid, &service, a);
+		find_named_dynamic(table, req->service, req->bid, &service, a);
 
 	if (!inst)
 		return;
@@ -405,7 +605,7 @@ static void do_heartbeat(struct cfn_service_table *table, uint64_t now_ms,
 {
 	struct cfn_service *service;
 	struct cfn_local_instance *inst =
-		find_dynamic(table, req->service, req->bid, &service, a);
+		find_named_dynamic(table, req->service, req->bid, &service, a);
 
 	if (inst)
 		inst->last_seen_ms = now_ms;
@@ -539,7 +739,10 @@ static void dispatch(struct cfn_service_table *table,
 		do_register(table, limits, client, now_ms, req->register_, a);
 		break;
 	case CFN__REQUEST__BODY_UPDATE:
-		do_update(table, now_ms, req->update, a);
+		do_update(table, limits, now_ms, req->update, a);
+		break;
+	case CFN__REQUEST__BODY_BATCH:
+		do_batch(table, limits, client, now_ms, req->batch, a);
 		break;
 	case CFN__REQUEST__BODY_DEREGISTER:
 		do_deregister(table, req->deregister, a);

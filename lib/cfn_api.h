@@ -25,7 +25,11 @@ struct cfn_api_limits {
 
 void cfn_api_limits_default(struct cfn_api_limits *limits);
 
-/* What a request changed, for the caller to advertise. */
+/*
+ * What a request changed, for the caller to advertise: one service at
+ * most, even for a batch of its instances, so that one advertisement
+ * (and one damping decision) covers the whole request.
+ */
 enum cfn_api_change {
 	CFN_API_UNCHANGED,
 	CFN_API_METRICS,   /* metric values: subject to update damping */
@@ -36,6 +40,7 @@ struct cfn_api_outcome {
 	bool refused;		     /* the reply's status is not OK */
 	struct cfn_service *service; /* the service changed, if any */
 	enum cfn_api_change change;
+	size_t instances; /* registered or updated: 1, or a batch's size */
 };
 
 /*

@@ -3,8 +3,9 @@
  * cfn-agent: runs beside service instances, samples their load (CPU and
  * memory of the host or of a cgroup, GPU through nvidia-smi, and any
  * value a command prints) and reports it to the CFN node over its API at
- * a fixed interval. Reconnects and registers everything again whenever
- * the node restarts. See doc/cfn-agent.md.
+ * a fixed interval, the instances of one service in one batch request.
+ * Reconnects and registers everything again whenever the node restarts.
+ * See doc/cfn-agent.md.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -343,15 +344,25 @@ static bool call(int fd, Cfn__Request *req, Cfn__Status *status)
 	return ours;
 }
 
-static bool report(int fd, struct instance *in)
+/* What the node's answer about an instance means for its registration. */
+static void note_status(struct instance *in, Cfn__Status status)
+{
+	if (status == CFN__STATUS__OK && !in->registered) {
+		in->registered = true;
+		say("registered %s %s", in->service, in->bid);
+	} else if (status == CFN__STATUS__NOT_FOUND) {
+		in->registered = false; /* the node forgot it: register again */
+	}
+}
+
+/* One instance in its own request: Register until registered, then Update. */
+static bool report_one(int fd, struct instance *in, struct sample *s)
 {
 	Cfn__Request req = CFN__REQUEST__INIT;
 	Cfn__Register reg = CFN__REGISTER__INIT;
 	Cfn__Update upd = CFN__UPDATE__INIT;
 	Cfn__Status status;
-	struct sample s;
 
-	sample(in, &s);
 	if (!in->registered) {
 		reg.service = in->service;
 		reg.bid = in->bid;
@@ -359,29 +370,120 @@ static bool report(int fd, struct instance *in)
 		reg.capacity = in->capacity;
 		reg.has_hold_time = true;
 		reg.hold_time = agent.hold_s;
-		reg.n_metrics = s.count;
-		reg.metrics = s.ptrs;
+		reg.n_metrics = s->count;
+		reg.metrics = s->ptrs;
 		req.body_case = CFN__REQUEST__BODY_REGISTER;
 		req.register_ = &reg;
 	} else {
 		upd.service = in->service;
 		upd.bid = in->bid;
-		upd.n_metrics = s.count;
-		upd.metrics = s.ptrs;
+		upd.n_metrics = s->count;
+		upd.metrics = s->ptrs;
 		req.body_case = CFN__REQUEST__BODY_UPDATE;
 		req.update = &upd;
 	}
 	if (!call(fd, &req, &status))
 		return false;
-	if (status == CFN__STATUS__OK && !in->registered) {
-		in->registered = true;
-		say("registered %s %s", in->service, in->bid);
-	} else if (status == CFN__STATUS__NOT_FOUND) {
-		in->registered = false; /* the node forgot it: register again */
-	}
+	note_status(in, status);
 	if (agent.verbose)
 		say("%s %s: %zu metrics reported", in->service, in->bid,
-		    s.count);
+		    s->count);
+	return true;
+}
+
+/* The instances of one service, reported together. */
+struct group {
+	struct instance *members[MAX_INSTANCES];
+	struct sample samples[MAX_INSTANCES];
+	size_t n;
+};
+
+/* Every instance of a service in one Batch: one advertisement for all. */
+static bool report_batch(int fd, struct group *g, Cfn__Status *status)
+{
+	Cfn__Request req = CFN__REQUEST__INIT;
+	Cfn__Batch batch = CFN__BATCH__INIT;
+	Cfn__InstanceReport entries[MAX_INSTANCES];
+	Cfn__InstanceReport *registers[MAX_INSTANCES], *updates[MAX_INSTANCES];
+
+	for (size_t k = 0; k < g->n; k++) {
+		const struct instance *in = g->members[k];
+		Cfn__InstanceReport *e = &entries[k];
+
+		cfn__instance_report__init(e);
+		e->bid = (char *)in->bid;
+		e->n_metrics = g->samples[k].count;
+		e->metrics = g->samples[k].ptrs;
+		if (in->registered) {
+			updates[batch.n_update++] = e;
+			continue;
+		}
+		e->has_capacity = e->has_hold_time = true;
+		e->capacity = in->capacity;
+		e->hold_time = agent.hold_s;
+		registers[batch.n_register_++] = e;
+	}
+	batch.service = g->members[0]->service;
+	batch.register_ = registers;
+	batch.update = updates;
+	req.body_case = CFN__REQUEST__BODY_BATCH;
+	req.batch = &batch;
+	return call(fd, &req, status);
+}
+
+/* The instances of the service of instance `first` (its first), sampled. */
+static void collect(size_t first, struct group *g)
+{
+	const char *service = agent.instances[first].service;
+
+	g->n = 0;
+	for (size_t i = first; i < agent.n_instances; i++) {
+		struct instance *in = &agent.instances[i];
+
+		if (strcmp(in->service, service) != 0)
+			continue;
+		sample(in, &g->samples[g->n]);
+		g->members[g->n++] = in;
+	}
+}
+
+/*
+ * Report a service's instances: several in one batch. A batch refused
+ * whole (one instance the node forgot or refuses, or a node without
+ * batches) is sent again instance by instance, so that the others still
+ * get through and each learns its own status.
+ */
+static bool report_service(int fd, size_t first)
+{
+	static struct group g;
+	Cfn__Status status;
+
+	collect(first, &g);
+	if (g.n > 1) {
+		if (!report_batch(fd, &g, &status))
+			return false;
+		if (status == CFN__STATUS__OK) {
+			for (size_t k = 0; k < g.n; k++)
+				note_status(g.members[k], status);
+			if (agent.verbose)
+				say("%s: %zu instances reported in one request",
+				    g.members[0]->service, g.n);
+			return true;
+		}
+	}
+	for (size_t k = 0; k < g.n; k++)
+		if (!report_one(fd, g.members[k], &g.samples[k]))
+			return false;
+	return true;
+}
+
+/* Whether instance i is the first of its service (it leads its group). */
+static bool first_of_service(size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(agent.instances[j].service,
+			   agent.instances[i].service) == 0)
+			return false;
 	return true;
 }
 
@@ -413,7 +515,7 @@ static bool serve(int fd)
 	answered = false;
 	while (!stopping) {
 		for (size_t i = 0; i < agent.n_instances; i++)
-			if (!report(fd, &agent.instances[i]))
+			if (first_of_service(i) && !report_service(fd, i))
 				return answered;
 		if (agent.once)
 			break;

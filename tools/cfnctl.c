@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cfnctl: register, update, deregister and list service instances on a
- * CFN node over its API. Exit status: 0 done, 1 refused by the node (the
+ * CFN node over its API, one at a time or several of a service in a
+ * batch. Exit status: 0 done, 1 refused by the node (the
  * reason is printed), 2 usage error, 3 cannot reach the node.
  */
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
 #define MAX_METRICS 16
+#define MAX_BATCH 64 /* a service's instances on one node, at most */
 
 static const char usage_text[] =
 	"usage: cfnctl [-s SOCKET | -N PATHSPACE] [-j] COMMAND ...\n"
@@ -24,6 +26,9 @@ static const char usage_text[] =
 	"  update SERVICE BID [capacity N] [NAME=VALUE[:STAT]]...\n"
 	"  deregister SERVICE BID\n"
 	"  heartbeat SERVICE BID\n"
+	"  batch SERVICE ENTRY...   (one request, one advertisement)\n"
+	"    ENTRY: register BID [capacity N] [hold SECONDS] [NAME=VALUE[:STAT]]...\n"
+	"         | update BID [capacity N] [NAME=VALUE[:STAT]]...\n"
 	"  list [SERVICE]\n"
 	"SERVICE is a service name or its SID; BID an instance's address.\n"
 	"SOCKET: a Unix socket path (default " CFN_CLIENT_DEFAULT_SOCKET
@@ -125,6 +130,69 @@ static void print_list(const Cfn__Reply *reply, bool json)
 		printf("]\n");
 }
 
+/* A batch request: registrations and updates of one service's instances. */
+struct batch {
+	Cfn__Batch body;
+	Cfn__InstanceReport entries[MAX_BATCH];
+	Cfn__InstanceReport *registers[MAX_BATCH], *updates[MAX_BATCH];
+	struct options options[MAX_BATCH];
+	size_t n;
+};
+
+static bool starts_entry(const char *word)
+{
+	return strcmp(word, "register") == 0 || strcmp(word, "update") == 0;
+}
+
+/* One ENTRY at argv[0] ("register"/"update" BID words...): words used. */
+static int parse_entry(int argc, char **argv, struct batch *b)
+{
+	bool registering = strcmp(argv[0], "register") == 0;
+	struct options *o = &b->options[b->n];
+	Cfn__InstanceReport *e = &b->entries[b->n];
+	int words = 2;
+
+	if (argc < 2 || b->n == MAX_BATCH)
+		return 0;
+	while (words < argc && !starts_entry(argv[words]))
+		words++;
+	if (!parse_options(words - 2, argv + 2, registering, o))
+		return 0;
+	cfn__instance_report__init(e);
+	e->bid = argv[1];
+	e->has_capacity = o->has_capacity;
+	e->capacity = o->capacity;
+	e->has_hold_time = o->has_hold;
+	e->hold_time = o->hold;
+	e->n_metrics = o->n_metrics;
+	e->metrics = o->ptrs;
+	if (registering)
+		b->registers[b->body.n_register_++] = e;
+	else
+		b->updates[b->body.n_update++] = e;
+	b->n++;
+	return words;
+}
+
+/* "batch SERVICE ENTRY...": argv starts at SERVICE. */
+static bool parse_batch(int argc, char **argv, struct batch *b)
+{
+	cfn__batch__init(&b->body);
+	b->body.service = argv[0];
+	b->body.register_ = b->registers;
+	b->body.update = b->updates;
+	for (int i = 1; i < argc;) {
+		int words = starts_entry(argv[i])
+				    ? parse_entry(argc - i, argv + i, b)
+				    : 0;
+
+		if (!words)
+			return false;
+		i += words;
+	}
+	return b->n > 0;
+}
+
 /* Build the request for argv (COMMAND and its words). */
 static bool build(int argc, char **argv, Cfn__Request *req,
 		  struct options *o, void *bodies[4])
@@ -147,7 +215,14 @@ static bool build(int argc, char **argv, Cfn__Request *req,
 	}
 	if (argc < 3)
 		return false;
-	if (strcmp(cmd, "register") == 0) {
+	if (strcmp(cmd, "batch") == 0) {
+		static struct batch batch;
+
+		if (!parse_batch(argc - 1, argv + 1, &batch))
+			return false;
+		req->body_case = CFN__REQUEST__BODY_BATCH;
+		req->batch = &batch.body;
+	} else if (strcmp(cmd, "register") == 0) {
 		if (!parse_options(argc - 3, argv + 3, true, o))
 			return false;
 		reg->service = argv[1];

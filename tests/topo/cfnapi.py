@@ -50,6 +50,22 @@ def update(req_id, service, bid, metrics=()):
     return _field(1, 0, req_id) + _field(3, 2, body)
 
 
+def instance_report(bid, capacity=None, hold=None, metrics=()):
+    """One entry of a batch: {"bid", "capacity", "hold", "metrics"}."""
+    return (_string(1, bid) +
+            (_field(2, 0, capacity) if capacity is not None else b"") +
+            (_field(3, 0, hold) if hold is not None else b"") +
+            b"".join(_field(4, 2, m) for m in metrics))
+
+
+def batch(req_id, service, registers=(), updates=()):
+    """A cfn.Batch: instance_report()s to register, then to update."""
+    body = (_string(1, service) +
+            b"".join(_field(2, 2, r) for r in registers) +
+            b"".join(_field(3, 2, u) for u in updates))
+    return _field(1, 0, req_id) + _field(7, 2, body)
+
+
 def heartbeat(req_id, service, bid):
     return _field(1, 0, req_id) + _field(5, 2, _string(1, service) +
                                          _string(2, bid))

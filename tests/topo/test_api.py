@@ -432,3 +432,131 @@ def test_nul_and_invalid_utf8_refused(net):
     finally:
         client.close()
     assert listed_bids(e2) == before
+
+
+# Issue 13 item 2: every instance of a service in one request.
+BATCH = [f"10.2.1.{i}" for i in range(1, 11)]
+
+
+def announcements(router):
+    stats = router.vtysh_json("show bgp cfn statistics json")
+    return stats["instances"][0]["announcements"]
+
+
+def queue_depths_at_ingress(ingress):
+    """{bid: queue-depth} of egress2's instances in the ingress's view."""
+    view = cfnnet.egresses(ingress, SID).get(E2, {})
+    return {i["bid"]: m["value"] for i in view.get("instances", [])
+            for m in i["metrics"] if m["name"] == "queue-depth"}
+
+
+def batch_words(kind, depth, bids=BATCH):
+    words = []
+    for bid in bids:
+        words += [kind, bid, f"queue-depth={depth}"]
+        if kind == "register":
+            words += ["capacity", "4", "hold", "3600"]
+    return words
+
+
+def counters(router):
+    api = api_stats(router)
+    return {"announcements": announcements(router),
+            "requests": api["requests"],
+            "serviceChanges": api["serviceChanges"],
+            "instanceReports": api["instanceReports"]}
+
+
+def delta(router, before):
+    return {k: v - before[k] for k, v in counters(router).items()}
+
+
+def ingress_has(ingress, depth):
+    seen = queue_depths_at_ingress(ingress)
+    return all(seen.get(bid) == depth for bid in BATCH)
+
+
+def test_batch_is_one_advertisement(net):
+    """A batch of 10 instances is one request, one advertisement, and the
+    ingress sees all 10; ten single updates are ten advertisements."""
+    ingress, e2 = net["ingress"], net["egress2"]
+    # no other announcement in the way: earlier tests' instances going
+    # stale would be one (the sweep runs every second)
+    e2.configure("cfn api max-instances 64", "cfn damping min-interval 0",
+                 "cfn api stale-after 0", context="router bgp 65002")
+    time.sleep(2)
+    try:
+        before = counters(e2)
+        out = cfnctl(e2, "batch", "video", *batch_words("register", 5))
+        assert out.returncode == 0, out.stdout
+        wait_until(lambda: ingress_has(ingress, 5), timeout=30,
+                   what="the 10 registered instances at the ingress")
+        assert delta(e2, before) == {"announcements": 1, "requests": 1,
+                                     "serviceChanges": 1,
+                                     "instanceReports": 10}
+
+        # a load edge on every instance: one update, one advertisement
+        before = counters(e2)
+        assert cfnctl(e2, "batch", "video",
+                      *batch_words("update", 60)).returncode == 0
+        wait_until(lambda: ingress_has(ingress, 60), timeout=30,
+                   what="the load edge at the ingress")
+        assert delta(e2, before)["announcements"] == 1
+
+        # the same edge instance by instance: one advertisement each
+        before = counters(e2)
+        for bid in BATCH:
+            assert cfnctl(e2, "update", "video", bid,
+                          "queue-depth=5").returncode == 0
+        wait_until(lambda: ingress_has(ingress, 5), timeout=30,
+                   what="single updates at the ingress")
+        assert delta(e2, before)["announcements"] == 10
+
+        # one bad instance refuses the batch whole: nothing changes
+        before = counters(e2)
+        words = batch_words("update", 60)
+        words[3 * 6 + 2] = "queue-depth=-1"
+        out = cfnctl(e2, "batch", "video", *words)
+        assert out.returncode == 1
+        assert "INVALID: update #7 (10.2.1.7): queue-depth" in out.stdout, \
+            out.stdout
+        time.sleep(1)
+        assert ingress_has(ingress, 5)
+        assert delta(e2, before) == {"announcements": 0, "requests": 1,
+                                     "serviceChanges": 0,
+                                     "instanceReports": 0}
+    finally:
+        for bid in BATCH:
+            cfnctl(e2, "deregister", "video", bid)
+        e2.configure("no cfn damping min-interval", "no cfn api stale-after",
+                     context="router bgp 65002")
+
+
+def test_agent_reports_a_service_in_one_request(net, tmp_path):
+    """cfn-agent sends its three instances of video as one batch per
+    interval; the ingress sees them all."""
+    ingress, e2 = net["ingress"], net["egress2"]
+    bids = BATCH[:3]
+    conf = tmp_path / "agent.conf"
+    conf.write_text(
+        f"socket {socket_path(e2)}\ninterval 1\nhold-time {HOLD}\n" +
+        "".join(f"instance video {bid} capacity 2 sample commands\n"
+                f"command {bid} queue-depth echo 7\n" for bid in bids))
+    log = tmp_path / "agent.log"
+    with open(log, "w") as out:
+        agent = subprocess.Popen(["cfn-agent", "-c", str(conf), "-v"],
+                                 stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: all(queue_depths_at_ingress(ingress).get(b) == 7
+                               for b in bids), timeout=30,
+                   what="the agent's three instances at the ingress")
+        before = counters(e2)
+        time.sleep(3)
+        moved = delta(e2, before)
+        assert moved["requests"] >= 2, moved
+        assert moved["instanceReports"] == 3 * moved["requests"], moved
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=10)
+    assert "video: 3 instances reported in one request" in log.read_text()
+    assert not listed_bids(e2) & set(bids)  # deregistered on SIGTERM

@@ -13,6 +13,7 @@
 #include "cfn_alloc.h"
 #include "cfn_api.h"
 #include "cfn_api.pb-c.h"
+#include "budget_alloc.h"
 
 static struct cfn_service_table table;
 static struct cfn_api_limits limits;
@@ -479,6 +480,275 @@ static void test_list(void **state)
 	cfn_api_reply_free(reply);
 }
 
+/* Issue 13 item 2: several instances of a service in one request. */
+#define BATCH_MAX 8
+
+/* What a batch request for "video" carries. */
+struct batch {
+	const char *service;
+	size_t n_register; /* the first entries register, the others update */
+	size_t n;
+	Cfn__InstanceReport entries[BATCH_MAX];
+	Cfn__InstanceReport *ptrs[BATCH_MAX];
+	Cfn__Metric metrics[BATCH_MAX];
+	Cfn__Metric *metric_ptrs[BATCH_MAX];
+};
+
+/* Add an entry for bid reporting cpu-utilization (no metric if < 0). */
+static Cfn__InstanceReport *batch_add(struct batch *b, const char *bid,
+				      double cpu)
+{
+	Cfn__InstanceReport *e = &b->entries[b->n];
+
+	assert_true(b->n < BATCH_MAX);
+	cfn__instance_report__init(e);
+	e->bid = (char *)bid;
+	if (cpu >= 0) {
+		b->metrics[b->n] = metric("cpu-utilization", cpu, NULL);
+		b->metric_ptrs[b->n] = &b->metrics[b->n];
+		e->n_metrics = 1;
+		e->metrics = &b->metric_ptrs[b->n];
+	}
+	b->ptrs[b->n++] = e;
+	return e;
+}
+
+static Cfn__Reply *batch_call(struct batch *b, uint64_t now_ms)
+{
+	Cfn__Request req = CFN__REQUEST__INIT;
+	Cfn__Batch body = CFN__BATCH__INIT;
+
+	body.service = (char *)(b->service ? b->service : "video");
+	body.n_register_ = b->n_register;
+	body.register_ = b->ptrs;
+	body.n_update = b->n - b->n_register;
+	body.update = b->ptrs + b->n_register;
+	req.id = 11;
+	req.body_case = CFN__REQUEST__BODY_BATCH;
+	req.batch = &body;
+	return call(&req, now_ms);
+}
+
+static const char *const five[] = {"10.1.0.11", "10.1.0.12", "10.1.0.13",
+				   "10.1.0.14", "2001:db8::15"};
+
+/* Register the five instances in one batch, at cpu 10, 11, ... */
+static void register_five(void)
+{
+	struct batch b = {.n_register = 5};
+	Cfn__Reply *reply;
+
+	for (size_t i = 0; i < 5; i++)
+		batch_add(&b, five[i], 10 + i);
+	reply = batch_call(&b, 1000);
+	assert_int_equal(reply->status, CFN__STATUS__OK);
+	assert_int_equal(reply->id, 11);
+	cfn_api_reply_free(reply);
+}
+
+static double cpu_of(size_t i)
+{
+	return cfn_instance_at(video(), i)->metrics.values[0].raw / 100.0;
+}
+
+static void test_batch_accepted(void **state)
+{
+	struct batch b = {};
+	Cfn__Reply *reply;
+
+	register_five();
+	/* one outcome for the service: the caller advertises once */
+	assert_ptr_equal(outcome.service, video());
+	assert_int_equal(outcome.change, CFN_API_INSTANCES);
+	assert_int_equal(outcome.instances, 5);
+	assert_int_equal(video()->instances.count, 5);
+	for (size_t i = 0; i < 5; i++) {
+		struct cfn_local_instance *inst = cfn_instance_at(video(), i);
+
+		assert_true(inst->dynamic);
+		assert_int_equal(inst->hold_time_s, 30);
+		assert_string_equal(inst->client, "test-client");
+		assert_true(cpu_of(i) == 10 + i);
+	}
+
+	/* a load edge: every instance's metrics in one update batch */
+	for (size_t i = 0; i < 5; i++)
+		batch_add(&b, five[i], 90);
+	reply = batch_call(&b, 2000);
+	assert_int_equal(reply->status, CFN__STATUS__OK);
+	cfn_api_reply_free(reply);
+	assert_ptr_equal(outcome.service, video());
+	assert_int_equal(outcome.change, CFN_API_METRICS);
+	assert_int_equal(outcome.instances, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_true(cpu_of(i) == 90);
+		assert_int_equal(cfn_instance_at(video(), i)->metrics_ms, 2000);
+	}
+
+	/* the same values again: nothing to advertise */
+	reply = batch_call(&b, 3000);
+	assert_int_equal(reply->status, CFN__STATUS__OK);
+	cfn_api_reply_free(reply);
+	assert_null(outcome.service);
+	assert_int_equal(cfn_instance_at(video(), 0)->last_seen_ms, 3000);
+
+	/* by SID, registering one more while updating another */
+	b = (struct batch){.service = "198.51.100.10/32", .n_register = 1};
+	batch_add(&b, "10.1.0.16", 5)->capacity = 4;
+	b.entries[0].has_capacity = true;
+	batch_add(&b, "10.1.0.11", -1)->has_capacity = true;
+	b.entries[1].capacity = 2;
+	reply = batch_call(&b, 4000);
+	assert_int_equal(reply->status, CFN__STATUS__OK);
+	cfn_api_reply_free(reply);
+	assert_int_equal(outcome.change, CFN_API_INSTANCES);
+	assert_int_equal(video()->instances.count, 6);
+	assert_int_equal(cfn_instance_at(video(), 0)->capacity, 2);
+	/* an update keeps what it does not name */
+	assert_true(cpu_of(0) == 90);
+}
+
+/* Refused whole: the reason names the entry, and nothing changed. */
+static void expect_batch_refused(struct batch *b, Cfn__Status status,
+				 const char *reason)
+{
+	struct cfn_local_instance before[8];
+	size_t count = video()->instances.count;
+	Cfn__Reply *reply;
+
+	assert_true(count <= 8);
+	for (size_t i = 0; i < count; i++)
+		before[i] = *cfn_instance_at(video(), i);
+	reply = batch_call(b, 9000);
+	assert_int_equal(reply->status, status);
+	if (!strstr(reply->error, reason))
+		fail_msg("'%s' does not say '%s'", reply->error, reason);
+	cfn_api_reply_free(reply);
+	assert_true(outcome.refused);
+	assert_null(outcome.service);
+	assert_int_equal(outcome.instances, 0);
+	assert_int_equal(video()->instances.count, count);
+	for (size_t i = 0; i < count; i++)
+		assert_memory_equal(&before[i], cfn_instance_at(video(), i),
+				    sizeof(before[i]));
+}
+
+static void test_batch_refused_whole(void **state)
+{
+	Cfn__Metric unknown = metric("temperature", 1, NULL);
+	Cfn__Metric *unknown_ptr = &unknown;
+	struct cfn_prefix bid;
+	char err[64];
+	struct batch b;
+
+	register_five();
+	/* the last of five updates has an unknown metric */
+	b = (struct batch){};
+	for (size_t i = 0; i < 5; i++)
+		batch_add(&b, five[i], 50);
+	b.entries[4].metrics = &unknown_ptr;
+	expect_batch_refused(&b, CFN__STATUS__INVALID,
+			     "update #5 (2001:db8::15): unknown metric "
+			     "'temperature'");
+
+	/* one out of range value */
+	b = (struct batch){};
+	batch_add(&b, five[0], 50);
+	batch_add(&b, five[1], 101);
+	expect_batch_refused(&b, CFN__STATUS__INVALID,
+			     "update #2 (10.1.0.12): cpu-utilization");
+
+	/* an instance the node does not have */
+	b = (struct batch){};
+	batch_add(&b, five[0], 50);
+	batch_add(&b, "10.1.0.99", 50);
+	expect_batch_refused(&b, CFN__STATUS__NOT_FOUND,
+			     "update #2 (10.1.0.99): service video has no "
+			     "instance 10.1.0.99");
+
+	/* registrations: a new one, then a static instance */
+	assert_true(cfn_prefix_parse("10.1.0.50", &bid, err, sizeof(err)));
+	cfn_instance_set(video(), &bid, 4);
+	b = (struct batch){.n_register = 2};
+	batch_add(&b, "10.1.0.20", 50);
+	batch_add(&b, "10.1.0.50", 50);
+	expect_batch_refused(&b, CFN__STATUS__CONFLICT,
+			     "register #2 (10.1.0.50): instance 10.1.0.50 of "
+			     "video is configured statically");
+
+	/* the same instance twice */
+	b = (struct batch){.n_register = 1};
+	batch_add(&b, "10.1.0.12", 50);
+	batch_add(&b, "10.1.0.12", 60);
+	expect_batch_refused(&b, CFN__STATUS__INVALID,
+			     "update #1 (10.1.0.12): the instance is in the "
+			     "batch twice");
+
+	/* a hold time in an update; a bad binding ID */
+	b = (struct batch){};
+	batch_add(&b, five[0], 50)->has_hold_time = true;
+	expect_batch_refused(&b, CFN__STATUS__INVALID,
+			     "update #1 (10.1.0.11): hold_time is given at "
+			     "registration only");
+	b = (struct batch){.n_register = 1};
+	batch_add(&b, "10.1.0.0/24", 50);
+	expect_batch_refused(&b, CFN__STATUS__INVALID,
+			     "register #1 (10.1.0.0/24): binding ID");
+
+	/* more new instances than the service may have */
+	limits.max_instances = 7; /* 6 now */
+	b = (struct batch){.n_register = 2};
+	batch_add(&b, "10.1.0.21", 50);
+	batch_add(&b, "10.1.0.22", 50);
+	expect_batch_refused(&b, CFN__STATUS__LIMIT,
+			     "register #2 (10.1.0.22): service video already "
+			     "has 7 instances");
+
+	/* empty, too long, unknown service */
+	b = (struct batch){};
+	expect_batch_refused(&b, CFN__STATUS__INVALID,
+			     "a batch carries 1 to 7 instances");
+	b = (struct batch){.service = "radio"};
+	batch_add(&b, five[0], 50);
+	expect_batch_refused(&b, CFN__STATUS__NOT_FOUND, "no service 'radio'");
+}
+
+/* Out of memory at any allocation: never a part of a batch applied. */
+static void test_batch_out_of_memory(void **state)
+{
+	for (int budget = 0;; budget++) {
+		struct batch b = {.n_register = 3};
+		uint8_t buf[1024], *frame = NULL;
+		Cfn__Request req = CFN__REQUEST__INIT;
+		Cfn__Batch body = CFN__BATCH__INIT;
+		size_t len, flen;
+
+		while (video()->instances.count)
+			cfn_instance_delete(video(),
+					    &cfn_instance_at(video(), 0)->bid);
+		for (size_t i = 0; i < 3; i++)
+			batch_add(&b, five[i], 20);
+		body.service = "video";
+		body.n_register_ = 3;
+		body.register_ = b.ptrs;
+		req.body_case = CFN__REQUEST__BODY_BATCH;
+		req.batch = &body;
+		len = cfn__request__pack(&req, buf);
+		budget_alloc_start(budget);
+		flen = cfn_api_handle(&table, &limits, "oom", 1000, buf, len,
+				      &frame, &outcome);
+		budget_alloc_stop();
+		cfn_free(frame);
+		/* the reply may fail after the change: a known limit */
+		assert_true(video()->instances.count == 0 ||
+			    video()->instances.count == 3);
+		if (flen && !outcome.refused) {
+			assert_int_equal(video()->instances.count, 3);
+			return;
+		}
+	}
+}
+
 static void test_malformed_requests(void **state)
 {
 	static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0x01, 0x02};
@@ -528,6 +798,9 @@ int main(void)
 		T(test_static_instance_conflict),
 		T(test_update_heartbeat_deregister),
 		T(test_list),
+		T(test_batch_accepted),
+		T(test_batch_refused_whole),
+		T(test_batch_out_of_memory),
 		T(test_malformed_requests),
 		T(test_expiry),
 		T(test_frame_length),
