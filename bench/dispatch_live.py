@@ -5,7 +5,7 @@
 The same comparison as bench/dispatch.py (a model), run live in network
 namespaces: 3 ingresses (west, east, south), a route reflector and 4 edge
 sites (edge-a, edge-b, metro, core) with unequal capacities and IGP costs
-(OSPF; netem delays of half the cost in ms each way, so cost = RTT), FRR
+(OSPF; the server adds the cost in ms to each reply as the RTT), FRR
 zebra+ospfd+bgpd with the CFN module on every router, a client host behind
 each ingress. Each site runs a server on the SID (TCP, a fixed number of
 slots and a service time; requests beyond the free slots queue); edge-a
@@ -53,7 +53,7 @@ HOT = 90.0               # a site at or above this utilisation is "hot"
 BG_PLAN = "90 4 10 2"    # edge-a: the field trial's bursts (percent seconds)
 
 # site: (node ID, slots, background plan, local AS for eBGP in ucmp)
-SITES = {"edge-a": ("10.0.0.11", 8, BG_PLAN, 65101),
+SITES = {"edge-a": ("10.0.0.11", 10, BG_PLAN, 65101),
          "edge-b": ("10.0.0.12", 6, "", 65102),
          "metro": ("10.0.0.13", 12, "", 65103),
          "core": ("10.0.0.14", 20, "", 65104)}
@@ -118,6 +118,14 @@ class Site:
         self.arrivals = self.hot_arrivals = self.served = 0
         self.util = 0.0
         self.epoch = time.time()
+        self.rtt = {}
+        try:
+            with open(os.path.join(statsdir, "rtt")) as f:
+                for line in f:
+                    addr, ms = line.split()
+                    self.rtt[addr] = float(ms) / 1000
+        except OSError:
+            pass
 
     def free(self):
         return self.slots - self.bg_slots - self.busy
@@ -157,6 +165,9 @@ class Site:
                 self.busy -= 1
                 self.dispatch()
             self.served += 1
+            # the network round trip from the client's region
+            peer = writer.get_extra_info("peername")
+            await asyncio.sleep(self.rtt.get(peer[0] if peer else "", 0))
             writer.write(f"{self.name} {int(hot)}\n".encode())
             await writer.drain()
         except (OSError, asyncio.TimeoutError):
@@ -319,7 +330,17 @@ def ingress_bgp(ing):
                   f" neighbor {peer_addr} timers connect 1",
                   f" neighbor {peer_addr} shutdown"]
     lines += [" address-family ipv4 unicast", "  maximum-paths 8",
-              "  maximum-paths ibgp 8", " exit-address-family", "exit"]
+              "  maximum-paths ibgp 8"]
+    # the eBGP paths (AS path length 1) must win over the same routes
+    # reflected by the RR (length 0)
+    lines += [f"  neighbor {a} route-map EBGP-IN in"
+              for _, (x, p, a) in _site_links(ing)]
+    # an ingress only receives
+    lines += [f"  neighbor {a} route-map NOTHING out"
+              for a in [RR_ID] + [a for _, (x, p, a) in _site_links(ing)]]
+    lines += [" exit-address-family", "exit", "route-map EBGP-IN permit 10",
+              " set local-preference 200", "exit",
+              "route-map NOTHING deny 10", "exit"]
     return "\n".join(lines) + "\n"
 
 
@@ -405,14 +426,14 @@ class Bench:
         for name, ing in self.ing.items():
             ing.exec("sysctl", "-qw",
                      "net.ipv4.fib_multipath_hash_policy=1")
-        # netem: half the IGP cost each way on every ingress-site link
-        for name, ing in self.ing.items():
-            for site_name, (addr, site, paddr) in _site_links(ing):
-                delay = INGRESSES[name][2][site_name] / 2
-                for r, dev in ((ing, f"eth-{site_name}"),
-                               (site, f"eth-{name}")):
-                    r.exec("tc", "qdisc", "add", "dev", dev, "root",
-                           "netem", "delay", f"{delay}ms", "limit", "10000")
+        # RTT = IGP cost in ms, added by the server per client region (this
+        # kernel has no netem qdisc): "client-address rtt-ms" lines
+        for site_name, site in self.sites.items():
+            os.makedirs(self.sdir(site), exist_ok=True)
+            with open(os.path.join(self.sdir(site), "rtt"), "w") as f:
+                for name, h in self.hosts.items():
+                    addr = list(h.interfaces.values())[0][0].split("/")[0]
+                    f.write(f"{addr} {INGRESSES[name][2][site_name]}\n")
         for name, site in self.sites.items():
             site.exec("ip", "addr", "add", SID, "dev", "lo")
             os.makedirs(self.sdir(site), exist_ok=True)
