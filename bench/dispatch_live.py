@@ -152,7 +152,8 @@ class Site:
                 self.waiters.append(fut)
                 try:
                     # the client has given up by then: drop the request
-                    await asyncio.wait_for(asyncio.shield(fut), TIMEOUT_S)
+                    await asyncio.wait_for(asyncio.shield(fut),
+                                           TIMEOUT_S + 0.5)
                 except asyncio.TimeoutError:
                     if fut.done():
                         self.busy -= 1
@@ -604,8 +605,10 @@ class Bench:
                 len(cfnnet.egresses(i, SID)) == 4 for i in self.ing.values()),
                 timeout=30, what=f"{mode}: 4 CFN egresses at every ingress")
         except TimeoutError as err:
-            return f"{err}; agent log: " + open(os.path.join(
-                self.sites['edge-a'].run_dir, "cfn-agent.log")).read()[-400:]
+            log = open(os.path.join(self.sites['edge-a'].run_dir,
+                                    "cfn-agent.log")).read().splitlines()
+            bad = [ln for ln in log if "INVALID" in ln or "refused" in ln]
+            return f"{err}; edge-a's cfn-agent: " + (bad or log or [""])[-1]
         self.wait_fibs(lambda n, f: len(f) >= 1, f"{mode}: FIB")
         self.note(f"{mode}: ingress FIBs " + self.fib_text())
         return None
@@ -623,9 +626,29 @@ class Bench:
     def setup(self, variant):
         self.reset()
         if variant in CFN_MODES:
-            return self.setup_cfn(variant)
-        getattr(self, "setup_" + variant)()
+            why = self.setup_cfn(variant)
+            if why:
+                return why
+        else:
+            getattr(self, "setup_" + variant)()
+        self.observe(variant)
         return None
+
+    def observe(self, variant, seconds=6.5):
+        """One background cycle without clients: the FIB states each
+        ingress goes through (does edge-a's burst move anything?)."""
+        seen = {n: [] for n in self.ing}
+        end = time.time() + seconds
+        while time.time() < end:
+            for n, i in self.ing.items():
+                state = ", ".join(f"{s} w{w}"
+                                  for s, w in sorted(self.fib(i).items()))
+                if state not in seen[n]:
+                    seen[n].append(state)
+            time.sleep(0.25)
+        self.note(f"{variant}: FIB states over one edge-a burst cycle "
+                  "(no clients): " + "; ".join(
+                      f"{n}: " + " | ".join(v) for n, v in seen.items()))
 
     # -- one run --------------------------------------------------------
 
