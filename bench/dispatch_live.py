@@ -10,8 +10,10 @@ zebra+ospfd+bgpd with the CFN module on every router, a client host behind
 each ingress. Each site runs a server on the SID (TCP, a fixed number of
 slots and a service time; requests beyond the free slots queue); edge-a
 has bursty background load (90 % of its slots for 4 s, 10 % for 2 s).
-Open-loop Poisson clients (a new TCP connection per request, 2 s timeout)
-send the same arrivals (fixed seeds) to every variant:
+Open-loop Poisson clients (a new TCP connection per request, 2 s timeout;
+each region's rate follows bench/dispatch.py's day, a raised cosine from
+55 % of its peak, squeezed into each run) send the same arrivals (fixed
+seeds) to every variant:
 
   anycast      plain BGP anycast (nearest site by IGP cost)
   healthcheck  exabgp healthcheck per site, MED 100 up / 1000 down
@@ -32,6 +34,7 @@ import asyncio
 import collections
 import csv
 import json
+import math
 import os
 import random
 import statistics
@@ -57,13 +60,14 @@ SITES = {"edge-a": ("10.0.0.11", 10, BG_PLAN, 65101),
          "edge-b": ("10.0.0.12", 6, "", 65102),
          "metro": ("10.0.0.13", 12, "", 65103),
          "core": ("10.0.0.14", 20, "", 65104)}
-# ingress: (node ID, client weight, IGP cost to each site = RTT in ms)
+# ingress: (node ID, client weight, IGP cost to each site = RTT in ms,
+# demand peak as a fraction of the run), as in bench/dispatch_scenario.c
 INGRESSES = {"west": ("10.0.0.1", 320, {"edge-a": 4, "edge-b": 18,
-                                        "metro": 12, "core": 30}),
+                                        "metro": 12, "core": 30}, 0.4),
              "east": ("10.0.0.2", 260, {"edge-a": 18, "edge-b": 4,
-                                        "metro": 12, "core": 30}),
+                                        "metro": 12, "core": 30}, 0.5),
              "south": ("10.0.0.3", 300, {"edge-a": 20, "edge-b": 16,
-                                         "metro": 6, "core": 24})}
+                                         "metro": 6, "core": 24}, 0.6)}
 INGRESS_AS_EBGP = 64900  # the ingresses' AS on the ucmp eBGP sessions
 ALL_VARIANTS = ("anycast", "healthcheck", "ucmp", "best", "weighted",
                 "balanced")
@@ -250,12 +254,24 @@ async def one_request(t_sched, rows, timeout):
     rows.append((round(t_sched, 4), round(latency * 1000, 2), status, site))
 
 
-async def clients(rate, seconds, t_start, seed, timeout, out):
+def demand_shape(t, seconds, peak):
+    """The model's day squeezed into the run: a raised cosine from 55 %
+    of the peak up to the peak at fraction `peak` of the run, scaled to a
+    mean of 1 over a whole cycle."""
+    x = math.cos(2 * math.pi * (t / seconds - peak))
+    return (0.55 + 0.45 * (1 + x) / 2) / 0.775
+
+
+async def clients(rate, seconds, t_start, seed, timeout, out, peak):
+    """Open-loop Poisson arrivals with mean `rate`, shaped over the run
+    (thinning: a fixed seed gives the same arrivals to every variant)."""
     rng = random.Random(seed)
-    arrivals, t = [], rng.expovariate(rate)
+    top = rate / 0.775
+    arrivals, t = [], rng.expovariate(top)
     while t < seconds:
-        arrivals.append(t)
-        t += rng.expovariate(rate)
+        if rng.random() * top < rate * demand_shape(t, seconds, peak):
+            arrivals.append(t)
+        t += rng.expovariate(top)
     await asyncio.sleep(max(0.0, t_start - time.time()))
     rows, tasks = [], []
     for offset in arrivals:
@@ -684,7 +700,8 @@ class Bench:
             procs.append(host.popen(
                 PYTHON, os.path.abspath(__file__), "client", f"{rate:.3f}",
                 str(seconds), f"{t0:.3f}", str(seed_base + 1000 * k),
-                str(TIMEOUT_S), out, log=f"client-{name}.log"))
+                str(TIMEOUT_S), out, str(INGRESSES[name][3]),
+                log=f"client-{name}.log"))
         for p in procs:
             p.wait(seconds + 60)
         time.sleep(0.5)
@@ -769,9 +786,9 @@ def main():
         asyncio.run(serve(name, int(slots), float(service), statsdir, plan))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "client":
-        rate, seconds, t0, seed, timeout, out = sys.argv[2:8]
+        rate, seconds, t0, seed, timeout, out, peak = sys.argv[2:9]
         asyncio.run(clients(float(rate), float(seconds), float(t0),
-                            int(seed), float(timeout), out))
+                            int(seed), float(timeout), out, float(peak)))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
