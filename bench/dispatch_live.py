@@ -120,6 +120,7 @@ class Site:
         self.samples = collections.deque(maxlen=10)  # 100 ms occupancy
         self.arrival_times = collections.deque()
         self.arrivals = self.hot_arrivals = self.served = 0
+        self.abandoned = 0  # dropped from the queue: the client left
         self.util = 0.0
         self.epoch = time.time()
         self.rtt = {}
@@ -154,16 +155,17 @@ class Site:
             else:
                 fut = asyncio.get_running_loop().create_future()
                 self.waiters.append(fut)
-                try:
-                    # the client has given up by then: drop the request
-                    await asyncio.wait_for(asyncio.shield(fut),
-                                           TIMEOUT_S + 0.5)
-                except asyncio.TimeoutError:
-                    if fut.done():
-                        self.busy -= 1
-                        self.dispatch()
+                # a queued request is dropped when its client closes the
+                # connection (it timed out), or after the client timeout
+                gone = asyncio.ensure_future(reader.read(1))
+                await asyncio.wait({fut, gone}, timeout=TIMEOUT_S + 0.5,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if not fut.done():
+                    self.abandoned += 1
                     fut.cancel()
-                    raise
+                    gone.cancel()
+                    raise asyncio.TimeoutError
+                gone.cancel()
             try:
                 await asyncio.sleep(self.service)
             finally:
@@ -213,7 +215,8 @@ class Site:
             self.write("bg", f"{100 * self.bg_frac:.1f}")
             self.write("stats.json", json.dumps({
                 "arrivals": self.arrivals, "hot": self.hot_arrivals,
-                "served": self.served, "util": self.util, "queue": queue}))
+                "served": self.served, "abandoned": self.abandoned,
+                "util": self.util, "queue": queue}))
 
 
 async def serve(name, slots, service, statsdir, plan):
@@ -768,6 +771,44 @@ def plot(rows, path):
     benchlib.save_plot(fig, path)
 
 
+def plot_timeline(rows, raw, path, bin_s=1.0):
+    """Where each variant's requests went over time at the highest demand
+    level: answers per site and timeouts, per second of the run."""
+    scale = max(r["demand_scale"] for r in rows)
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    plt = benchlib.pyplot()
+    fig, axes = plt.subplots(len(variants), 1, sharex=True,
+                             figsize=(9, 1.9 * len(variants) + 0.6),
+                             squeeze=False)
+    keys = list(SITES) + ["timeout"]
+    colors = {"edge-a": "tab:red", "edge-b": "tab:orange",
+              "metro": "tab:blue", "core": "tab:green",
+              "timeout": "0.6"}
+    for ax, v in zip(axes[:, 0], variants):
+        counts = collections.defaultdict(collections.Counter)
+        for name in INGRESSES:
+            f = os.path.join(raw, f"{v}_x{scale}_{name}.csv")
+            if not os.path.exists(f):
+                continue
+            with open(f) as fh:
+                for row in csv.DictReader(fh):
+                    key = row["site"] or row["status"]
+                    key = key if key in keys else "timeout"
+                    counts[int(float(row["t"]) // bin_s)][key] += 1
+        if not counts:
+            continue
+        bins = range(max(counts) + 1)
+        ax.stackplot([b * bin_s for b in bins],
+                     *[[counts[b][k] / bin_s for b in bins] for k in keys],
+                     labels=keys, colors=[colors[k] for k in keys])
+        ax.set_ylabel(f"{v}\nreq/s", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=7, ncol=5, loc="upper left")
+    axes[-1, 0].set_xlabel(f"seconds into the run (demand x{scale})")
+    fig.suptitle("Where the requests went: answers per site, and timeouts")
+    benchlib.save_plot(fig, path)
+
+
 def markdown(rows):
     header = ("variant", "demand", "requests", "mean ms", "p50 ms", "p99 ms",
               "timeouts", "to site >= 90 %", "max over fair share",
@@ -839,6 +880,8 @@ def main():
         b.stop()
     if rows:
         plot(rows, os.path.join(args.results, "dispatch_live.png"))
+        plot_timeline(rows, os.path.join(args.results, "raw"),
+                      os.path.join(args.results, "dispatch_live_time.png"))
     with open(os.path.join(args.results, "verification.txt"), "w") as f:
         f.write("\n".join(b.notes + [f"SKIPPED {v}: {w}"
                                      for v, w in skipped]) + "\n")
