@@ -657,6 +657,7 @@ class Bench:
         """One background cycle without clients: the FIB states each
         ingress goes through (does edge-a's burst move anything?)."""
         seen = {n: [] for n in self.ing}
+        meds = []  # healthcheck: MEDs of the paths at west
         end = time.time() + seconds
         while time.time() < end:
             for n, i in self.ing.items():
@@ -664,7 +665,16 @@ class Bench:
                                   for s, w in sorted(self.fib(i).items()))
                 if state not in seen[n]:
                     seen[n].append(state)
+            if variant == "healthcheck":
+                med = ", ".join(sorted(
+                    f"{p['nexthops'][0]['ip']} MED {p.get('metric')}"
+                    for p in self.paths(self.ing["west"])))
+                if med not in meds:
+                    meds.append(med)
             time.sleep(0.25)
+        if meds:
+            self.note("healthcheck: paths at west over the cycle: "
+                      + " | ".join(meds))
         self.note(f"{variant}: FIB states over one edge-a burst cycle "
                   "(no clients): " + "; ".join(
                       f"{n}: " + " | ".join(v) for n, v in seen.items()))
