@@ -22,7 +22,7 @@ seeds) to every variant:
                reports the servers' utilisation and queue)
 
 usage: bench/dispatch_live.py [--quick] [--variants LIST] [--scales LIST]
-           [--seconds S] [--results DIR] [--new-metrics] [--keep-raw]
+           [--seconds S] [--results DIR] [--new-metrics auto|on|off] [--keep-raw]
 
 Internal roles (run by the benchmark inside the namespaces):
   dispatch_live.py server NAME SLOTS SERVICE_S STATSDIR [BG_PLAN]
@@ -118,6 +118,7 @@ class Site:
         self.bg_frac = 0.0
         self.waiters = collections.deque()
         self.samples = collections.deque(maxlen=10)  # 100 ms occupancy
+        self.bg_peak = collections.deque(maxlen=60)  # background, 6 s
         self.arrival_times = collections.deque()
         self.arrivals = self.hot_arrivals = self.served = 0
         self.abandoned = 0  # dropped from the queue: the client left
@@ -212,7 +213,10 @@ class Site:
             self.write("util", f"{self.util:.1f}")
             self.write("queue", str(queue))
             self.write("rate", str(len(self.arrival_times)))
-            self.write("bg", f"{100 * self.bg_frac:.1f}")
+            # background-utilization: the peak over the last 6 s (one
+            # burst cycle), as the module's balanced mode expects
+            self.bg_peak.append(self.bg_frac)
+            self.write("bg", f"{100 * max(self.bg_peak):.1f}")
             self.write("stats.json", json.dumps({
                 "arrivals": self.arrivals, "hot": self.hot_arrivals,
                 "served": self.served, "abandoned": self.abandoned,
@@ -589,8 +593,23 @@ class Bench:
                        timeout=60)
         self.note("ucmp over eBGP from every site: FIB " + self.fib_text())
 
+    def module_knows_new_metrics(self):
+        """Whether the loaded module knows request-rate: a harmless
+        probe (restoring a default weight) that an older one refuses."""
+        out = self.try_bgp(self.ing["west"], "no cfn metric request-rate "
+                           "weight")
+        return "%" not in out
+
     def setup_cfn(self, mode):
         ing0 = self.ing["west"]
+        if not hasattr(self, "new_metrics"):
+            known = self.module_knows_new_metrics()
+            choice = self.args.new_metrics
+            self.new_metrics = known if choice == "auto" else choice == "on"
+            self.note(f"module knows request-rate/background-utilization: "
+                      f"{'yes' if known else 'no'}; agents report them: "
+                      f"{'yes' if self.new_metrics else 'no'} "
+                      f"(--new-metrics {choice})")
         out = ing0.vtysh("configure terminal", f"router bgp {ASN}",
                          f"cfn service {SERVICE} sid {SID}",
                          f"cfn service {SERVICE} selection mode {mode}",
@@ -612,7 +631,7 @@ class Bench:
                      "sample commands",
                      f"command {bid} cpu-utilization cat {d}/util",
                      f"command {bid} queue-depth cat {d}/queue"]
-            if self.args.new_metrics:
+            if self.new_metrics:
                 lines += [f"command {bid} request-rate cat {d}/rate",
                           f"command {bid} background-utilization cat {d}/bg"]
             with open(conf, "w") as f:
@@ -848,9 +867,11 @@ def main():
     parser.add_argument("--scales", default=None)
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--results", default=None)
-    parser.add_argument("--new-metrics", action="store_true",
+    parser.add_argument("--new-metrics", choices=("auto", "on", "off"),
+                        default="auto",
                         help="also report request-rate and "
-                        "background-utilization (modules that know them)")
+                        "background-utilization: auto = when the module "
+                        "knows them")
     args = parser.parse_args()
     bench_imports()
     scales = [float(s) for s in (args.scales or (
