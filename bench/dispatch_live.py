@@ -627,8 +627,10 @@ class Bench:
             d = self.sdir(site)
             lines = [f"socket {site.run_dir}/cfn-api.sock", "interval 1",
                      "hold-time 3",
-                     f"instance {SERVICE} {bid} capacity {SITES[name][1]} "
-                     "sample commands",
+                     # capacity in requests/s, the unit of request-rate
+                     # (balanced mode's water level is a utilisation)
+                     f"instance {SERVICE} {bid} capacity "
+                     f"{int(capacity(name))} sample commands",
                      f"command {bid} cpu-utilization cat {d}/util",
                      f"command {bid} queue-depth cat {d}/queue"]
             if self.new_metrics:
