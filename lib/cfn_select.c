@@ -454,6 +454,32 @@ static void headroom_shares(const double *capacity, const double *base,
 /* Halving the bracket this often leaves it below 1e-15 of its width. */
 #define WATER_FILL_ROUNDS 64
 
+/* The water level at which a site's predicted utilisation is 100 %. */
+#define FULL 1.0
+
+/*
+ * More demand than every site can serve: each is filled to capacity and
+ * the rest goes to the one with the least room of its own, which would
+ * be overloaded first anyway. A queueing server overloaded does not
+ * serve less, it serves late, so one site in overload beats all of them.
+ */
+static double spill(const double *capacity, const double *base, size_t n,
+		    double demand, double *share)
+{
+	size_t fullest = 0;
+	double served = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		share[i] = capacity[i] * fmax(0, FULL - base[i]);
+		served += share[i];
+		if (base[i] > base[fullest])
+			fullest = i;
+	}
+	share[fullest] += demand - served;
+	normalize(share, n, share);
+	return FULL;
+}
+
 double cfn_water_fill(const double *capacity, const double *base, size_t n,
 		      double demand, double *share)
 {
@@ -470,6 +496,8 @@ double cfn_water_fill(const double *capacity, const double *base, size_t n,
 		headroom_shares(capacity, base, n, share);
 		return 0;
 	}
+	if (filled(capacity, base, n, FULL) < demand)
+		return spill(capacity, base, n, demand, share);
 	/* at high, every site is at least as full as the emptiest at low */
 	high += demand / total;
 	for (int round = 0; round < WATER_FILL_ROUNDS; round++) {

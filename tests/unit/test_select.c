@@ -462,6 +462,28 @@ static void test_water_fill_levels(void **state)
 	assert_near(share[1], 160.0 / 400, 1e-9);
 }
 
+/*
+ * More demand than the sites can serve: each is filled to capacity and
+ * the overflow goes to the one with the least room, rather than every
+ * site being overloaded alike.
+ */
+static void test_water_fill_spills_to_one(void **state)
+{
+	const double capacity[] = {100, 200, 300}, base[] = {0.1, 0.2, 0.5};
+	double share[3], level;
+
+	/* full: 90 + 160 + 150 = 400 requests/s; 100 more go to the third */
+	level = cfn_water_fill(capacity, base, 3, 500, share);
+	assert_near(level, 1, 1e-9);
+	assert_near(share[0], 90.0 / 500, 1e-9);
+	assert_near(share[1], 160.0 / 500, 1e-9);
+	assert_near(share[2], 250.0 / 500, 1e-9);
+	/* exactly full: no spill, everyone at 100 % */
+	level = cfn_water_fill(capacity, base, 3, 400, share);
+	assert_near(level, 1, 1e-6);
+	assert_near(share[2], 150.0 / 400, 1e-6);
+}
+
 static void test_balanced_equalizes_predicted_utilization(void **state)
 {
 	balanced();
@@ -544,13 +566,16 @@ static void test_balanced_never_herds(void **state)
 	assert_int_equal(weight_of(1), 255);
 	assert_int_equal(weight_of(2), 170);
 	assert_int_equal(weight_of(3), 85);
-	/* overloaded all together: still split by capacity, not herded */
+	/* more than all of them serve: every site still in, each filled to
+	 * capacity, the overflow on the one with the least room of its own
+	 * (one overloaded queue rather than three) */
 	for (int e = 0; e < 3; e++)
 		fx->inst[e].metrics.values[1].raw = 2000 * 1000;
 	select_now(3000);
 	assert_int_equal(fx->sv.selection.count, 3);
-	assert_true(predicted(0, 6000) > 1);
-	assert_near(predicted(2, 6000), predicted(0, 6000), 1e-6);
+	assert_near(predicted(0, 6000), 1, 1e-2);
+	assert_near(predicted(1, 6000), 1, 1e-2);
+	assert_true(predicted(2, 6000) > 1);
 }
 
 /* Nothing eligible: the fallback's one egress, as in the other modes. */
@@ -626,6 +651,7 @@ int main(void)
 		T(test_weighted_threshold),
 		T(test_weighted_threshold_relative),
 		T(test_water_fill_levels),
+		T(test_water_fill_spills_to_one),
 		T(test_balanced_equalizes_predicted_utilization),
 		T(test_balanced_background_shifts_share),
 		T(test_balanced_without_rates_goes_by_headroom),
