@@ -91,6 +91,8 @@ static void merge_group(struct cfn_egress *group, size_t n)
 	group[0].attr = newest->attr;
 	newest->attr = attr;
 	memcpy(group[0].source, newest->source, sizeof(group[0].source));
+	group[0].max_changes = newest->max_changes;
+	group[0].window_s = newest->window_s;
 }
 
 static size_t group_size(const struct cfn_egress *candidates, size_t count)
@@ -227,6 +229,11 @@ static void apply_candidate(struct cfn_egress *egress,
 {
 	if (cfn_attr_equal(&egress->attr, &candidate->attr)) {
 		cfn_attr_free(&candidate->attr);
+	} else if (!cfn_change_rate_allow(&egress->rx_rate,
+					  candidate->max_changes,
+					  candidate->window_s, now_ms)) {
+		cfn_attr_free(&candidate->attr);
+		candidate->damped = true;
 	} else {
 		cfn_attr_free(&egress->attr);
 		egress->attr = candidate->attr;

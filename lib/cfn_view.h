@@ -14,6 +14,7 @@
 #include "cfn_attr.h"
 #include "cfn_error.h"
 #include "cfn_prefix.h"
+#include "cfn_trust.h"
 #include "cfn_vec.h"
 
 #define CFN_SOURCE_LEN 48
@@ -36,7 +37,12 @@ struct cfn_egress {
 	char source[CFN_SOURCE_LEN]; /* the peer of the report in attr */
 	uint64_t updated_ms;	     /* when its CFN data last changed */
 	struct cfn_attr attr;
-	bool seen; /* scratch for cfn_view_update */
+	/* Receive damping (cfn_trust.h): the candidate carries the limit
+	 * of its neighbour, the view egress the count of changes. */
+	uint32_t max_changes, window_s;
+	struct cfn_change_rate rx_rate;
+	bool damped; /* set on a candidate whose change was held back */
+	bool seen;   /* scratch for cfn_view_update */
 };
 
 struct cfn_choice {

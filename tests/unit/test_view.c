@@ -349,6 +349,37 @@ static void test_out_of_memory_all_or_nothing(void **state)
 	assert_true(failures > 0 && successes > 0);
 }
 
+/* A neighbour's change limit holds back its egress's flapping data. */
+static void test_change_limit_damps_on_receipt(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("198.51.100.10/32");
+	uint8_t l2[] = {8, 2, 9, 3};
+	struct cfn_sid_view *sv;
+	unsigned int changes;
+
+	for (size_t i = 0; i < sizeof(l2); i++) {
+		struct cfn_egress c = candidate(1, "10.0.0.1", 10, l2[i]);
+
+		c.max_changes = 2;
+		c.window_s = 60;
+		cfn_view_update(view, &sid, &c, 1, 1000 + i, &changes);
+		assert_int_equal(c.damped, i == 3);
+	}
+	sv = cfn_view_find(view, &sid);
+	assert_int_equal(egress_at(sv, 0)->attr.scores.l2, 9);
+	assert_int_equal(changes, 0);
+
+	struct cfn_egress later = candidate(1, "10.0.0.1", 10, 3);
+
+	later.max_changes = 2;
+	later.window_s = 60;
+	cfn_view_update(view, &sid, &later, 1, 61002, &changes);
+	assert_false(later.damped);
+	assert_int_equal(changes, CFN_VIEW_DATA);
+	assert_int_equal(egress_at(sv, 0)->attr.scores.l2, 3);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -363,6 +394,7 @@ int main(void)
 		T(test_duplicate_node_unreachable_report_loses),
 		T(test_egress_leaves_and_sid_goes),
 		T(test_out_of_memory_all_or_nothing),
+		T(test_change_limit_damps_on_receipt),
 	};
 #undef T
 
