@@ -24,17 +24,32 @@ void cfn_trust_policy_default(struct cfn_trust_policy *policy, bool ebgp)
 	policy->max_score = CFN_SCORE_MAX;
 }
 
-bool cfn_trust_policy_is_default(const struct cfn_trust_policy *policy,
-				 bool ebgp)
+static void overlay(struct cfn_trust_policy *policy,
+		    const struct cfn_trust_config *config)
 {
-	struct cfn_trust_policy def;
+	if (!config)
+		return;
+	if (config->set & CFN_TRUST_ACCEPT)
+		policy->accept = config->values.accept;
+	if (config->set & CFN_TRUST_MAX_SCORE)
+		policy->max_score = config->values.max_score;
+	if (config->set & CFN_TRUST_MAX_CAPACITY)
+		policy->max_capacity = config->values.max_capacity;
+	if (config->set & CFN_TRUST_MAX_SIDS)
+		policy->max_sids = config->values.max_sids;
+	if (config->set & CFN_TRUST_CHANGE_LIMIT) {
+		policy->max_changes = config->values.max_changes;
+		policy->window_s = config->values.window_s;
+	}
+}
 
-	cfn_trust_policy_default(&def, ebgp);
-	return policy->accept == def.accept &&
-	       policy->max_score == def.max_score &&
-	       policy->max_capacity == def.max_capacity &&
-	       policy->max_sids == def.max_sids &&
-	       policy->max_changes == def.max_changes;
+void cfn_trust_resolve(struct cfn_trust_policy *policy, bool ebgp,
+		       const struct cfn_trust_config *group,
+		       const struct cfn_trust_config *neighbor)
+{
+	cfn_trust_policy_default(policy, ebgp);
+	overlay(policy, group);
+	overlay(policy, neighbor);
 }
 
 /* Lower one score to max; CFN_SCORE_NONE (nothing measured) stays. */

@@ -25,6 +25,30 @@ struct cfn_trust_policy {
 	uint32_t window_s;
 };
 
+/* Which fields of a configuration are set (the others are inherited). */
+enum cfn_trust_field {
+	CFN_TRUST_ACCEPT = 1u << 0,
+	CFN_TRUST_MAX_SCORE = 1u << 1,
+	CFN_TRUST_MAX_CAPACITY = 1u << 2,
+	CFN_TRUST_MAX_SIDS = 1u << 3,
+	CFN_TRUST_CHANGE_LIMIT = 1u << 4, /* max_changes and window_s */
+};
+
+/* What is configured for one neighbour or one peer group. */
+struct cfn_trust_config {
+	unsigned int set; /* enum cfn_trust_field */
+	struct cfn_trust_policy values;
+};
+
+/*
+ * The policy of a neighbour: each field from its own configuration if
+ * set there, else from its peer group's (group may be NULL), else the
+ * default for its session type.
+ */
+void cfn_trust_resolve(struct cfn_trust_policy *policy, bool ebgp,
+		       const struct cfn_trust_config *group,
+		       const struct cfn_trust_config *neighbor);
+
 /* What the controls did, per neighbour. */
 enum cfn_trust_counter {
 	CFN_TRUST_REJECTED,	    /* paths whose CFN data was not accepted */
@@ -44,10 +68,6 @@ const char *cfn_trust_counter_name(enum cfn_trust_counter counter);
  * configured to be (their CFN data is ignored, their routes are not).
  */
 void cfn_trust_policy_default(struct cfn_trust_policy *policy, bool ebgp);
-
-/* Is the policy the default for the session type (not to be shown)? */
-bool cfn_trust_policy_is_default(const struct cfn_trust_policy *policy,
-				 bool ebgp);
 
 /*
  * Lower the scores (egress and instances) and capacities of attr to the

@@ -360,3 +360,28 @@ nomem:
 	free_candidates(candidates, count);
 	return CFN_ERR_NOMEM;
 }
+
+bool cfn_sid_view_has_source(const struct cfn_sid_view *sv, const char *source)
+{
+	for (size_t i = 0; i < sv->egresses.count; i++)
+		if (!strcmp(((const struct cfn_egress *)sv->egresses.items[i])
+				    ->source,
+			    source))
+			return true;
+	return false;
+}
+
+size_t cfn_view_sids_from(const struct cfn_view *view, const char *source,
+			  const struct cfn_prefix *except)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < view->sids.count; i++) {
+		const struct cfn_sid_view *sv = view->sids.items[i];
+
+		if (!cfn_prefix_equal(&sv->sid, except) &&
+		    cfn_sid_view_has_source(sv, source))
+			count++;
+	}
+	return count;
+}

@@ -102,6 +102,12 @@ enum cfn_err cfn_view_update(struct cfn_view *view,
 
 size_t cfn_view_instance_count(const struct cfn_sid_view *sv);
 
+/* Does an egress of the SID have its data from source (a peer)? */
+bool cfn_sid_view_has_source(const struct cfn_sid_view *sv, const char *source);
+/* How many SIDs, other than except, have data from source. */
+size_t cfn_view_sids_from(const struct cfn_view *view, const char *source,
+			  const struct cfn_prefix *except);
+
 /* Can the egress serve the SID at all: reachable, with instances? */
 bool cfn_egress_serves(const struct cfn_egress *egress);
 

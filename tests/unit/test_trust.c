@@ -14,13 +14,39 @@ static void ebgp_is_not_trusted_by_default(void **state)
 {
 	struct cfn_trust_policy policy;
 
-	cfn_trust_policy_default(&policy, true);
+	cfn_trust_resolve(&policy, true, NULL, NULL);
 	assert_false(policy.accept);
-	assert_true(cfn_trust_policy_is_default(&policy, true));
-	cfn_trust_policy_default(&policy, false);
+	cfn_trust_resolve(&policy, false, NULL, NULL);
 	assert_true(policy.accept);
 	assert_int_equal(policy.max_score, CFN_SCORE_MAX);
-	assert_false(cfn_trust_policy_is_default(&policy, true));
+	assert_int_equal(policy.max_capacity, 0);
+	assert_int_equal(policy.max_sids, 0);
+	assert_int_equal(policy.max_changes, 0);
+}
+
+static void neighbour_overrides_group_overrides_default(void **state)
+{
+	struct cfn_trust_config group = {.set = CFN_TRUST_ACCEPT |
+						CFN_TRUST_MAX_SCORE |
+						CFN_TRUST_CHANGE_LIMIT,
+					 .values = {.accept = true,
+						    .max_score = 6,
+						    .max_changes = 3,
+						    .window_s = 30}};
+	struct cfn_trust_config neighbor = {
+		.set = CFN_TRUST_MAX_SCORE | CFN_TRUST_MAX_SIDS,
+		.values = {.max_score = 4, .max_sids = 2}};
+	struct cfn_trust_policy policy;
+
+	cfn_trust_resolve(&policy, true, &group, &neighbor);
+	assert_true(policy.accept);
+	assert_int_equal(policy.max_score, 4);
+	assert_int_equal(policy.max_sids, 2);
+	assert_int_equal(policy.max_changes, 3);
+	assert_int_equal(policy.window_s, 30);
+	assert_int_equal(policy.max_capacity, 0);
+	cfn_trust_resolve(&policy, true, NULL, &neighbor);
+	assert_false(policy.accept);
 }
 
 static void clamps_scores_and_capacity(void **state)
@@ -80,6 +106,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ebgp_is_not_trusted_by_default),
+		cmocka_unit_test(neighbour_overrides_group_overrides_default),
 		cmocka_unit_test(clamps_scores_and_capacity),
 		cmocka_unit_test(limits_changes_per_window),
 	};

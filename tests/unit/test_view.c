@@ -380,6 +380,28 @@ static void test_change_limit_damps_on_receipt(void **state)
 	assert_int_equal(egress_at(sv, 0)->attr.scores.l2, 3);
 }
 
+static void test_sids_from_a_source(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid1 = pfx("198.51.100.1/32");
+	struct cfn_prefix sid2 = pfx("198.51.100.2/32");
+	struct cfn_egress c1 = candidate(1, "10.0.0.1", 10, 8);
+	struct cfn_egress c2 = candidate(1, "10.0.0.1", 10, 8);
+	struct cfn_egress c3 = candidate(2, "10.0.0.2", 10, 8);
+	unsigned int changes;
+
+	cfn_view_update(view, &sid1, &c1, 1, 1000, &changes);
+	cfn_view_update(view, &sid2, &c2, 1, 1000, &changes);
+	cfn_view_update(view, &sid2, &c3, 1, 1000, &changes);
+	assert_true(
+		cfn_sid_view_has_source(cfn_view_find(view, &sid1), "peer-1"));
+	assert_false(
+		cfn_sid_view_has_source(cfn_view_find(view, &sid2), "peer-1"));
+	assert_int_equal(cfn_view_sids_from(view, "peer-1", &sid2), 1);
+	assert_int_equal(cfn_view_sids_from(view, "peer-1", &sid1), 0);
+	assert_int_equal(cfn_view_sids_from(view, "peer-2", &sid1), 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -395,6 +417,7 @@ int main(void)
 		T(test_egress_leaves_and_sid_goes),
 		T(test_out_of_memory_all_or_nothing),
 		T(test_change_limit_damps_on_receipt),
+		T(test_sids_from_a_source),
 	};
 #undef T
 
