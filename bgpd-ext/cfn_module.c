@@ -17,6 +17,7 @@
 #include "cfn_alloc.h"
 #include "cfn_debug.h"
 #include "cfn_module.h"
+#include "cfn_trust_bgp.h"
 
 DEFINE_MGROUP(CFN, "CFN compute-aware anycast");
 DEFINE_MTYPE_STATIC(CFN, CFN_INSTANCE, "CFN per-BGP-instance state");
@@ -151,6 +152,7 @@ static int cfn_late_init(struct thread_master *master)
 	cfn_vty_init();
 	cfn_show_init();
 	cfn_debug_init();
+	cfn_trust_init();
 	cfn_receive_init();
 	cfn_fib_init(master);
 	cfn_api_init(master);
@@ -166,6 +168,7 @@ static int cfn_fini(void)
 	THREAD_OFF(cfn_t_sweep);
 	cfn_api_fini();
 	cfn_receive_fini();
+	cfn_trust_fini();
 	cfn_fib_fini();
 	while ((ci = listnode_head(cfn_instances))) {
 		listnode_delete(cfn_instances, ci);

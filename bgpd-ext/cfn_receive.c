@@ -25,6 +25,7 @@
 #include "cfn_attr_bgp.h"
 #include "cfn_debug.h"
 #include "cfn_module.h"
+#include "cfn_trust_bgp.h"
 
 extern struct zclient *zclient; /* bgpd's, defined in bgp_zebra.c */
 
@@ -154,7 +155,8 @@ static void cfn_candidate_path(struct bgp *bgp, const struct bgp_path_info *pi,
 
 /* The CFN data of the paths of one RIB entry, as view candidates. */
 static size_t cfn_collect(struct cfn_instance *ci, struct bgp_dest *dest,
-			  afi_t afi, bool updated, struct cfn_egress **out)
+			  const struct cfn_prefix *sid, afi_t afi, bool updated,
+			  struct cfn_egress **out)
 {
 	const struct prefix *p = bgp_dest_get_prefix(dest);
 	struct cfn_egress *candidates = NULL;
@@ -199,6 +201,11 @@ static size_t cfn_collect(struct cfn_instance *ci, struct bgp_dest *dest,
 		memset(&candidates[count], 0, sizeof(*candidates));
 		candidates[count].node_id = attr.node_id;
 		candidates[count].attr = attr;
+		if (!cfn_trust_admit(pi->peer, &ci->view, sid, updated,
+				     &candidates[count])) {
+			cfn_attr_free(&candidates[count].attr);
+			continue;
+		}
 		cfn_candidate_path(ci->bgp, pi, afi, &candidates[count]);
 		count++;
 	}
@@ -222,7 +229,7 @@ static void cfn_reread(struct cfn_instance *ci,
 	dest = bgp_node_lookup(ci->bgp->rib[afi][SAFI_UNICAST],
 			       &pending->prefix);
 	if (dest) {
-		count = cfn_collect(ci, dest, afi, pending->updated,
+		count = cfn_collect(ci, dest, &sid, afi, pending->updated,
 				    &candidates);
 		bgp_dest_unlock_node(dest);
 	}
@@ -231,6 +238,7 @@ static void cfn_reread(struct cfn_instance *ci,
 	ci->stats.sid_updates++;
 	cfn_view_update(&ci->view, &sid, candidates, count, cfn_now_ms(),
 			&changes);
+	cfn_trust_count_damped(ci->bgp, candidates, count);
 	XFREE(MTYPE_CFN_PENDING, candidates);
 	sv = cfn_view_find(&ci->view, &sid);
 	if (sv)

@@ -115,6 +115,10 @@ class Router:
             for peer, addr in self.neighbors() if self.link_peers else []:
                 if peer.asn:
                     lines.append(f" neighbor {addr} remote-as {peer.asn}")
+                if peer.asn and peer.asn != self.asn:
+                    # CFN data from eBGP is ignored unless trusted
+                    # (doc/operations.md); test networks trust theirs.
+                    lines.append(f" cfn neighbor {addr} data accept")
             lines += ["exit", "!"]
         return "\n".join(lines) + "\n" + self.config
 
