@@ -317,13 +317,21 @@ DEFPY(cfn_trust_change_limit, cfn_trust_change_limit_cmd,
 }
 
 DEFPY(no_cfn_trust, no_cfn_trust_cmd,
-      "no cfn neighbor <A.B.C.D|X:X::X:X|WORD>$name [<data|max-score|max-capacity|max-sids|change-limit>$what]",
+      "no cfn neighbor <A.B.C.D|X:X::X:X|WORD>$name [<data$what [<accept|ignore>]|max-score$what [(0-10)]|max-capacity$what [(1-4294967295)]|max-sids$what [(1-4294967295)]|change-limit$what [(1-1000) per (1-86400)]>]",
       NO_STR CFN_NEIGHBOR_STR
       "Accept or ignore its CFN data: back to the default\n"
+      "Accept it\n"
+      "Ignore it\n"
       "Score bound\n"
+      "Score (ignored)\n"
       "Capacity bound\n"
+      "Capacity (ignored)\n"
       "SID limit\n"
-      "Change limit\n")
+      "Number of SIDs (ignored)\n"
+      "Change limit\n"
+      "Changes (ignored)\n"
+      "Window\n"
+      "Window length (ignored)\n")
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 
@@ -398,7 +406,10 @@ static void cfn_trust_show_instance(struct cfn_instance *ci, void *arg)
 		json_object *jinst = json_object_new_object();
 
 		jarr = json_object_new_array();
-		json_object_string_add(jinst, "instance", ci->bgp->name_pretty);
+		json_object_string_add(jinst, "vrfName",
+				       ci->bgp->name ? ci->bgp->name
+						     : VRF_DEFAULT_NAME);
+		json_object_int_add(jinst, "localAS", ci->bgp->as);
 		json_object_object_add(jinst, "neighbors", jarr);
 		json_object_array_add(json, jinst);
 	} else {
