@@ -455,7 +455,8 @@ static bool instance_equal(const struct cfn_instance_info *a,
 bool cfn_attr_equal(const struct cfn_attr *a, const struct cfn_attr *b)
 {
 	if (a->node_id != b->node_id || a->sequence != b->sequence ||
-	    a->capacity != b->capacity || a->n_instances != b->n_instances ||
+	    a->capacity != b->capacity || a->site_level != b->site_level ||
+	    a->n_instances != b->n_instances ||
 	    memcmp(&a->scores, &b->scores, sizeof(a->scores)) != 0)
 		return false;
 	for (unsigned int i = 0; i < a->n_instances; i++)

@@ -53,6 +53,9 @@ struct cfn_attr {
 	uint32_t sequence; /* bumped by the egress on every update it sends */
 	struct cfn_scores scores;
 	uint32_t capacity;
+	/* The data describes the site as a whole and it has no instance
+	 * data (Edge Metadata, cfn_edgemeta.h): it serves without any. */
+	bool site_level;
 	uint16_t n_instances;
 	struct cfn_instance_info *instances; /* sorted by BID after decode */
 };

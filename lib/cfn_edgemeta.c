@@ -220,6 +220,7 @@ void cfn_edgemeta_to_attr(const struct cfn_edgemeta *meta, uint32_t node_id,
 {
 	memset(out, 0, sizeof(*out));
 	out->node_id = node_id;
+	out->site_level = true;
 	for (size_t i = 0; i < CFN_CATEGORY_COUNT; i++)
 		out->scores.l1[i] = CFN_SCORE_NONE;
 	if (meta->present & CFN_EDGEMETA_HAS_AVAILABILITY)

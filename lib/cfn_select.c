@@ -191,7 +191,7 @@ static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 				  : 0;
 	if (!e->reachable)
 		eval->verdict = CFN_VERDICT_UNREACHABLE;
-	else if (!e->attr.n_instances)
+	else if (!e->attr.n_instances && !e->attr.site_level)
 		eval->verdict = CFN_VERDICT_NO_INSTANCES;
 	else if (all_instances_stale(e) ||
 		 (p->stale_after_s &&

@@ -106,7 +106,8 @@ static size_t group_size(const struct cfn_egress *candidates, size_t count)
 
 bool cfn_egress_serves(const struct cfn_egress *egress)
 {
-	return egress->reachable && egress->attr.n_instances > 0;
+	return egress->reachable &&
+	       (egress->attr.n_instances > 0 || egress->attr.site_level);
 }
 
 static void egress_free(void *item)

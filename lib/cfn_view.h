@@ -108,7 +108,8 @@ bool cfn_sid_view_has_source(const struct cfn_sid_view *sv, const char *source);
 size_t cfn_view_sids_from(const struct cfn_view *view, const char *source,
 			  const struct cfn_prefix *except);
 
-/* Can the egress serve the SID at all: reachable, with instances? */
+/* Can the egress serve the SID at all: reachable, with instances (or
+ * describing its site as a whole)? */
 bool cfn_egress_serves(const struct cfn_egress *egress);
 
 #endif /* CFN_VIEW_H */

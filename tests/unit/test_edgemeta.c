@@ -98,6 +98,7 @@ static void maps_to_an_egress_without_instances(void **state)
 	assert_int_equal(attr.scores.l1[0], CFN_SCORE_NONE);
 	assert_int_equal(attr.capacity, 300);
 	assert_int_equal(attr.n_instances, 0);
+	assert_true(attr.site_level);
 
 	meta.present = CFN_EDGEMETA_HAS_PREFERENCE;
 	meta.site_preference = 1000; /* beyond 100: the best score */

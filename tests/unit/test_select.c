@@ -253,6 +253,22 @@ static void test_egress_without_instances_never_chosen(void **state)
 	assert_false(fx->sv.selection.fallback);
 }
 
+/* Edge Metadata: a site-level egress serves without instance data. */
+static void test_site_level_egress_chosen_without_instances(void **state)
+{
+	add(1, 9, 5, -1);
+	add(2, 6, 5, -1);
+	fx->egress[0].attr.n_instances = 0;
+	fx->egress[0].attr.site_level = true;
+	select_now(2000);
+	assert_int_equal(fx->evals[0].verdict, CFN_VERDICT_CHOSEN);
+	assert_int_equal(chosen(0), 1);
+	assert_true(cfn_egress_serves(&fx->egress[0]));
+	fx->egress[0].attr.scores.l2 = 2; /* 20 % of the site in service */
+	select_now(3000);
+	assert_int_equal(chosen(0), 2);
+}
+
 static void test_fallback_least_loaded_never_blackholes(void **state)
 {
 	add(1, 2, 10, 95);
@@ -643,6 +659,7 @@ int main(void)
 		T(test_eligibility_rules),
 		T(test_egress_with_only_stale_instances_is_stale),
 		T(test_egress_without_instances_never_chosen),
+		T(test_site_level_egress_chosen_without_instances),
 		T(test_fallback_least_loaded_never_blackholes),
 		T(test_nothing_reachable_selects_nothing),
 		T(test_weighted_proportional),
