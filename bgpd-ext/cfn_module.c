@@ -16,6 +16,7 @@
 
 #include "cfn_alloc.h"
 #include "cfn_debug.h"
+#include "cfn_edgemeta_bgp.h"
 #include "cfn_module.h"
 #include "cfn_trust_bgp.h"
 
@@ -153,6 +154,7 @@ static int cfn_late_init(struct thread_master *master)
 	cfn_show_init();
 	cfn_debug_init();
 	cfn_trust_init();
+	cfn_edgemeta_init();
 	cfn_receive_init();
 	cfn_fib_init(master);
 	cfn_api_init(master);
@@ -169,6 +171,7 @@ static int cfn_fini(void)
 	cfn_api_fini();
 	cfn_receive_fini();
 	cfn_trust_fini();
+	cfn_edgemeta_fini();
 	cfn_fib_fini();
 	while ((ci = listnode_head(cfn_instances))) {
 		listnode_delete(cfn_instances, ci);

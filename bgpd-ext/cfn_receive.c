@@ -24,6 +24,7 @@
 
 #include "cfn_attr_bgp.h"
 #include "cfn_debug.h"
+#include "cfn_edgemeta_bgp.h"
 #include "cfn_module.h"
 #include "cfn_trust_bgp.h"
 
@@ -153,6 +154,47 @@ static void cfn_candidate_path(struct bgp *bgp, const struct bgp_path_info *pi,
 		sizeof(candidate->source));
 }
 
+/*
+ * The CFN data of a path: its CFN attribute, else the Edge Metadata its
+ * peer sent with it (an egress without instances, named by the peer's
+ * BGP identifier). updated: counted and logged.
+ */
+static bool cfn_path_data(struct cfn_instance *ci,
+			  const struct bgp_path_info *pi,
+			  const struct prefix *p, bool updated,
+			  struct cfn_attr *attr)
+{
+	enum cfn_decode_error error;
+	struct cfn_edgemeta meta;
+	const uint8_t *value;
+	size_t len;
+
+	value = cfn_transit_find(pi->attr, ci->attr_type, &len);
+	if (!value) {
+		if (!cfn_edgemeta_find(pi->peer, p, &meta))
+			return false;
+		cfn_edgemeta_to_attr(&meta, ntohl(pi->peer->remote_id.s_addr),
+				     attr);
+	} else if ((error = cfn_attr_decode(value, len, attr))) {
+		if (updated) {
+			ci->stats.decode_errors[error]++;
+			cfn_log_decode_error(pi, p, error);
+		}
+		return false;
+	}
+	if (updated) {
+		ci->stats.paths_decoded++;
+		CFN_DEBUG(
+			updates,
+			"%pFX from %s: decoded egress %pI4 seq %u, %u instances, L2 %u%s",
+			p, pi->peer->host,
+			&(struct in_addr){.s_addr = htonl(attr->node_id)},
+			attr->sequence, attr->n_instances, attr->scores.l2,
+			value ? "" : " (Edge Metadata)");
+	}
+	return true;
+}
+
 /* The CFN data of the paths of one RIB entry, as view candidates. */
 static size_t cfn_collect(struct cfn_instance *ci, struct bgp_dest *dest,
 			  const struct cfn_prefix *sid, afi_t afi, bool updated,
@@ -164,35 +206,11 @@ static size_t cfn_collect(struct cfn_instance *ci, struct bgp_dest *dest,
 	size_t count = 0, capacity = 0;
 
 	for (pi = bgp_dest_get_bgp_path_info(dest); pi; pi = pi->next) {
-		enum cfn_decode_error error;
-		const uint8_t *value;
 		struct cfn_attr attr;
-		size_t len;
 
-		if (CHECK_FLAG(pi->flags, BGP_PATH_REMOVED))
+		if (CHECK_FLAG(pi->flags, BGP_PATH_REMOVED) ||
+		    !cfn_path_data(ci, pi, p, updated, &attr))
 			continue;
-		value = cfn_transit_find(pi->attr, ci->attr_type, &len);
-		if (!value)
-			continue;
-		error = cfn_attr_decode(value, len, &attr);
-		if (error) {
-			if (updated) {
-				ci->stats.decode_errors[error]++;
-				cfn_log_decode_error(pi, p, error);
-			}
-			continue;
-		}
-		if (updated) {
-			ci->stats.paths_decoded++;
-			CFN_DEBUG(
-				updates,
-				"%pFX from %s: decoded egress %pI4 seq %u, %u instances, L2 %u",
-				p, pi->peer->host,
-				&(struct in_addr){.s_addr =
-							  htonl(attr.node_id)},
-				attr.sequence, attr.n_instances,
-				attr.scores.l2);
-		}
 		if (count == capacity) {
 			capacity = capacity ? capacity * 2 : 4;
 			candidates = XREALLOC(MTYPE_CFN_PENDING, candidates,
