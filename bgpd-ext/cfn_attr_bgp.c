@@ -54,24 +54,34 @@ const uint8_t *cfn_transit_find(const struct attr *attr, uint8_t type,
 	return NULL;
 }
 
-struct transit *cfn_transit_new(uint8_t type, const uint8_t *value, size_t len)
+void cfn_transit_add(struct transit *transit, uint8_t flags, uint8_t type,
+		     const uint8_t *value, size_t len)
 {
-	struct transit *transit = XCALLOC(MTYPE_TRANSIT, sizeof(*transit));
-	uint8_t flags = BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANS;
 	size_t hdr = len > 255 ? 4 : 3;
+	uint8_t *p;
 
 	if (hdr == 4)
 		flags |= BGP_ATTR_FLAG_EXTLEN;
-	transit->length = (int)(hdr + len);
-	transit->val = XMALLOC(MTYPE_TRANSIT_VAL, hdr + len);
-	transit->val[0] = flags;
-	transit->val[1] = type;
+	transit->val = XREALLOC(MTYPE_TRANSIT_VAL, transit->val,
+				(size_t)transit->length + hdr + len);
+	p = transit->val + transit->length;
+	transit->length += (int)(hdr + len);
+	p[0] = flags;
+	p[1] = type;
 	if (hdr == 4) {
-		transit->val[2] = (uint8_t)(len >> 8);
-		transit->val[3] = (uint8_t)len;
+		p[2] = (uint8_t)(len >> 8);
+		p[3] = (uint8_t)len;
 	} else {
-		transit->val[2] = (uint8_t)len;
+		p[2] = (uint8_t)len;
 	}
-	memcpy(transit->val + hdr, value, len);
+	memcpy(p + hdr, value, len);
+}
+
+struct transit *cfn_transit_new(uint8_t type, const uint8_t *value, size_t len)
+{
+	struct transit *transit = XCALLOC(MTYPE_TRANSIT, sizeof(*transit));
+
+	cfn_transit_add(transit, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANS,
+			type, value, len);
 	return transit;
 }

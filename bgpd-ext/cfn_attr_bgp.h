@@ -24,4 +24,8 @@ const uint8_t *cfn_transit_find(const struct attr *attr, uint8_t type,
 /* A transit holding one optional transitive attribute (not interned). */
 struct transit *cfn_transit_new(uint8_t type, const uint8_t *value, size_t len);
 
+/* Append an attribute with the given flags to a transit not interned. */
+void cfn_transit_add(struct transit *transit, uint8_t flags, uint8_t type,
+		     const uint8_t *value, size_t len);
+
 #endif /* CFN_ATTR_BGP_H */

@@ -14,14 +14,17 @@
 #include "hash.h"
 #include "jhash.h"
 #include "json.h"
+#include "linklist.h"
 #include "memory.h"
 #include "stream.h"
 #include "vty.h"
 
 #include "bgpd/bgpd.h"
+#include "bgpd/bgp_attr.h"
 #include "bgpd/bgp_packet.h"
 #include "bgpd/bgp_route.h"
 
+#include "cfn_attr_bgp.h"
 #include "cfn_edgemeta.h"
 #include "cfn_edgemeta_bgp.h"
 #include "cfn_module.h"
@@ -36,6 +39,7 @@ struct cfn_edgemeta_entry {
 };
 
 static struct hash *cfn_edgemeta_table;
+static struct list *cfn_edgemeta_senders; /* struct bgp * sending it */
 static uint64_t cfn_edgemeta_decoded;
 static uint64_t cfn_edgemeta_errors[CFN_EDGEMETA_ERROR_COUNT];
 
@@ -184,6 +188,77 @@ static int cfn_edgemeta_peer_status(struct peer *peer)
 	return 0;
 }
 
+/* -- sending ---------------------------------------------------------- */
+
+#define CFN_EDGEMETA_CFN_STR "Compute-aware anycast (CFN)\n"
+
+#ifndef VTYSH_EXTRACT_PL
+#include "bgpd-ext/cfn_edgemeta_bgp_clippy.c"
+#endif
+
+
+static bool cfn_edgemeta_sending(const struct bgp *bgp)
+{
+	return listnode_lookup(cfn_edgemeta_senders, (void *)bgp) != NULL;
+}
+
+void cfn_edgemeta_add_sent(const struct bgp *bgp, struct transit *transit,
+			   const uint8_t *cfn_value, size_t cfn_len)
+{
+	uint8_t value[CFN_EDGEMETA_MAX_LEN];
+	struct cfn_edgemeta meta;
+	struct cfn_attr attr;
+	size_t len;
+
+	if (!cfn_edgemeta_sending(bgp) ||
+	    cfn_attr_decode(cfn_value, cfn_len, &attr) != CFN_DECODE_OK)
+		return;
+	cfn_edgemeta_from_attr(&attr, &meta);
+	cfn_attr_free(&attr);
+	len = cfn_edgemeta_encode(&meta, value, sizeof(value));
+	cfn_transit_add(transit, BGP_ATTR_FLAG_OPTIONAL, CFN_EDGEMETA_ATTR_TYPE,
+			value, len);
+}
+
+bool cfn_edgemeta_sent_as_configured(const struct bgp *bgp,
+				     const struct attr *attr)
+{
+	size_t len;
+
+	return cfn_edgemeta_sending(bgp) ==
+	       (cfn_transit_find(attr, CFN_EDGEMETA_ATTR_TYPE, &len) != NULL);
+}
+
+DEFPY(cfn_edgemeta_send, cfn_edgemeta_send_cmd, "[no] cfn edge-metadata send",
+      NO_STR CFN_EDGEMETA_CFN_STR
+      "IETF Edge Metadata Path Attribute (code 42)\n"
+      "Send it with this node's SID routes, alongside the CFN attribute\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+
+	if (!no == cfn_edgemeta_sending(bgp))
+		return CMD_SUCCESS;
+	if (no)
+		listnode_delete(cfn_edgemeta_senders, bgp);
+	else
+		listnode_add(cfn_edgemeta_senders, bgp);
+	cfn_originate_all(cfn_instance_get(bgp, true));
+	return CMD_SUCCESS;
+}
+
+static int cfn_edgemeta_config_write(struct bgp *bgp, struct vty *vty)
+{
+	if (cfn_edgemeta_sending(bgp))
+		vty_out(vty, " cfn edge-metadata send\n");
+	return 0;
+}
+
+static int cfn_edgemeta_bgp_delete(struct bgp *bgp)
+{
+	listnode_delete(cfn_edgemeta_senders, bgp);
+	return 0;
+}
+
 /* -- show ------------------------------------------------------------ */
 
 static void cfn_edgemeta_show_entry(struct hash_bucket *bucket, void *arg)
@@ -216,12 +291,6 @@ static void cfn_edgemeta_show_entry(struct hash_bucket *bucket, void *arg)
 		&entry->prefix, entry->peer->host, m->site_preference,
 		m->site_id, m->availability, m->capability, m->n_skipped);
 }
-
-#define CFN_EDGEMETA_CFN_STR "Compute-aware anycast (CFN)\n"
-
-#ifndef VTYSH_EXTRACT_PL
-#include "bgpd-ext/cfn_edgemeta_bgp_clippy.c"
-#endif
 
 DEFPY(cfn_show_edgemeta, cfn_show_edgemeta_cmd,
       "show bgp cfn edge-metadata [json]$uj",
@@ -265,6 +334,10 @@ void cfn_edgemeta_init(void)
 			    "CFN Edge Metadata");
 	hook_register(bgp_packet_dump, cfn_edgemeta_packet);
 	hook_register(peer_status_changed, cfn_edgemeta_peer_status);
+	hook_register(bgp_inst_config_write, cfn_edgemeta_config_write);
+	hook_register(bgp_inst_delete, cfn_edgemeta_bgp_delete);
+	cfn_edgemeta_senders = list_new();
+	install_element(BGP_NODE, &cfn_edgemeta_send_cmd);
 	install_element(VIEW_NODE, &cfn_show_edgemeta_cmd);
 }
 
@@ -272,6 +345,9 @@ void cfn_edgemeta_fini(void)
 {
 	hook_unregister(bgp_packet_dump, cfn_edgemeta_packet);
 	hook_unregister(peer_status_changed, cfn_edgemeta_peer_status);
+	hook_unregister(bgp_inst_config_write, cfn_edgemeta_config_write);
+	hook_unregister(bgp_inst_delete, cfn_edgemeta_bgp_delete);
+	list_delete(&cfn_edgemeta_senders);
 	hash_clean(cfn_edgemeta_table, cfn_edgemeta_free);
 	hash_free(cfn_edgemeta_table);
 	cfn_edgemeta_table = NULL;

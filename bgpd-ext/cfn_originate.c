@@ -15,6 +15,7 @@
 
 #include "cfn_attr_bgp.h"
 #include "cfn_debug.h"
+#include "cfn_edgemeta_bgp.h"
 #include "cfn_module.h"
 
 /*
@@ -79,7 +80,8 @@ static bool cfn_path_carries(struct cfn_instance *ci,
 		return false;
 	current = cfn_transit_find(pi->attr, ci->attr_type, &current_len);
 	return current && current_len == len &&
-	       memcmp(current, value, len) == 0;
+	       memcmp(current, value, len) == 0 &&
+	       cfn_edgemeta_sent_as_configured(ci->bgp, pi->attr);
 }
 
 static void cfn_install_path(struct cfn_instance *ci, struct bgp_dest *dest,
@@ -88,13 +90,16 @@ static void cfn_install_path(struct cfn_instance *ci, struct bgp_dest *dest,
 {
 	struct bgp *bgp = ci->bgp;
 	struct attr attr, *attr_new;
+	struct transit *transit;
 
 	bgp_attr_default_set(&attr, bgp, BGP_ORIGIN_IGP);
 	if (afi == AFI_IP)
 		attr.mp_nexthop_len = BGP_ATTR_NHLEN_IPV4;
 	else
 		attr.mp_nexthop_len = BGP_ATTR_NHLEN_IPV6_GLOBAL;
-	bgp_attr_set_transit(&attr, cfn_transit_new(ci->attr_type, value, len));
+	transit = cfn_transit_new(ci->attr_type, value, len);
+	cfn_edgemeta_add_sent(bgp, transit, value, len);
+	bgp_attr_set_transit(&attr, transit);
 	attr_new = bgp_attr_intern(&attr);
 	/* attr's transit now belongs to attr_new; only the aspath is ours */
 	aspath_unintern(&attr.aspath);

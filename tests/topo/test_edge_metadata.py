@@ -6,6 +6,9 @@ doc/wire-format.md section 7; the ingress maps it to an egress without
 instances and selects by it against a real CFN egress, in its kernel FIB.
 Malformed variants are discarded, counted, and never reset the session."""
 
+import ipaddress
+import json
+import os
 import struct
 
 import pytest
@@ -147,3 +150,111 @@ def test_malformed_edge_metadata_discarded_session_kept(net):
     with open(ingress.log_file("bgpd")) as log:
         assert "malformed Edge Metadata (bad-percentage)" in log.read()
     assert_session_kept(ingress, net.exa)
+
+
+RECORDER = """\
+import sys
+with open(sys.argv[1], "a") as out:
+    for line in sys.stdin:
+        out.write(line)
+        out.flush()
+"""
+
+RECEIVER_CONF = """\
+process recorder {{
+    run /usr/bin/python3 {run}/recorder.py {run}/received.json;
+    encoder json;
+}}
+neighbor {peer} {{
+    router-id {router_id};
+    local-address {local};
+    local-as 65009;
+    peer-as 65001;
+    api {{
+        processes [ recorder ];
+        receive {{ packets; update; }}
+    }}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def sender():
+    """An egress sending Edge Metadata to exabgp, which records what it
+    receives."""
+    topo = Topology("edmsend")
+    egress = topo.add_router("egress", asn=65001, router_id="10.0.3.7")
+    host = topo.add_router("exabgp", asn=65009, router_id=EXA_ID,
+                           daemons=())
+    egress_addr, exa_addr = topo.add_link(egress, host)
+    with topo:
+        os.makedirs(host.run_dir, exist_ok=True)
+        with open(os.path.join(host.run_dir, "recorder.py"), "w") as f:
+            f.write(RECORDER)
+        conf = os.path.join(host.run_dir, "exabgp.conf")
+        with open(conf, "w") as f:
+            f.write(RECEIVER_CONF.format(run=host.run_dir, peer=egress_addr,
+                                         router_id=EXA_ID, local=exa_addr))
+        env = os.path.join(host.run_dir, "exabgp.env")
+        with open(env, "w") as f:
+            f.write("[exabgp.daemon]\nuser = 'root'\n")
+        host.popen("exabgp", "--env", env, conf, log="exabgp.log")
+        egress.wait_established(timeout=60)
+        topo.received = os.path.join(host.run_dir, "received.json")
+        yield topo
+
+
+def attributes(body):
+    """{code: (flags, value)} of a raw UPDATE body (RFC 4271 4.3)."""
+    withdrawn = struct.unpack("!H", body[:2])[0]
+    pos = 2 + withdrawn
+    end = pos + 2 + struct.unpack("!H", body[pos:pos + 2])[0]
+    pos += 2
+    found = {}
+    while pos < end:
+        flags, code = body[pos], body[pos + 1]
+        if flags & 0x10:
+            length, hdr = struct.unpack("!H", body[pos + 2:pos + 4])[0], 4
+        else:
+            length, hdr = body[pos + 2], 3
+        found[code] = (flags, body[pos + hdr:pos + hdr + length])
+        pos += hdr + length
+    return found
+
+
+def received_attribute(topo, code):
+    """(flags, value) of attribute code in the last UPDATE exabgp received
+    that announces SID, from the raw message; None if absent."""
+    if not os.path.exists(topo.received):
+        return None
+    nlri = bytes([32]) + ipaddress.ip_network(SID).network_address.packed
+    found = None
+    with open(topo.received) as f:
+        for line in f:
+            body = bytes.fromhex(json.loads(line)["neighbor"]["message"][
+                "body"].removeprefix("0x"))
+            if body.endswith(nlri):
+                found = attributes(body).get(code)
+    return found
+
+
+def test_egress_sends_edge_metadata_from_the_draft_layout(sender):
+    egress = sender["egress"]
+    egress.configure(
+        "cfn edge-metadata send",
+        f"cfn service video sid {SID}",
+        "cfn service video instance 10.1.0.11 capacity 250",
+        "cfn service video instance 10.1.0.11 metric cpu-utilization 30",
+        context="router bgp 65001")
+    assert "cfn edge-metadata send" in egress.vtysh("show running-config")
+    ours = wait_until(lambda: egresses(egress, SID).get("10.0.3.7"),
+                      timeout=30, what="the egress's own SID")
+    expected = availability(0x0307, ours["l2"] * 10) + capability(250)
+    flags, value = wait_until(lambda: received_attribute(sender, CODE),
+                              timeout=30, what="exabgp receiving attribute 42")
+    assert flags == FLAGS
+    assert value == expected
+
+    egress.configure("no cfn edge-metadata send", context="router bgp 65001")
+    wait_until(lambda: received_attribute(sender, CODE) is None, timeout=30,
+               what="the SID route again without attribute 42")
