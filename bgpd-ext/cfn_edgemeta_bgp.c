@@ -197,7 +197,7 @@ static int cfn_edgemeta_peer_status(struct peer *peer)
 #endif
 
 
-static bool cfn_edgemeta_sending(const struct bgp *bgp)
+bool cfn_edgemeta_sending(const struct bgp *bgp)
 {
 	return listnode_lookup(cfn_edgemeta_senders, (void *)bgp) != NULL;
 }
@@ -244,13 +244,6 @@ DEFPY(cfn_edgemeta_send, cfn_edgemeta_send_cmd, "[no] cfn edge-metadata send",
 		listnode_add(cfn_edgemeta_senders, bgp);
 	cfn_originate_all(cfn_instance_get(bgp, true));
 	return CMD_SUCCESS;
-}
-
-static int cfn_edgemeta_config_write(struct bgp *bgp, struct vty *vty)
-{
-	if (cfn_edgemeta_sending(bgp))
-		vty_out(vty, " cfn edge-metadata send\n");
-	return 0;
 }
 
 static int cfn_edgemeta_bgp_delete(struct bgp *bgp)
@@ -334,7 +327,6 @@ void cfn_edgemeta_init(void)
 			    "CFN Edge Metadata");
 	hook_register(bgp_packet_dump, cfn_edgemeta_packet);
 	hook_register(peer_status_changed, cfn_edgemeta_peer_status);
-	hook_register(bgp_inst_config_write, cfn_edgemeta_config_write);
 	hook_register(bgp_inst_delete, cfn_edgemeta_bgp_delete);
 	cfn_edgemeta_senders = list_new();
 	install_element(BGP_NODE, &cfn_edgemeta_send_cmd);
@@ -345,7 +337,6 @@ void cfn_edgemeta_fini(void)
 {
 	hook_unregister(bgp_packet_dump, cfn_edgemeta_packet);
 	hook_unregister(peer_status_changed, cfn_edgemeta_peer_status);
-	hook_unregister(bgp_inst_config_write, cfn_edgemeta_config_write);
 	hook_unregister(bgp_inst_delete, cfn_edgemeta_bgp_delete);
 	list_delete(&cfn_edgemeta_senders);
 	hash_clean(cfn_edgemeta_table, cfn_edgemeta_free);

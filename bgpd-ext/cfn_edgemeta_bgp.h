@@ -30,6 +30,8 @@ bool cfn_edgemeta_find(const struct peer *peer, const struct prefix *p,
  */
 void cfn_edgemeta_add_sent(const struct bgp *bgp, struct transit *transit,
 			   const uint8_t *cfn_value, size_t cfn_len);
+/* "cfn edge-metadata send" in bgp? */
+bool cfn_edgemeta_sending(const struct bgp *bgp);
 /* Does attr carry Edge Metadata exactly when bgp sends it? */
 bool cfn_edgemeta_sent_as_configured(const struct bgp *bgp,
 				     const struct attr *attr);

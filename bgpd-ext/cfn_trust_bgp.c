@@ -164,11 +164,19 @@ static unsigned int cfn_trust_field_of(const char *word)
 	return 0;
 }
 
-static void cfn_trust_set(struct bgp *bgp, const char *name, unsigned int field,
-			  const struct cfn_trust_policy *values)
+static int cfn_trust_set(struct vty *vty, struct bgp *bgp, const char *name,
+			 unsigned int field,
+			 const struct cfn_trust_policy *values)
 {
-	struct cfn_trust_config *config = &cfn_trust_get(bgp, name)->config;
+	struct cfn_trust_config *config;
 
+	if (strlen(name) >= CFN_TRUST_NAME_LEN) {
+		vty_out(vty,
+			"%% Neighbour or peer group name longer than %d characters\n",
+			CFN_TRUST_NAME_LEN - 1);
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	config = &cfn_trust_get(bgp, name)->config;
 	config->set |= field;
 	switch (field) {
 	case CFN_TRUST_ACCEPT:
@@ -189,6 +197,7 @@ static void cfn_trust_set(struct bgp *bgp, const char *name, unsigned int field,
 		break;
 	}
 	cfn_trust_changed(bgp);
+	return CMD_SUCCESS;
 }
 
 static void cfn_trust_unset(struct bgp *bgp, const char *name,
@@ -202,37 +211,18 @@ static void cfn_trust_unset(struct bgp *bgp, const char *name,
 	cfn_trust_changed(bgp);
 }
 
-static void cfn_trust_config_write_entry(struct vty *vty,
-					 const struct cfn_trust_entry *entry)
-{
-	const struct cfn_trust_config *c = &entry->config;
-
-	if (c->set & CFN_TRUST_ACCEPT)
-		vty_out(vty, " cfn neighbor %s data %s\n", entry->name,
-			c->values.accept ? "accept" : "ignore");
-	if (c->set & CFN_TRUST_MAX_SCORE)
-		vty_out(vty, " cfn neighbor %s max-score %u\n", entry->name,
-			c->values.max_score);
-	if (c->set & CFN_TRUST_MAX_CAPACITY)
-		vty_out(vty, " cfn neighbor %s max-capacity %u\n", entry->name,
-			c->values.max_capacity);
-	if (c->set & CFN_TRUST_MAX_SIDS)
-		vty_out(vty, " cfn neighbor %s max-sids %u\n", entry->name,
-			c->values.max_sids);
-	if (c->set & CFN_TRUST_CHANGE_LIMIT)
-		vty_out(vty, " cfn neighbor %s change-limit %u per %u\n",
-			entry->name, c->values.max_changes, c->values.window_s);
-}
-
-static int cfn_trust_config_write(struct bgp *bgp, struct vty *vty)
+void cfn_trust_foreach_config(const struct bgp *bgp,
+			      void (*fn)(const char *name,
+					 const struct cfn_trust_config *config,
+					 void *arg),
+			      void *arg)
 {
 	struct listnode *node;
 	struct cfn_trust_entry *entry;
 
 	for (ALL_LIST_ELEMENTS_RO(cfn_trust_entries, node, entry))
-		if (entry->bgp == bgp)
-			cfn_trust_config_write_entry(vty, entry);
-	return 0;
+		if (entry->bgp == bgp && entry->config.set)
+			fn(entry->name, &entry->config, arg);
 }
 
 #define CFN_TRUST_CFN_STR "Compute-aware anycast (CFN)\n"
@@ -257,8 +247,7 @@ DEFPY(cfn_trust_data, cfn_trust_data_cmd,
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	struct cfn_trust_policy values = {.accept = !strcmp(verdict, "accept")};
 
-	cfn_trust_set(bgp, name, CFN_TRUST_ACCEPT, &values);
-	return CMD_SUCCESS;
+	return cfn_trust_set(vty, bgp, name, CFN_TRUST_ACCEPT, &values);
 }
 
 DEFPY(cfn_trust_max_score, cfn_trust_max_score_cmd,
@@ -270,8 +259,7 @@ DEFPY(cfn_trust_max_score, cfn_trust_max_score_cmd,
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	struct cfn_trust_policy values = {.max_score = (uint8_t)score};
 
-	cfn_trust_set(bgp, name, CFN_TRUST_MAX_SCORE, &values);
-	return CMD_SUCCESS;
+	return cfn_trust_set(vty, bgp, name, CFN_TRUST_MAX_SCORE, &values);
 }
 
 DEFPY(cfn_trust_max_capacity, cfn_trust_max_capacity_cmd,
@@ -283,8 +271,7 @@ DEFPY(cfn_trust_max_capacity, cfn_trust_max_capacity_cmd,
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	struct cfn_trust_policy values = {.max_capacity = (uint32_t)capacity};
 
-	cfn_trust_set(bgp, name, CFN_TRUST_MAX_CAPACITY, &values);
-	return CMD_SUCCESS;
+	return cfn_trust_set(vty, bgp, name, CFN_TRUST_MAX_CAPACITY, &values);
 }
 
 DEFPY(cfn_trust_max_sids, cfn_trust_max_sids_cmd,
@@ -296,8 +283,7 @@ DEFPY(cfn_trust_max_sids, cfn_trust_max_sids_cmd,
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
 	struct cfn_trust_policy values = {.max_sids = (uint32_t)sids};
 
-	cfn_trust_set(bgp, name, CFN_TRUST_MAX_SIDS, &values);
-	return CMD_SUCCESS;
+	return cfn_trust_set(vty, bgp, name, CFN_TRUST_MAX_SIDS, &values);
 }
 
 DEFPY(cfn_trust_change_limit, cfn_trust_change_limit_cmd,
@@ -312,8 +298,7 @@ DEFPY(cfn_trust_change_limit, cfn_trust_change_limit_cmd,
 	struct cfn_trust_policy values = {.max_changes = (uint32_t)changes,
 					  .window_s = (uint32_t)window};
 
-	cfn_trust_set(bgp, name, CFN_TRUST_CHANGE_LIMIT, &values);
-	return CMD_SUCCESS;
+	return cfn_trust_set(vty, bgp, name, CFN_TRUST_CHANGE_LIMIT, &values);
 }
 
 DEFPY(no_cfn_trust, no_cfn_trust_cmd,
@@ -460,7 +445,6 @@ void cfn_trust_init(void)
 	cfn_trust_entries->cmp = cfn_trust_entry_cmp;
 	cfn_trust_entries->del = cfn_trust_entry_free;
 	hook_register(bgp_inst_delete, cfn_trust_bgp_delete);
-	hook_register(bgp_inst_config_write, cfn_trust_config_write);
 	install_element(BGP_NODE, &cfn_trust_data_cmd);
 	install_element(BGP_NODE, &cfn_trust_max_score_cmd);
 	install_element(BGP_NODE, &cfn_trust_max_capacity_cmd);
@@ -473,6 +457,5 @@ void cfn_trust_init(void)
 void cfn_trust_fini(void)
 {
 	hook_unregister(bgp_inst_delete, cfn_trust_bgp_delete);
-	hook_unregister(bgp_inst_config_write, cfn_trust_config_write);
 	list_delete(&cfn_trust_entries);
 }

@@ -32,4 +32,11 @@ bool cfn_trust_admit(struct peer *peer, const struct cfn_view *view,
 void cfn_trust_count_damped(struct bgp *bgp,
 			    const struct cfn_egress *candidates, size_t count);
 
+/* Each neighbour or peer group with settings, in name order. */
+void cfn_trust_foreach_config(const struct bgp *bgp,
+			      void (*fn)(const char *name,
+					 const struct cfn_trust_config *config,
+					 void *arg),
+			      void *arg);
+
 #endif /* CFN_TRUST_BGP_H */

@@ -16,7 +16,9 @@
 #include "cfn_attr_bgp.h"
 #include "cfn_config_lines.h"
 #include "cfn_debug.h"
+#include "cfn_edgemeta_bgp.h"
 #include "cfn_module.h"
+#include "cfn_trust_bgp.h"
 
 #define CFN_STR "Compute-aware anycast (CFN)\n"
 #define CFN_SERVICE_STR                                                        \
@@ -990,6 +992,30 @@ static void cfn_config_write_damping(struct vty *vty,
 				CFN_G(damping->threshold[t].absolute));
 }
 
+static void cfn_config_write_trust(const char *name,
+				   const struct cfn_trust_config *config,
+				   void *arg)
+{
+	const struct cfn_trust_policy *v = &config->values;
+	struct vty *vty = arg;
+
+	if (config->set & CFN_TRUST_ACCEPT)
+		cfn_write_config(vty, CFN_LINE_NEIGHBOR_DATA, name,
+				 v->accept ? "accept" : "ignore");
+	if (config->set & CFN_TRUST_MAX_SCORE)
+		cfn_write_config(vty, CFN_LINE_NEIGHBOR_MAX_SCORE, name,
+				 CFN_U(v->max_score));
+	if (config->set & CFN_TRUST_MAX_CAPACITY)
+		cfn_write_config(vty, CFN_LINE_NEIGHBOR_MAX_CAPACITY, name,
+				 CFN_U(v->max_capacity));
+	if (config->set & CFN_TRUST_MAX_SIDS)
+		cfn_write_config(vty, CFN_LINE_NEIGHBOR_MAX_SIDS, name,
+				 CFN_U(v->max_sids));
+	if (config->set & CFN_TRUST_CHANGE_LIMIT)
+		cfn_write_config(vty, CFN_LINE_NEIGHBOR_CHANGE_LIMIT, name,
+				 CFN_U(v->max_changes), CFN_U(v->window_s));
+}
+
 static int cfn_config_write(struct bgp *bgp, struct vty *vty)
 {
 	struct cfn_instance *ci = cfn_instance_get(bgp, false);
@@ -1001,6 +1027,11 @@ static int cfn_config_write(struct bgp *bgp, struct vty *vty)
 	if (ci->attr_type != CFN_ATTR_TYPE_DEFAULT)
 		cfn_write_config(vty, CFN_LINE_ATTRIBUTE_TYPE,
 				 CFN_U(ci->attr_type));
+	if (cfn_edgemeta_sending(bgp))
+		cfn_write_filled(
+			vty, NULL,
+			cfn_config_lines[CFN_LINE_EDGE_METADATA_SEND].format,
+			NULL, 0);
 	cfn_config_write_model(vty, &ci->model);
 	cfn_config_write_damping(vty, &ci->damping);
 	cfn_config_write_policy(vty,
@@ -1018,6 +1049,7 @@ static int cfn_config_write(struct bgp *bgp, struct vty *vty)
 		cfn_config_write_policy(vty, scope, &service->policy,
 					service->policy_fields);
 	}
+	cfn_trust_foreach_config(bgp, cfn_config_write_trust, vty);
 	return 0;
 }
 

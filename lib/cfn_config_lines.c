@@ -45,6 +45,21 @@ const struct cfn_config_line cfn_config_lines[CFN_LINE_COUNT] = {
 	[CFN_LINE_SERVICE_INSTANCE_METRIC] =
 		{"/service/instance/metric",
 		 "service {service:name} instance {instance:bid} metric {type} {value} statistic {statistic}"},
+	[CFN_LINE_EDGE_METADATA_SEND] = {"/edge-metadata/send",
+					 "edge-metadata send"},
+	[CFN_LINE_NEIGHBOR_DATA] = {"/neighbor/data",
+				    "neighbor {neighbor:name} data {.}"},
+	[CFN_LINE_NEIGHBOR_MAX_SCORE] =
+		{"/neighbor/max-score",
+		 "neighbor {neighbor:name} max-score {.}"},
+	[CFN_LINE_NEIGHBOR_MAX_CAPACITY] =
+		{"/neighbor/max-capacity",
+		 "neighbor {neighbor:name} max-capacity {.}"},
+	[CFN_LINE_NEIGHBOR_MAX_SIDS] =
+		{"/neighbor/max-sids", "neighbor {neighbor:name} max-sids {.}"},
+	[CFN_LINE_NEIGHBOR_CHANGE_LIMIT] =
+		{"/neighbor/change-limit",
+		 "neighbor {neighbor:name} change-limit {changes} per {window}"},
 };
 
 const struct cfn_config_line cfn_policy_scopes[CFN_SCOPE_COUNT] = {

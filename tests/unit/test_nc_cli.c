@@ -104,6 +104,10 @@ static const char every_kind[] =
 	" cfn service vc instance 10.8.8.8 capacity 2\n"
 	" cfn service vc instance 10.8.8.8 metric active-sessions 12 statistic current\n"
 	" cfn service vc selection max-paths 1\n"
+	" cfn edge-metadata send\n"
+	" cfn neighbor 192.0.2.2 data accept\n"
+	" cfn neighbor partners max-score 7\n"
+	" cfn neighbor partners change-limit 10 per 60\n"
 	" cfn future-command 1\n"
 	"exit\n";
 
@@ -115,7 +119,12 @@ static void test_every_kind_of_line_round_trips(void **state)
 	round_trip(every_kind, &lines, &asn);
 	assert_int_equal(asn, 65000);
 	assert_int_equal(unknown_lines, 1); /* cfn future-command */
-	assert_int_equal(lines.count, 19); /* not the VRF instance's line */
+	assert_int_equal(lines.count, 23); /* not the VRF instance's line */
+	assert_true(has_line(&lines, "cfn edge-metadata send"));
+	assert_true(has_line(&lines, "cfn neighbor 192.0.2.2 data accept"));
+	assert_true(has_line(&lines, "cfn neighbor partners max-score 7"));
+	assert_true(has_line(&lines,
+			     "cfn neighbor partners change-limit 10 per 60"));
 	assert_true(has_line(&lines, "cfn api tcp 127.0.0.1 port 7911"));
 	assert_true(has_line(&lines, "cfn api max-clients-per-user 4"));
 	assert_true(has_line(&lines, "cfn api idle-timeout 0"));
@@ -233,7 +242,13 @@ static void test_plan_orders_removals_and_additions(void **state)
 	" cfn service vc sid 198.51.100." a "/32\n"                            \
 	" cfn service vc instance 10.8.8.8 capacity " a "\n"                   \
 	" cfn service vc instance 10.8.8.8 metric active-sessions 3" a         \
-	".5 statistic current\n" POLICY("selection", a, mode)                  \
+	".5 statistic current\n"                                               \
+	" cfn neighbor 192.0.2.1 data accept\n"                                \
+	" cfn neighbor 192.0.2.1 max-score " a "\n"                            \
+	" cfn neighbor 192.0.2.1 max-capacity 1" a "\n"                        \
+	" cfn neighbor 192.0.2.1 max-sids " a "\n"                             \
+	" cfn neighbor 192.0.2.1 change-limit " a " per 6" a "\n"              \
+	POLICY("selection", a, mode)                                           \
 		POLICY("service vc selection", a, mode) "exit\n"
 #define POLICY(scope, a, mode)                                                 \
 	" cfn " scope " mode " mode "\n"                                       \
