@@ -237,68 +237,39 @@ void cfn_trust_foreach_config(const struct bgp *bgp,
 #include "bgpd-ext/cfn_trust_bgp_clippy.c"
 #endif
 
-DEFPY(cfn_trust_data, cfn_trust_data_cmd,
-      "cfn neighbor <A.B.C.D|X:X::X:X|WORD>$name data <accept|ignore>$verdict",
+DEFPY(cfn_trust, cfn_trust_cmd,
+      "cfn neighbor <A.B.C.D|X:X::X:X|WORD>$name <data <accept|ignore>$verdict|max-score (0-10)$score|max-capacity (1-4294967295)$capacity|max-sids (1-4294967295)$sids|change-limit (1-1000)$changes per (1-86400)$window>",
       CFN_NEIGHBOR_STR
       "Use its CFN data (default: accepted from iBGP, ignored from eBGP)\n"
       "Accept it\n"
-      "Ignore it: its routes stay plain BGP routes\n")
-{
-	VTY_DECLVAR_CONTEXT(bgp, bgp);
-	struct cfn_trust_policy values = {.accept = !strcmp(verdict, "accept")};
-
-	return cfn_trust_set(vty, bgp, name, CFN_TRUST_ACCEPT, &values);
-}
-
-DEFPY(cfn_trust_max_score, cfn_trust_max_score_cmd,
-      "cfn neighbor <A.B.C.D|X:X::X:X|WORD>$name max-score (0-10)$score",
-      CFN_NEIGHBOR_STR
+      "Ignore it: its routes stay plain BGP routes\n"
       "Lower every score it sends (egress and instances) to at most this\n"
-      "Score, 0 to 10\n")
-{
-	VTY_DECLVAR_CONTEXT(bgp, bgp);
-	struct cfn_trust_policy values = {.max_score = (uint8_t)score};
-
-	return cfn_trust_set(vty, bgp, name, CFN_TRUST_MAX_SCORE, &values);
-}
-
-DEFPY(cfn_trust_max_capacity, cfn_trust_max_capacity_cmd,
-      "cfn neighbor <A.B.C.D|X:X::X:X|WORD>$name max-capacity (1-4294967295)$capacity",
-      CFN_NEIGHBOR_STR
+      "Score, 0 to 10\n"
       "Lower every capacity it sends (egress and instances) to at most this\n"
-      "Capacity\n")
-{
-	VTY_DECLVAR_CONTEXT(bgp, bgp);
-	struct cfn_trust_policy values = {.max_capacity = (uint32_t)capacity};
-
-	return cfn_trust_set(vty, bgp, name, CFN_TRUST_MAX_CAPACITY, &values);
-}
-
-DEFPY(cfn_trust_max_sids, cfn_trust_max_sids_cmd,
-      "cfn neighbor <A.B.C.D|X:X::X:X|WORD>$name max-sids (1-4294967295)$sids",
-      CFN_NEIGHBOR_STR
+      "Capacity\n"
       "Accept its CFN data for at most this many SIDs (the first ones)\n"
-      "Number of SIDs\n")
-{
-	VTY_DECLVAR_CONTEXT(bgp, bgp);
-	struct cfn_trust_policy values = {.max_sids = (uint32_t)sids};
-
-	return cfn_trust_set(vty, bgp, name, CFN_TRUST_MAX_SIDS, &values);
-}
-
-DEFPY(cfn_trust_change_limit, cfn_trust_change_limit_cmd,
-      "cfn neighbor <A.B.C.D|X:X::X:X|WORD>$name change-limit (1-1000)$changes per (1-86400)$window",
-      CFN_NEIGHBOR_STR
+      "Number of SIDs\n"
       "Hold back an egress's data once it changed this often in a window\n"
       "Changes accepted per window\n"
       "Window\n"
       "Window length, seconds\n")
 {
 	VTY_DECLVAR_CONTEXT(bgp, bgp);
-	struct cfn_trust_policy values = {.max_changes = (uint32_t)changes,
-					  .window_s = (uint32_t)window};
+	struct cfn_trust_policy values = {
+		.accept = verdict && !strcmp(verdict, "accept"),
+		.max_score = (uint8_t)score,
+		.max_capacity = (uint32_t)capacity,
+		.max_sids = (uint32_t)sids,
+		.max_changes = (uint32_t)changes,
+		.window_s = (uint32_t)window,
+	};
+	unsigned int field = verdict	    ? CFN_TRUST_ACCEPT
+			     : score_str    ? CFN_TRUST_MAX_SCORE
+			     : capacity_str ? CFN_TRUST_MAX_CAPACITY
+			     : sids_str	    ? CFN_TRUST_MAX_SIDS
+					    : CFN_TRUST_CHANGE_LIMIT;
 
-	return cfn_trust_set(vty, bgp, name, CFN_TRUST_CHANGE_LIMIT, &values);
+	return cfn_trust_set(vty, bgp, name, field, &values);
 }
 
 DEFPY(no_cfn_trust, no_cfn_trust_cmd,
@@ -445,11 +416,7 @@ void cfn_trust_init(void)
 	cfn_trust_entries->cmp = cfn_trust_entry_cmp;
 	cfn_trust_entries->del = cfn_trust_entry_free;
 	hook_register(bgp_inst_delete, cfn_trust_bgp_delete);
-	install_element(BGP_NODE, &cfn_trust_data_cmd);
-	install_element(BGP_NODE, &cfn_trust_max_score_cmd);
-	install_element(BGP_NODE, &cfn_trust_max_capacity_cmd);
-	install_element(BGP_NODE, &cfn_trust_max_sids_cmd);
-	install_element(BGP_NODE, &cfn_trust_change_limit_cmd);
+	install_element(BGP_NODE, &cfn_trust_cmd);
 	install_element(BGP_NODE, &no_cfn_trust_cmd);
 	install_element(VIEW_NODE, &cfn_show_trust_cmd);
 }

@@ -127,6 +127,21 @@ def kernel_nexthops(router, prefix):
     return {(route["gateway"], route["dev"]): 1}
 
 
+def chosen_nodes(router, sid):
+    """The node IDs the router's selection chose for sid."""
+    sids = router.vtysh_json(f"show bgp cfn selection {sid} json")[
+        "instances"][0]["sids"]
+    return [c["nodeId"] for c in sids[0]["chosen"]] if sids else []
+
+
+def wait_chosen(router, sid, node, gateway):
+    """Until node alone is chosen and the kernel route goes via gateway."""
+    wait_until(lambda: chosen_nodes(router, sid) == [node], timeout=30,
+               what=f"{node} chosen for {sid}")
+    wait_until(lambda: {gw for gw, _ in kernel_nexthops(router, sid)}
+               == {gateway}, timeout=30, what=f"{sid} via {gateway}")
+
+
 def gateway_to(ingress, egress_name):
     """(gateway, dev) the ingress uses toward an egress."""
     ifname = f"eth-{egress_name}"

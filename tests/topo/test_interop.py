@@ -4,11 +4,11 @@ attributes are built from raw bytes, valid and malformed; bird2 in the
 middle passes the attribute through unchanged."""
 
 import os
-import textwrap
 
 import pytest
 
 import cfnwire as w
+from exanet import announce, assert_session_kept, start_exabgp
 from topolib import Topology, wait_until
 
 VALID = w.attribute(
@@ -48,52 +48,6 @@ UNKNOWN_TLVS = w.attribute(w.tlv(99, b"\x01\x02"), GOOD_EGRESS,
                            w.instance("10.9.0.21", 5, capacity=10,
                                       metrics=w.tlv(42, b"\xff")))
 
-FEEDER = """\
-import os, sys
-fd = os.open(sys.argv[1], os.O_RDWR)
-with os.fdopen(fd) as fifo:
-    for line in fifo:
-        sys.stdout.write(line)
-        sys.stdout.flush()
-"""
-
-
-def exabgp_config(host, local, peer, routes):
-    static = ("    static {\n" + "".join(f"        {r}\n" for r in routes)
-              + "    }\n") if routes else ""
-    return textwrap.dedent(f"""\
-        process feed {{
-            run /usr/bin/python3 {host.run_dir}/feeder.py {host.run_dir}/feed.fifo;
-            encoder text;
-        }}
-        neighbor {peer} {{
-            router-id {host.router_id};
-            local-address {local};
-            local-as {host.asn};
-            peer-as 65001;
-            api {{ processes [ feed ]; }}
-        """) + static + "}\n"
-
-
-def start_exabgp(host, local, peer, routes=()):
-    """exabgp on a plain host, peering from `local` with FRR at `peer`;
-    returns the fifo through which announce() feeds it."""
-    os.makedirs(host.run_dir, exist_ok=True)
-    with open(os.path.join(host.run_dir, "feeder.py"), "w") as f:
-        f.write(FEEDER)
-    fifo = os.path.join(host.run_dir, "feed.fifo")
-    os.mkfifo(fifo)
-    conf = os.path.join(host.run_dir, "exabgp.conf")
-    with open(conf, "w") as f:
-        f.write(exabgp_config(host, local, peer, routes))
-    env = os.path.join(host.run_dir, "exabgp.env")
-    with open(env, "w") as f:
-        f.write("[exabgp.daemon]\nuser = 'root'\n"
-                "[exabgp.log]\ndestination = 'stdout'\n")
-    host.popen("exabgp", "--env", env, conf, log="exabgp.log")
-    return fifo
-
-
 @pytest.fixture(scope="module")
 def exa():
     topo = Topology("exa")
@@ -118,25 +72,9 @@ def view(router, sid):
     return data["instances"][0] if data["instances"] else None
 
 
-def session(router, peer):
-    return router.vtysh_json(f"show bgp neighbors {peer} json")[peer]
-
-
-def announce(fifo, prefix, value):
-    with open(fifo, "w") as feed:
-        feed.write(f"announce route {prefix} next-hop self {w.exabgp(value)}\n")
-
-
 def decode_errors(router, reason):
     return router.vtysh_json("show bgp cfn statistics json")["instances"][
         0]["decodeErrorsByReason"].get(reason, 0)
-
-
-def assert_session_kept(router, peer):
-    state = session(router, peer)
-    assert state["bgpState"] == "Established"
-    assert state["connectionsEstablished"] == 1
-    assert state["connectionsDropped"] == 0
 
 
 def test_valid_attribute_from_exabgp_decoded(exa):
