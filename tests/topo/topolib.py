@@ -107,6 +107,7 @@ class Router:
             ip = "ipv6" if ":" in addr else "ip"
             lines += [f"interface {ifname}", f" {ip} address {addr}", "exit"]
         lines.append("!")
+        with_module = "-M" in DAEMON_ARGS.get("bgpd", [])
         if "bgpd" in self.daemons and self.asn:
             lines += [f"router bgp {self.asn}",
                       f" bgp router-id {self.router_id}",
@@ -115,9 +116,9 @@ class Router:
             for peer, addr in self.neighbors() if self.link_peers else []:
                 if peer.asn:
                     lines.append(f" neighbor {addr} remote-as {peer.asn}")
-                if peer.asn and peer.asn != self.asn:
+                if peer.asn and peer.asn != self.asn and with_module:
                     # CFN data from eBGP is ignored unless trusted
-                    # (doc/operations.md); test networks trust theirs.
+                    # (doc/cli.md); test networks trust theirs.
                     lines.append(f" cfn neighbor {addr} data accept")
             lines += ["exit", "!"]
         return "\n".join(lines) + "\n" + self.config
