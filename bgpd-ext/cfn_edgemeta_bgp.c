@@ -254,13 +254,22 @@ static int cfn_edgemeta_bgp_delete(struct bgp *bgp)
 
 /* -- show ------------------------------------------------------------ */
 
+/* The routes of one BGP instance, as text or into a JSON array. */
+struct cfn_edgemeta_show {
+	struct vty *vty;
+	const struct bgp *bgp;
+	json_object *jarr;
+};
+
 static void cfn_edgemeta_show_entry(struct hash_bucket *bucket, void *arg)
 {
 	const struct cfn_edgemeta_entry *entry = bucket->data;
 	const struct cfn_edgemeta *m = &entry->meta;
-	struct vty *vty = ((void **)arg)[0];
-	json_object *jarr = ((void **)arg)[1];
+	const struct cfn_edgemeta_show *show = arg;
+	json_object *jarr = show->jarr;
 
+	if (entry->peer->bgp != show->bgp)
+		return;
 	if (jarr) {
 		json_object *j = json_object_new_object();
 
@@ -279,21 +288,45 @@ static void cfn_edgemeta_show_entry(struct hash_bucket *bucket, void *arg)
 		json_object_array_add(jarr, j);
 		return;
 	}
-	vty_out(vty,
+	vty_out(show->vty,
 		"  %pFX from %s: preference %u, site %u at %u %%, capability %u, %u sub-TLVs skipped\n",
 		&entry->prefix, entry->peer->host, m->site_preference,
 		m->site_id, m->availability, m->capability, m->n_skipped);
 }
 
+static void cfn_edgemeta_show_instance(struct cfn_instance *ci, void *arg)
+{
+	struct cfn_edgemeta_show show = {.vty = ((void **)arg)[0],
+					 .bgp = ci->bgp};
+	json_object *jinstances = ((void **)arg)[1];
+
+	if (jinstances) {
+		json_object *jinst = json_object_new_object();
+
+		show.jarr = json_object_new_array();
+		json_object_string_add(jinst, "vrfName",
+				       ci->bgp->name ? ci->bgp->name
+						     : VRF_DEFAULT_NAME);
+		json_object_int_add(jinst, "localAS", ci->bgp->as);
+		json_object_object_add(jinst, "routes", show.jarr);
+		json_object_array_add(jinstances, jinst);
+	} else {
+		vty_out(show.vty,
+			"BGP instance %s, routes with Edge Metadata:\n",
+			ci->bgp->name_pretty);
+	}
+	hash_iterate(cfn_edgemeta_table, cfn_edgemeta_show_entry, &show);
+}
+
 DEFPY(cfn_show_edgemeta, cfn_show_edgemeta_cmd,
       "show bgp cfn edge-metadata [json]$uj",
       SHOW_STR BGP_STR CFN_EDGEMETA_CFN_STR
-      "IETF Edge Metadata received: per prefix and peer, and counters\n" JSON_STR)
+      "IETF Edge Metadata received: counters, and per prefix and peer\n" JSON_STR)
 {
 	json_object *json = uj ? json_object_new_object() : NULL;
 	json_object *jerrors = uj ? json_object_new_object() : NULL;
-	json_object *jarr = uj ? json_object_new_array() : NULL;
-	void *arg[] = {vty, jarr};
+	json_object *jinstances = uj ? json_object_new_array() : NULL;
+	void *arg[] = {vty, jinstances};
 
 	if (!uj)
 		vty_out(vty,
@@ -309,14 +342,12 @@ DEFPY(cfn_show_edgemeta, cfn_show_edgemeta_cmd,
 				cfn_edgemeta_error_name(e),
 				cfn_edgemeta_errors[e]);
 	}
-	if (!uj)
-		vty_out(vty, "Routes with Edge Metadata:\n");
-	hash_iterate(cfn_edgemeta_table, cfn_edgemeta_show_entry, arg);
+	cfn_instance_foreach(cfn_edgemeta_show_instance, arg);
 	if (!uj)
 		return CMD_SUCCESS;
 	json_object_int_add(json, "decoded", cfn_edgemeta_decoded);
 	json_object_object_add(json, "errorsByReason", jerrors);
-	json_object_object_add(json, "routes", jarr);
+	json_object_object_add(json, "instances", jinstances);
 	return vty_json(vty, json);
 }
 

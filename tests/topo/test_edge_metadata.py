@@ -72,7 +72,8 @@ def test_edge_metadata_site_selected_by_availability(net):
     assert site["l2"] == 10 and site["capacity"] == 400
     assert site["instances"] == []
     wait_chosen(ingress, SID, EXABGP_ID, net.exa)
-    routes = ingress.vtysh_json("show bgp cfn edge-metadata json")["routes"]
+    routes = ingress.vtysh_json("show bgp cfn edge-metadata json")[
+        "instances"][0]["routes"]
     (route,) = [r for r in routes if r["prefix"] == SID]
     assert route == {"prefix": SID, "peer": net.exa, "sitePreference": 50,
                      "siteId": 7, "availability": 100, "capability": 400,
