@@ -159,8 +159,10 @@ static int cfn_edgemeta_packet(struct peer *peer, uint8_t type, bgp_size_t size,
 			    &scan) != CFN_UPDATE_OK)
 		return 0; /* bgpd's own parser deals with it */
 	if (scan.attr_value) {
-		error = cfn_edgemeta_decode(scan.attr_value, scan.attr_len,
-					    &meta);
+		error = cfn_edgemeta_flags_valid(scan.attr_flags)
+				? cfn_edgemeta_decode(scan.attr_value,
+						      scan.attr_len, &meta)
+				: CFN_EDGEMETA_BAD_FLAGS;
 		if (error) {
 			cfn_edgemeta_errors[error]++;
 			cfn_edgemeta_log_error(peer, error);

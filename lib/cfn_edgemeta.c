@@ -21,12 +21,22 @@ static const char *const error_names[CFN_EDGEMETA_ERROR_COUNT] = {
 	[CFN_EDGEMETA_DUPLICATE] = "duplicate-sub-tlv",
 	[CFN_EDGEMETA_EMPTY] = "no-usable-sub-tlv",
 	[CFN_EDGEMETA_TOO_LONG] = "too-long",
+	[CFN_EDGEMETA_BAD_FLAGS] = "bad-flags",
 };
 
 const char *cfn_edgemeta_error_name(enum cfn_edgemeta_error error)
 {
 	return error < CFN_EDGEMETA_ERROR_COUNT ? error_names[error]
 						: "unknown";
+}
+
+#define ATTR_FLAG_OPTIONAL 0x80
+#define ATTR_FLAG_TRANSITIVE 0x40
+
+bool cfn_edgemeta_flags_valid(uint8_t flags)
+{
+	return (flags & (ATTR_FLAG_OPTIONAL | ATTR_FLAG_TRANSITIVE)) ==
+	       ATTR_FLAG_OPTIONAL;
 }
 
 static uint32_t load_be(const uint8_t *p, size_t n)

@@ -55,11 +55,15 @@ enum cfn_edgemeta_error {
 	CFN_EDGEMETA_DUPLICATE,	  /* a sub-TLV the model uses, twice */
 	CFN_EDGEMETA_EMPTY,	  /* nothing the model can use */
 	CFN_EDGEMETA_TOO_LONG,	  /* beyond CFN_EDGEMETA_MAX_LEN */
+	CFN_EDGEMETA_BAD_FLAGS,	  /* not optional non-transitive */
 	CFN_EDGEMETA_ERROR_COUNT
 };
 
 /* Short names for counters and logs, e.g. "bad-length". */
 const char *cfn_edgemeta_error_name(enum cfn_edgemeta_error error);
+
+/* Attribute flags (RFC 4271 4.3): optional and not transitive? */
+bool cfn_edgemeta_flags_valid(uint8_t flags);
 
 /* Decode an attribute value; *out is zeroed first, and stays so on error. */
 enum cfn_edgemeta_error cfn_edgemeta_decode(const uint8_t *data, size_t len,

@@ -42,7 +42,8 @@ def as_scope(*asns):
     return subtlv(7, b"".join(struct.pack("!I", a) for a in asns))
 
 
-# prefix -> (value, reason counted by the ingress)
+# prefix -> (value, reason counted by the ingress), then the one sent
+# with the wrong flags (optional transitive)
 MALFORMED = {
     "203.0.113.31/32": (availability(1, 100)[:4], "truncated"),
     "203.0.113.32/32": (subtlv(5, b"\x00\x01"), "bad-length"),
@@ -50,12 +51,15 @@ MALFORMED = {
     "203.0.113.34/32": (capability(5) + capability(6), "duplicate-sub-tlv"),
     "203.0.113.35/32": (as_scope(65009), "no-usable-sub-tlv"),
 }
+TRANSITIVE = "203.0.113.36/32"
 
 
 @pytest.fixture(scope="module")
 def net():
     routes = [f"route {p} next-hop self {w.exabgp(v, CODE, FLAGS)};"
               for p, (v, _) in MALFORMED.items()]
+    routes.append(f"route {TRANSITIVE} next-hop self "
+                  f"{w.exabgp(availability(1, 50), CODE, 0xC0)};")
     yield from ingress_egress_exabgp("edmeta", SID, routes)
 
 
@@ -99,9 +103,10 @@ def test_malformed_edge_metadata_discarded_session_kept(net):
     def errors():
         return ingress.vtysh_json("show bgp cfn edge-metadata json")[
             "errorsByReason"]
-    wait_until(lambda: all(errors()[r] >= 1 for _, r in MALFORMED.values()),
+    reasons = [r for _, r in MALFORMED.values()] + ["bad-flags"]
+    wait_until(lambda: all(errors()[r] >= 1 for r in reasons),
                timeout=30, what="every malformed variant counted")
-    for prefix in MALFORMED:
+    for prefix in [*MALFORMED, TRANSITIVE]:
         route = ingress.vtysh_json(f"show bgp ipv4 unicast {prefix} json")
         assert route["paths"], prefix  # kept as a plain BGP route
         assert egresses(ingress, prefix) == {}, prefix

@@ -82,6 +82,12 @@ static void refuses_malformed_values(void **state)
 	expect_error(huge, sizeof(huge), CFN_EDGEMETA_TOO_LONG);
 	assert_string_equal(cfn_edgemeta_error_name(CFN_EDGEMETA_BAD_LENGTH),
 			    "bad-length");
+	/* optional non-transitive, Extended Length allowed */
+	assert_true(cfn_edgemeta_flags_valid(0x80));
+	assert_true(cfn_edgemeta_flags_valid(0x90));
+	assert_false(cfn_edgemeta_flags_valid(0xc0));
+	assert_false(cfn_edgemeta_flags_valid(0x40));
+	assert_false(cfn_edgemeta_flags_valid(0x00));
 }
 
 static void maps_to_an_egress_without_instances(void **state)
