@@ -66,6 +66,7 @@ struct cfn_instance *cfn_instance_get(struct bgp *bgp, bool create)
 	cfn_policy_default(&ci->policy);
 	cfn_damping_default(&ci->damping);
 	cfn_view_init(&ci->view);
+	cfn_view_init(&ci->dispatch);
 	listnode_add(cfn_instances, ci);
 	return ci;
 }
@@ -113,6 +114,7 @@ bool cfn_prefix_from_frr(const struct prefix *in, struct cfn_prefix *out)
 static void cfn_instance_free(struct cfn_instance *ci)
 {
 	THREAD_OFF(ci->t_delayed);
+	cfn_dispatch_instance_fini(ci);
 	cfn_receive_instance_fini(ci);
 	cfn_service_table_fini(&ci->services);
 	XFREE(MTYPE_CFN_INSTANCE, ci);

@@ -34,6 +34,7 @@ struct cfn_stats {
 	uint64_t decode_errors[CFN_DECODE_ERROR_COUNT];
 	uint64_t view_changes;	    /* per-SID view changes */
 	uint64_t selection_changes; /* choices or weights changed */
+	uint64_t dispatch_changes;  /* local instance split changed */
 	uint64_t damped;  /* metric updates not sent: not significant */
 	uint64_t delayed; /* metric updates delayed by the rate limit */
 	uint64_t expired; /* instances removed after their hold time */
@@ -47,6 +48,8 @@ struct cfn_instance {
 	struct cfn_policy policy; /* default selection policy */
 	struct cfn_damping damping;
 	struct cfn_view view;
+	/* the SIDs this egress dispatches to its own instances, by SID */
+	struct cfn_view dispatch;
 	struct cfn_stats stats;
 	struct hash *pending; /* struct prefix *: re-read from the RIB */
 	struct thread *t_pending;
@@ -92,9 +95,27 @@ void cfn_fib_select_all(struct cfn_instance *ci);
 void cfn_fib_withdraw(struct cfn_instance *ci, const struct cfn_prefix *sid);
 /* Let next hops that left a resilient group go once their flows idled. */
 void cfn_fib_sweep(struct cfn_instance *ci);
+/*
+ * Select over a SID's local instances (ci->dispatch) and install the
+ * split, which then replaces what the egresses' selection installs;
+ * true when it was installed again.
+ */
+bool cfn_fib_dispatch(struct cfn_instance *ci, struct cfn_sid_view *sv,
+		      const struct cfn_policy *policy, bool path_changed);
+/* The SID no longer dispatched locally: back to the egresses' selection. */
+void cfn_fib_release(struct cfn_instance *ci, const struct cfn_prefix *sid);
 /* The policy of a SID: the default, overridden by its service's. */
 void cfn_policy_for(const struct cfn_instance *ci, const struct cfn_prefix *sid,
 		    struct cfn_policy *policy);
+
+/* cfn_dispatch.c: instance-level dispatch at the egress */
+/* Bring the service's local split up to date, in the view and the FIB. */
+void cfn_dispatch_service(struct cfn_instance *ci,
+			  const struct cfn_service *service);
+/* Every second: BIDs' reachability, deleted services, idle buckets. */
+void cfn_dispatch_sweep(struct cfn_instance *ci);
+void cfn_dispatch_remove(struct cfn_instance *ci, const struct cfn_prefix *sid);
+void cfn_dispatch_instance_fini(struct cfn_instance *ci);
 
 /* cfn_api_server.c: the service notification API */
 struct cfn_api_config {
