@@ -17,13 +17,13 @@ a moved flow shows as a dead connection.
 import json
 import os
 import signal
-import sys
 import time
 
 import pytest
 
 import cfnnet
 import flownet
+import tcpflows
 import topolib
 from topolib import wait_until
 
@@ -33,85 +33,10 @@ PORT = 9100
 IDLE = 5
 ASN = flownet.EGRESS_ASN
 
-# Tells each connection which egress took it, then echoes.
-SERVER = """
-import socket, sys, threading
-name, port = sys.argv[1].encode(), int(sys.argv[2])
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", port))
-s.listen(1024)
-def serve(c):
-    try:
-        c.sendall(name + b"\\n")
-        while True:
-            data = c.recv(64)
-            if not data:
-                break
-            c.sendall(data)
-    except OSError:
-        pass
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-"""
-
-# Long-lived connections, each sending a byte every 0.3 s and expecting
-# it back; writes {index: [egress, alive]} after every round.
-CLIENT = """
-import json, os, socket, sys, time
-addr, port, count, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-def hello(c):
-    data = b""
-    while not data.endswith(b"\\n"):
-        chunk = c.recv(64)
-        if not chunk:
-            raise OSError("closed")
-        data += chunk
-    return data.decode().strip()
-conns = []
-for i in range(count):
-    c = socket.create_connection((addr, port), timeout=3)
-    conns.append([c, hello(c), True])
-while True:
-    for conn in conns:
-        if not conn[2]:
-            continue
-        try:
-            conn[0].sendall(b"x")
-            if conn[0].recv(1) != b"x":
-                raise OSError("closed")
-        except OSError:
-            conn[2] = False
-    with open(out + ".tmp", "w") as f:
-        json.dump({i: [c[1], c[2]] for i, c in enumerate(conns)}, f)
-    os.replace(out + ".tmp", out)
-    time.sleep(0.3)
-"""
-
-# New connections: which egress answers each.
-PROBE = """
-import json, socket, sys
-addr, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-seen = []
-for i in range(count):
-    try:
-        c = socket.create_connection((addr, port), timeout=2)
-        seen.append(c.recv(64).decode().strip())
-        c.close()
-    except OSError:
-        seen.append(None)
-print(json.dumps(seen))
-"""
-
-
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
     work = tmp_path_factory.mktemp("tcp")
-    for name, text in (("server", SERVER), ("client", CLIENT),
-                       ("probe", PROBE)):
-        (work / f"{name}.py").write_text(text)
+    tcpflows.install(work)
     topo = flownet.build("aft")
     egresses = [topo[name] for name in ASN]
     with topo:
@@ -121,8 +46,7 @@ def net(tmp_path_factory):
             route_back(egress)
             egress.exec("ip", "addr", "add", SID, "dev", "lo")
             add_instance(egress)
-            egress.popen(sys.executable, str(work / "server.py"),
-                         egress.name, str(PORT), log="server.log")
+            tcpflows.serve(egress, work, egress.name, PORT)
         ingress.configure(f"cfn service video sid {SID}",
                           "cfn service video selection affinity "
                           f"idle-timeout {IDLE} buckets 256",
@@ -177,37 +101,13 @@ def buckets(topo):
 
 
 def probe(topo, count):
-    out = topo["client"].exec(sys.executable, str(topo.work / "probe.py"),
-                              ADDR, str(PORT), str(count)).stdout
-    return json.loads(out)
+    return tcpflows.probe(topo["client"], topo.work, ADDR, PORT, count)
 
 
-class Connections:
+def connections(topo, count, tag):
     """Long-lived TCP connections from the client, pinging all along."""
-
-    def __init__(self, topo, count, tag):
-        self.file = topo.work / f"conns-{tag}.json"
-        self.proc = topo["client"].popen(
-            sys.executable, str(topo.work / "client.py"), ADDR, str(PORT),
-            str(count), str(self.file), log=f"client-{tag}.log")
-        wait_until(self.state, timeout=20, what="connections open")
-
-    def state(self):
-        try:
-            with open(self.file) as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return None
-
-    def on(self, name):
-        return sum(1 for egress, _ in self.state().values() if egress == name)
-
-    def dead(self):
-        return sum(1 for _, alive in self.state().values() if not alive)
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
+    return tcpflows.Connections(topo["client"], topo.work, ADDR, PORT, count,
+                                tag)
 
 
 def both_in_group(topo):
@@ -250,7 +150,7 @@ def test_best_mode_keeps_flows_after_a_single_egress_period(net):
     wait_chosen(net, ["egress1"])
     wait_until(lambda: set(buckets(net)) == {"egress1"}, timeout=IDLE + 10,
                what="egress2's buckets idle and gone")
-    conns = Connections(net, 60, "best")
+    conns = connections(net, 60, "best")
     try:
         assert conns.on("egress1") == 60
         time.sleep(IDLE + 3)  # longer than the idle timer, under traffic
@@ -277,7 +177,7 @@ def test_withdrawn_egress_gets_no_new_flows(net):
     add_instance(net["egress2"])
     wait_chosen(net, ASN)
     both_in_group(net)
-    conns = Connections(net, 20, "withdraw")
+    conns = connections(net, 20, "withdraw")
     try:
         assert conns.on("egress1") and conns.on("egress2")
         e1.configure(f"no cfn service video instance {bid(e1)}",
@@ -296,7 +196,7 @@ def test_shut_neighbor_gets_no_new_flows(net):
     gw1 = cfnnet.gateway_to(ingress, "egress1")[0]
     wait_chosen(net, ASN)
     both_in_group(net)
-    conns = Connections(net, 20, "shut")
+    conns = connections(net, 20, "shut")
     try:
         ingress.configure(f"neighbor {gw1} shutdown",
                           context="router bgp 65000")
@@ -319,7 +219,7 @@ def test_crash_restart_keeps_routes_and_flows(net):
     both_in_group(net)
     ingress.vtysh("write memory")
     group = selection(net)["affinity"]["nexthopGroupId"]
-    conns = Connections(net, 20, "crash")
+    conns = connections(net, 20, "crash")
     try:
         assert conns.on("egress1") and conns.on("egress2")
         os.kill(ingress.daemon_pids()["bgpd"], signal.SIGKILL)
