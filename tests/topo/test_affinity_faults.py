@@ -23,7 +23,6 @@ import pytest
 
 import cfnnet
 import flownet
-import tcpflows
 import topolib
 from topolib import wait_until
 
@@ -36,29 +35,19 @@ ASN = flownet.EGRESS_ASN
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
     work = tmp_path_factory.mktemp("tcp")
-    tcpflows.install(work)
     topo = flownet.build("aft")
-    egresses = [topo[name] for name in ASN]
     with topo:
         flownet.prepare(topo)
+        flownet.serve_tcp(topo, work, SID, PORT)
         ingress = topo["ingress"]
-        for egress in egresses:
-            route_back(egress)
-            egress.exec("ip", "addr", "add", SID, "dev", "lo")
-            add_instance(egress)
-            tcpflows.serve(egress, work, egress.name, PORT)
+        for name in ASN:
+            add_instance(topo[name])
         ingress.configure(f"cfn service video sid {SID}",
                           "cfn service video selection affinity "
                           f"idle-timeout {IDLE} buckets 256",
                           context="router bgp 65000")
         topo.work = work
         yield topo
-
-
-def route_back(egress):
-    """Replies to the client go back through the ingress."""
-    back = egress.interfaces["eth-ingress"][2]
-    egress.exec("ip", "route", "replace", "default", "via", back)
 
 
 def bid(egress):
@@ -101,13 +90,12 @@ def buckets(topo):
 
 
 def probe(topo, count):
-    return tcpflows.probe(topo["client"], topo.work, ADDR, PORT, count)
+    return flownet.probe(topo, topo.work, ADDR, PORT, count)
 
 
 def connections(topo, count, tag):
     """Long-lived TCP connections from the client, pinging all along."""
-    return tcpflows.Connections(topo["client"], topo.work, ADDR, PORT, count,
-                                tag)
+    return flownet.Connections(topo, topo.work, ADDR, PORT, count, tag)
 
 
 def both_in_group(topo):
@@ -128,7 +116,7 @@ def test_link_flap_restores_the_group(net, side):
     wait_chosen(net, ASN)
     both_in_group(net)
     flap(net[side], "eth-egress1" if side == "ingress" else "eth-ingress")
-    route_back(net["egress1"])  # the flap took it away
+    flownet.route_back(net["egress1"])  # the flap took it away
     net.wait_established()
     wait_chosen(net, ASN)
     both_in_group(net)  # the kernel's deletion of e1's member is repaired

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-import tcpflows
+import flownet
 from topolib import Topology, wait_until
 
 SID = "198.51.100.30/32"
@@ -25,7 +25,7 @@ INSTANCES = ("inst1", "inst2")
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
     work = tmp_path_factory.mktemp("dispatch")
-    tcpflows.install(work)
+    flownet.install(work)
     topo = Topology("dsp")
     egress = topo.add_router("egress", asn=65001)
     gateway, _ = topo.add_link(egress, topo.add_router("client", daemons=()))
@@ -39,7 +39,7 @@ def net(tmp_path_factory):
             host.exec("ip", "addr", "add", SID, "dev", "lo")
             host.exec("ip", "route", "add", "default", "via",
                       host.interfaces["eth-egress"][2])
-            tcpflows.serve(host, work, name, PORT)
+            flownet.serve(host, work, name, PORT)
         egress.configure(
             f"cfn service video sid {SID}",
             *(f"cfn service video instance {bid(topo, n)} capacity 10"
@@ -112,7 +112,7 @@ def buckets(topo):
 
 
 def probe(topo, count):
-    return tcpflows.probe(topo["client"], topo.work, ADDR, PORT, count)
+    return flownet.probe(topo, topo.work, ADDR, PORT, count)
 
 
 def test_new_flows_split_by_score(net):

@@ -18,7 +18,6 @@ import pytest
 
 import cfnnet
 import flownet
-import tcpflows
 from topolib import wait_until
 
 SID = "198.51.100.40/32"
@@ -32,23 +31,18 @@ HASH_SEED = 7919
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
     work = tmp_path_factory.mktemp("drain")
-    tcpflows.install(work)
     topo = flownet.build("drn")
     with topo:
         flownet.prepare(topo)
         topo["ingress"].exec("sysctl", "-qw",
                              f"net.ipv4.fib_multipath_hash_seed={HASH_SEED}")
+        flownet.serve_tcp(topo, work, SID, PORT)
         for name, asn in ASN.items():
-            egress = topo[name]
-            back = egress.interfaces["eth-ingress"][2]
-            egress.exec("ip", "route", "replace", "default", "via", back)
-            egress.exec("ip", "addr", "add", SID, "dev", "lo")
-            egress.configure(
+            topo[name].configure(
                 f"cfn service video sid {SID}",
                 f"cfn service video instance 10.{asn % 10}.0.1 capacity 8",
                 f"cfn service video instance 10.{asn % 10}.0.1 metric "
                 "cpu-utilization 20", context=f"router bgp {asn}")
-            tcpflows.serve(egress, work, name, PORT)
         topo["ingress"].configure(
             f"cfn service video sid {SID}",
             "cfn service video selection mode weighted",
@@ -95,8 +89,8 @@ def drain(topo, name, on=True):
 def test_drained_egress_keeps_its_flows_and_gets_no_new_ones(net):
     both = {net[n].router_id for n in ASN}
     wait_until(lambda: chosen(net) == both, timeout=30, what="both chosen")
-    conns = tcpflows.Connections(net["client"], net.work, ADDR, PORT, 16,
-                                 "drain", sport=42000)
+    conns = flownet.Connections(net, net.work, ADDR, PORT, 16, "drain",
+                                sport=42000)
     try:
         before = conns.on("egress1")
         assert before and conns.on("egress2")
@@ -108,7 +102,7 @@ def test_drained_egress_keeps_its_flows_and_gets_no_new_ones(net):
         held = egress1_buckets(net)
         assert 0 < len(held) <= before
         assert selection(net)["affinity"]["drainingBuckets"] == len(held)
-        seen = tcpflows.probe(net["client"], net.work, ADDR, PORT, 40,
+        seen = flownet.probe(net, net.work, ADDR, PORT, 40,
                               sport=43000)
         assert None not in seen and seen.count("egress2") >= 30
         assert egress1_buckets(net) <= held  # no new bucket for egress1
@@ -120,7 +114,7 @@ def test_drained_egress_keeps_its_flows_and_gets_no_new_ones(net):
     wait_until(lambda: not egress1_buckets(net), timeout=IDLE + 10,
                what="egress1's last buckets idle and gone")
     assert selection(net)["affinity"]["drainingBuckets"] == 0
-    seen = tcpflows.probe(net["client"], net.work, ADDR, PORT, 40,
+    seen = flownet.probe(net, net.work, ADDR, PORT, 40,
                           sport=44000)
     assert seen == ["egress2"] * 40
     drain(net, "egress1", on=False)
@@ -154,7 +148,7 @@ def test_only_draining_egress_still_serves(net):
         wait_until(lambda: selection(net)["fallback"], timeout=15,
                    what="fallback among draining egresses")
         assert len(chosen(net)) == 1
-        seen = tcpflows.probe(net["client"], net.work, ADDR, PORT, 10)
+        seen = flownet.probe(net, net.work, ADDR, PORT, 10)
         assert None not in seen
     finally:
         drain(net, "egress1", on=False)
