@@ -730,9 +730,8 @@ static json_object *cfn_json_local(const struct cfn_show *show,
 			       cfn_bid_str(&inst->bid, bid, sizeof(bid)));
 	json_object_int_add(j, "capacity", inst->capacity);
 	json_object_string_add(j, "origin", inst->dynamic ? "api" : "config");
-	json_object_boolean_add(j, "draining", inst->draining);
-	json_object_boolean_add(j, "serviceDraining", service->draining);
-	json_object_boolean_add(j, "dispatch", service->dispatch);
+	json_object_boolean_add(j, "draining",
+				!cfn_instance_takes_new_flows(service, inst));
 	if (inst->dynamic) {
 		json_object_string_add(j, "client", inst->client);
 		json_object_int_add(j, "holdTime", inst->hold_time_s);

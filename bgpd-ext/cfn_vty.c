@@ -875,6 +875,9 @@ static void cfn_config_write_instance(struct vty *vty,
 				 CFN_G(cfn_metric_value_units(mv)),
 				 cfn_statistic_name(mv->statistic));
 	}
+	if (inst->draining)
+		cfn_write_config(vty, CFN_LINE_SERVICE_INSTANCE_DRAIN,
+				 service->name, bid);
 }
 
 static void cfn_config_write_service(struct vty *vty,
@@ -891,6 +894,11 @@ static void cfn_config_write_service(struct vty *vty,
 		if (!inst->dynamic) /* else registered over the API */
 			cfn_config_write_instance(vty, service, inst);
 	}
+	if (service->draining)
+		cfn_write_config(vty, CFN_LINE_SERVICE_DRAIN, service->name);
+	if (service->dispatch)
+		cfn_write_config(vty, CFN_LINE_SERVICE_DISPATCH, service->name,
+				 "instances");
 }
 
 /* The fields of policy that differ from the defaults. */
