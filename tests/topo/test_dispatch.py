@@ -190,3 +190,41 @@ def test_text_show_and_dispatch_off(net):
                                 context="router bgp 65001")
     wait_until(lambda: set(kernel_group(net)) == set(INSTANCES), timeout=10,
                what="local group back")
+
+
+def test_drained_instance_keeps_its_flows_and_gets_no_new_ones(net):
+    """Drain at the instance level, with real TCP connections: none of
+    those established moves, and once they end, no new one reaches the
+    drained instance (while they last, a new flow hashed into one of
+    their buckets follows them: doc/architecture.md)."""
+    set_cpu(net, "inst1", 20)
+    set_cpu(net, "inst2", 20)
+    wait_until(lambda: set(kernel_group(net)) == set(INSTANCES),
+               timeout=IDLE + 10, what="both instances in the group")
+    conns = flownet.Connections(net, net.work, ADDR, PORT, 12, "drain")
+    inst1 = bid(net, "inst1")
+    try:
+        before = conns.on("inst1")
+        assert before and conns.on("inst2")
+        net["egress"].configure(f"cfn service video instance {inst1} drain",
+                                context="router bgp 65001")
+        wait_until(lambda: weights(net) == {"inst2": 255}, timeout=10,
+                   what="inst1 drained")
+        verdicts = {c["bid"]: c["verdict"]
+                    for c in local_split(net)["candidates"]}
+        assert verdicts[inst1] == "draining"
+        assert 0 < local_split(net)["affinity"]["drainingBuckets"] <= before
+        assert f"cfn service video instance {inst1} drain" in \
+            net["egress"].vtysh("show running-config")
+        probe(net, 30)
+        assert conns.dead() == 0 and conns.on("inst1") == before
+    finally:
+        conns.stop()
+    wait_until(lambda: set(kernel_group(net)) == {"inst2"},
+               timeout=IDLE + 10, what="inst1's buckets idle and gone")
+    assert local_split(net)["affinity"]["drainingBuckets"] == 0
+    assert probe(net, 30) == ["inst2"] * 30
+    net["egress"].configure(f"no cfn service video instance {inst1} drain",
+                            context="router bgp 65001")
+    wait_until(lambda: set(weights(net)) == set(INSTANCES), timeout=10,
+               what="inst1 back")
