@@ -492,40 +492,25 @@ static bool first_of_service(size_t i)
 	return true;
 }
 
-static void deregister_all(int fd)
+/* A Deregister or a Drain for each registered instance; false when the
+ * connection broke. */
+static bool tell_each(int fd, Cfn__Request__BodyCase kind)
 {
 	Cfn__Request req = CFN__REQUEST__INIT;
 	Cfn__Deregister dereg = CFN__DEREGISTER__INIT;
-	Cfn__Status status;
-
-	for (size_t i = 0; i < agent.n_instances; i++) {
-		if (!agent.instances[i].registered)
-			continue;
-		dereg.service = agent.instances[i].service;
-		dereg.bid = agent.instances[i].bid;
-		req.body_case = CFN__REQUEST__BODY_DEREGISTER;
-		req.deregister = &dereg;
-		if (!call(fd, &req, &status))
-			return;
-	}
-}
-
-/* No new flows to our instances; the ones they have stay. */
-static bool drain_all(int fd)
-{
-	Cfn__Request req = CFN__REQUEST__INIT;
 	Cfn__Drain drain = CFN__DRAIN__INIT;
 	Cfn__Status status;
 
+	req.body_case = kind;
+	if (kind == CFN__REQUEST__BODY_DRAIN)
+		req.drain = &drain;
+	else
+		req.deregister = &dereg;
 	for (size_t i = 0; i < agent.n_instances; i++) {
 		if (!agent.instances[i].registered)
 			continue;
-		drain.service = agent.instances[i].service;
-		drain.bid = agent.instances[i].bid;
-		drain.has_draining = true;
-		drain.draining = true;
-		req.body_case = CFN__REQUEST__BODY_DRAIN;
-		req.drain = &drain;
+		dereg.service = drain.service = agent.instances[i].service;
+		dereg.bid = drain.bid = agent.instances[i].bid;
 		if (!call(fd, &req, &status))
 			return false;
 	}
@@ -553,7 +538,7 @@ static bool keep_draining(int fd, bool *drained)
 		say("draining for %us before leaving", agent.drain_s);
 	}
 	if (!*drained)
-		*drained = drain_all(fd);
+		*drained = tell_each(fd, CFN__REQUEST__BODY_DRAIN);
 	return monotonic_s() < drain_deadline;
 }
 
@@ -579,7 +564,7 @@ static bool serve(int fd)
 		}
 		sleep(agent.interval_s);
 	}
-	deregister_all(fd);
+	tell_each(fd, CFN__REQUEST__BODY_DEREGISTER);
 	return answered;
 }
 
