@@ -297,15 +297,22 @@ static void cfn_fib_run(struct cfn_instance *ci, struct cfn_sid_view *sv,
 bool cfn_fib_dispatch(struct cfn_instance *ci, struct cfn_sid_view *sv,
 		      const struct cfn_policy *policy, bool path_changed)
 {
+	bool changed = cfn_select(policy, sv, cfn_now_ms(), NULL);
 	struct prefix p;
 
 	cfn_prefix_to_frr(&sv->sid, &p);
-	if (cfn_select(policy, sv, cfn_now_ms(), NULL))
+	if (changed)
 		ci->stats.dispatch_changes++;
-	else if (!path_changed && !cfn_nhg_unsettled(&p))
-		return false;
-	cfn_fib_install(ci, sv, policy);
-	return true;
+	/* unsettled: next hops whose flows drain may go once idle */
+	if (changed || path_changed || cfn_nhg_unsettled(&p))
+		cfn_fib_install(ci, sv, policy);
+	return changed;
+}
+
+void cfn_fib_view_gone(struct cfn_instance *ci, const struct cfn_prefix *sid)
+{
+	if (!cfn_view_find(&ci->dispatch, sid))
+		cfn_fib_withdraw(ci, sid);
 }
 
 void cfn_fib_release(struct cfn_instance *ci, const struct cfn_prefix *sid)

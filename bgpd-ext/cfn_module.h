@@ -47,10 +47,12 @@ void cfn_fib_select_all(struct cfn_instance *ci);
 void cfn_fib_withdraw(struct cfn_instance *ci, const struct cfn_prefix *sid);
 /* Let next hops that left a resilient group go once their flows idled. */
 void cfn_fib_sweep(struct cfn_instance *ci);
+/* The SID left the view of egresses: its route goes, unless dispatched. */
+void cfn_fib_view_gone(struct cfn_instance *ci, const struct cfn_prefix *sid);
 /*
  * Select over a SID's local instances (ci->dispatch) and install the
  * split, which then replaces what the egresses' selection installs;
- * true when it was installed again.
+ * true when the split changed.
  */
 bool cfn_fib_dispatch(struct cfn_instance *ci, struct cfn_sid_view *sv,
 		      const struct cfn_policy *policy, bool path_changed);
