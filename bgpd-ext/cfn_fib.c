@@ -341,7 +341,6 @@ void cfn_fib_select(struct cfn_instance *ci, struct cfn_sid_view *sv,
  */
 void cfn_fib_sweep(struct cfn_instance *ci)
 {
-	cfn_dispatch_sweep(ci);
 	for (size_t i = 0; i < ci->view.sids.count; i++) {
 		struct cfn_sid_view *sv = ci->view.sids.items[i];
 		struct cfn_policy policy;

@@ -68,6 +68,7 @@ static int cfn_bgp_delete(struct bgp *bgp)
 static void cfn_sweep_instance(struct cfn_instance *ci, void *arg)
 {
 	cfn_originate_sweep(ci, cfn_api_config()->limits.stale_after_s);
+	cfn_dispatch_sweep(ci);
 	cfn_fib_sweep(ci);
 }
 
