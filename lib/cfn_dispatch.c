@@ -21,13 +21,16 @@ static bool instance_candidate(const struct cfn_local_instance *local,
 	out->reachable = resolve(&info->bid, &out->hops[0], arg);
 	out->n_hops = out->reachable ? 1 : 0;
 	snprintf(out->source, sizeof(out->source), "local");
-	out->attr.flags =
-		info->flags & CFN_INSTANCE_DRAINING ? CFN_ATTR_DRAINING : 0;
+	out->attr.flags = local->draining ? CFN_ATTR_DRAINING : 0;
 	out->attr.node_id = local->id;
 	out->attr.scores = info->scores;
 	out->attr.capacity = info->capacity;
 	out->attr.n_instances = 1;
 	out->attr.instances[0] = *info;
+	/* the egress's own drain is for the ingresses: what still arrives
+	 * here goes to the instances as before */
+	if (!local->draining)
+		out->attr.instances[0].flags &= (uint8_t)~CFN_INSTANCE_DRAINING;
 	return true;
 }
 

@@ -197,10 +197,18 @@ static void test_draining_egress_still_dispatches(void **state)
 	/* the whole egress drains for the ingresses; what still arrives
 	 * (established flows) goes to the instances as before */
 	struct cfn_local_instance *a = add("10.1.0.11", 10, 10);
+	struct cfn_local_instance *b = add("10.1.0.12", 10, 10);
 	struct cfn_sid_view *sv;
 
 	fx->service->draining = true;
 	sv = dispatch(1000);
+	assert_false(sv->selection.fallback);
+	assert_int_equal(sv->selection.count, 2);
+	assert_int_equal(weight_of(sv, a), 255);
+	assert_int_equal(weight_of(sv, b), 255);
+	/* an instance's own drain still counts */
+	b->draining = true;
+	sv = dispatch(2000);
 	assert_int_equal(sv->selection.count, 1);
 	assert_int_equal(weight_of(sv, a), 255);
 }
