@@ -15,6 +15,7 @@
 
 #include "bgpd/bgpd.h"
 
+#include "cfn_debug.h"
 #include "cfn_module.h"
 #include "cfn_trust_bgp.h"
 
@@ -86,9 +87,15 @@ static void cfn_trust_policy_of(const struct peer *peer,
 			  own ? &own->config : NULL);
 }
 
-static void cfn_trust_count(struct peer *peer, enum cfn_trust_counter counter)
+static void cfn_trust_count(struct peer *peer, enum cfn_trust_counter counter,
+			    const struct cfn_prefix *sid)
 {
+	char buf[CFN_PREFIX_STRLEN];
+
 	cfn_trust_get(peer->bgp, peer->host)->counters[counter]++;
+	CFN_DEBUG(updates, "%s from %s: trust control %s",
+		  cfn_prefix_format(sid, buf, sizeof(buf)), peer->host,
+		  cfn_trust_counter_name(counter));
 }
 
 /* Would accepting data for sid from peer exceed its SID limit? */
@@ -122,14 +129,14 @@ bool cfn_trust_admit(struct peer *peer, const struct cfn_view *view,
 		verdict = CFN_TRUST_SID_LIMIT;
 	if (verdict != CFN_TRUST_COUNTER_COUNT) {
 		if (count)
-			cfn_trust_count(peer, verdict);
+			cfn_trust_count(peer, verdict, sid);
 		return false;
 	}
 	cfn_trust_clamp(&policy, &candidate->attr, clamped);
 	if (count)
 		for (int c = 0; c < CFN_TRUST_COUNTER_COUNT; c++)
 			if (clamped[c])
-				cfn_trust_count(peer, c);
+				cfn_trust_count(peer, c, sid);
 	candidate->max_changes = policy.max_changes;
 	candidate->window_s = policy.window_s;
 	return true;

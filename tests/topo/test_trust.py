@@ -78,6 +78,8 @@ def test_untrusted_ebgp_data_ignored_by_default(net):
     wait_counted(net, "rejected", before, "the rejection counted")
     state = trust(ingress, net.exa)
     assert state["session"] == "ebgp" and state["accept"] is False
+    with open(ingress.log_file("bgpd")) as log:
+        assert f"{SID} from {net.exa}: trust control rejected" in log.read()
     # the route itself is kept, as a plain BGP path
     route = ingress.vtysh_json(f"show bgp ipv4 unicast {SID} json")
     assert len(route["paths"]) == 2
