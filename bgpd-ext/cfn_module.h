@@ -118,6 +118,8 @@ struct cfn_api_stats {
 	uint64_t refused_per_user; /* closed at once: max-clients-per-user */
 	uint64_t idle_clients;	   /* closed: no request for idle-timeout */
 	uint64_t slow_clients;	   /* closed: did not read their replies */
+	uint64_t watchers;	   /* connected now, with a Watch */
+	uint64_t events;	   /* Watch events sent */
 };
 
 void cfn_api_init(struct thread_master *master);
@@ -128,6 +130,9 @@ void cfn_api_set_config(const struct cfn_api_config *config);
 void cfn_api_reconfigure(void);
 const char *cfn_api_socket_path(void);
 void cfn_api_stats(struct cfn_api_stats *stats);
+/* The SID's view or selection changed: watchers hear of it. */
+void cfn_api_watch_changed(struct cfn_instance *ci,
+			   const struct cfn_prefix *sid);
 
 /* cfn_vty.c, cfn_show.c, cfn_debug.c */
 struct json_object;
