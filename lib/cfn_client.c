@@ -118,25 +118,21 @@ static bool write_full(int fd, const uint8_t *buf, size_t len, char *err,
 	return true;
 }
 
-Cfn__Reply *cfn_client_call(int fd, Cfn__Request *req, int timeout_ms,
-			    char *err, size_t errlen)
+Cfn__Reply *cfn_client_receive(int fd, int timeout_ms, char *err,
+			       size_t errlen)
 {
-	uint8_t *frame = NULL, header[CFN_API_FRAME_HEADER], *payload;
-	size_t len = cfn_api_frame_request(req, &frame);
+	uint8_t header[CFN_API_FRAME_HEADER], *payload;
 	Cfn__Reply *reply = NULL;
 	uint32_t reply_len;
-	bool sent;
 
-	if (!len) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	sent = write_full(fd, frame, len, err, errlen);
-	cfn_free(frame);
-	if (!sent ||
-	    !read_full(fd, header, sizeof(header), timeout_ms, err, errlen))
+	if (!read_full(fd, header, sizeof(header), timeout_ms, err, errlen))
 		return NULL;
 	reply_len = cfn_api_frame_length(header);
+	if (reply_len > CFN_CLIENT_MAX_REPLY) {
+		snprintf(err, errlen, "a %u-octet reply (limit %u)", reply_len,
+			 CFN_CLIENT_MAX_REPLY);
+		return NULL;
+	}
 	payload = malloc(reply_len ? reply_len : 1);
 	if (payload &&
 	    read_full(fd, payload, reply_len, timeout_ms, err, errlen)) {
@@ -146,6 +142,22 @@ Cfn__Reply *cfn_client_call(int fd, Cfn__Request *req, int timeout_ms,
 	}
 	free(payload);
 	return reply;
+}
+
+Cfn__Reply *cfn_client_call(int fd, Cfn__Request *req, int timeout_ms,
+			    char *err, size_t errlen)
+{
+	uint8_t *frame = NULL;
+	size_t len = cfn_api_frame_request(req, &frame);
+	bool sent;
+
+	if (!len) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sent = write_full(fd, frame, len, err, errlen);
+	cfn_free(frame);
+	return sent ? cfn_client_receive(fd, timeout_ms, err, errlen) : NULL;
 }
 
 bool cfn_client_parse_metric(char *arg, Cfn__Metric *metric, char *err,
