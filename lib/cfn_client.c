@@ -118,8 +118,7 @@ static bool write_full(int fd, const uint8_t *buf, size_t len, char *err,
 	return true;
 }
 
-Cfn__Reply *cfn_client_receive(int fd, int timeout_ms, char *err,
-			       size_t errlen)
+Cfn__Reply *cfn_client_receive(int fd, int timeout_ms, char *err, size_t errlen)
 {
 	uint8_t header[CFN_API_FRAME_HEADER], *payload;
 	Cfn__Reply *reply = NULL;
@@ -158,6 +157,34 @@ Cfn__Reply *cfn_client_call(int fd, Cfn__Request *req, int timeout_ms,
 	sent = write_full(fd, frame, len, err, errlen);
 	cfn_free(frame);
 	return sent ? cfn_client_receive(fd, timeout_ms, err, errlen) : NULL;
+}
+
+int cfn_client_watch(const char *where, char *err, size_t errlen)
+{
+	Cfn__Request req = CFN__REQUEST__INIT;
+	Cfn__Watch watch = CFN__WATCH__INIT;
+	Cfn__Reply *reply;
+	int fd = cfn_client_connect(where, err, errlen);
+
+	if (fd < 0)
+		return -1;
+	req.id = 1;
+	req.body_case = CFN__REQUEST__BODY_WATCH;
+	req.watch = &watch;
+	reply = cfn_client_call(fd, &req, CFN_CLIENT_WATCH_TIMEOUT_MS, err,
+				errlen);
+	if (reply && reply->status != CFN__STATUS__OK)
+		snprintf(err, errlen, "the node refused the Watch (%s): %s%s",
+			 cfn_client_status_name(reply->status),
+			 reply->error ? reply->error : "",
+			 reply->has_api_version ? "" : " (API version 1)");
+	if (!reply || reply->status != CFN__STATUS__OK) {
+		close(fd);
+		fd = -1;
+	}
+	if (reply)
+		cfn_api_reply_free(reply);
+	return fd;
 }
 
 bool cfn_client_parse_metric(char *arg, Cfn__Metric *metric, char *err,

@@ -31,6 +31,14 @@ Cfn__Reply *cfn_client_call(int fd, Cfn__Request *req, int timeout_ms,
 Cfn__Reply *cfn_client_receive(int fd, int timeout_ms, char *err,
 			       size_t errlen);
 
+/*
+ * Connect and subscribe to the node's view and selection (API version
+ * 2): the fd, from which cfn_client_receive then reads the snapshot and
+ * each change, or -1 with the reason.
+ */
+#define CFN_CLIENT_WATCH_TIMEOUT_MS 5000
+int cfn_client_watch(const char *where, char *err, size_t errlen);
+
 /* "name=value[:statistic]" as a metric; strings point into arg. */
 bool cfn_client_parse_metric(char *arg, Cfn__Metric *metric, char *err,
 			     size_t errlen);

@@ -25,7 +25,9 @@ from topolib import wait_until
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
-ALTOD = os.environ.get("CFN_ALTOD", os.path.join(TOP, "tools", "cfn-altod"))
+BUILT = os.path.join(TOP, "tools", "cfn-altod")
+ALTOD = os.environ.get("CFN_ALTOD", BUILT if os.access(BUILT, os.X_OK)
+                       else "/usr/sbin/cfn-altod")
 SID = "198.51.100.10/32"
 PORT, TLS_PORT = 8181, 8443
 MAX_BODY = 4096

@@ -13,7 +13,7 @@
 
 #define RECONNECT_S 1
 #define POLL_MS 500
-#define FRAME_TIMEOUT_MS 5000 /* for the rest of a frame once it began */
+
 
 static struct {
 	pthread_t thread;
@@ -149,31 +149,6 @@ static void set_connected(json_object *model, const char *error)
 		json_object_object_del(model, "error");
 }
 
-/* Send the Watch; its OK reply comes before the snapshot. */
-static bool watch(int fd, char *err, size_t errlen)
-{
-	Cfn__Request req = CFN__REQUEST__INIT;
-	Cfn__Watch body = CFN__WATCH__INIT;
-	Cfn__Reply *reply;
-	bool ok;
-
-	req.id = 1;
-	req.body_case = CFN__REQUEST__BODY_WATCH;
-	req.watch = &body;
-	reply = cfn_client_call(fd, &req, FRAME_TIMEOUT_MS, err, errlen);
-	if (!reply)
-		return false;
-	ok = reply->status == CFN__STATUS__OK;
-	if (!ok)
-		snprintf(err, errlen, "bgpd refused the Watch (%s): %s%s",
-			 cfn_client_status_name(reply->status),
-			 reply->error ? reply->error : "",
-			 reply->has_api_version ? ""
-						: " (API version 1: too old)");
-	cfn_api_reply_free(reply);
-	return ok;
-}
-
 /* Events until the connection fails or we stop: the reason in err. */
 static void follow(int fd, json_object *model, char *err, size_t errlen)
 {
@@ -183,7 +158,8 @@ static void follow(int fd, json_object *model, char *err, size_t errlen)
 
 		if (poll(&pfd, 1, POLL_MS) <= 0)
 			continue;
-		reply = cfn_client_receive(fd, FRAME_TIMEOUT_MS, err, errlen);
+		reply = cfn_client_receive(fd, CFN_CLIENT_WATCH_TIMEOUT_MS, err,
+					   errlen);
 		if (!reply)
 			return;
 		if (reply->event) {
@@ -205,9 +181,9 @@ static void *view_thread(void *unused)
 	json_object_object_add(model, "sids", json_object_new_object());
 	view.changed(model);
 	while (!view.stopping) {
-		int fd = cfn_client_connect(view.socket, err, sizeof(err));
+		int fd = cfn_client_watch(view.socket, err, sizeof(err));
 
-		if (fd >= 0 && watch(fd, err, sizeof(err))) {
+		if (fd >= 0) {
 			syslog(LOG_INFO, "watching bgpd's view on %s",
 			       view.socket);
 			set_connected(model, NULL);
