@@ -187,6 +187,28 @@ int cfn_client_watch(const char *where, char *err, size_t errlen)
 	return fd;
 }
 
+void cfn_client_follow(int fd, volatile bool *stopping,
+		       void (*on_event)(const Cfn__Event *event, void *arg),
+		       void *arg, char *err, size_t errlen)
+{
+	while (!*stopping) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		Cfn__Reply *reply;
+
+		/* a bounded wait, so that *stopping is seen */
+		if (poll(&pfd, 1, CFN_CLIENT_FOLLOW_POLL_MS) <= 0)
+			continue;
+		reply = cfn_client_receive(fd, CFN_CLIENT_WATCH_TIMEOUT_MS, err,
+					   errlen);
+		if (!reply)
+			return;
+		if (reply->event)
+			on_event(reply->event, arg);
+		cfn_api_reply_free(reply);
+	}
+	snprintf(err, errlen, "stopping");
+}
+
 bool cfn_client_parse_metric(char *arg, Cfn__Metric *metric, char *err,
 			     size_t errlen)
 {

@@ -39,6 +39,15 @@ Cfn__Reply *cfn_client_receive(int fd, int timeout_ms, char *err,
 #define CFN_CLIENT_WATCH_TIMEOUT_MS 5000
 int cfn_client_watch(const char *where, char *err, size_t errlen);
 
+/*
+ * Hand each event of a watching connection to on_event until the
+ * connection fails or *stopping becomes true; the reason in err.
+ */
+#define CFN_CLIENT_FOLLOW_POLL_MS 500
+void cfn_client_follow(int fd, volatile bool *stopping,
+		       void (*on_event)(const Cfn__Event *event, void *arg),
+		       void *arg, char *err, size_t errlen);
+
 /* "name=value[:statistic]" as a metric; strings point into arg. */
 bool cfn_client_parse_metric(char *arg, Cfn__Metric *metric, char *err,
 			     size_t errlen);

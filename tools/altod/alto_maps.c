@@ -37,6 +37,13 @@ static const char *get_string(json_object *obj, const char *key)
 	return json_object_get_string(get(obj, key));
 }
 
+/* to[key] = from[from_key], shared. */
+static void copy(json_object *to, const char *key, json_object *from,
+		 const char *from_key)
+{
+	json_object_object_add(to, key, json_object_get(get(from, from_key)));
+}
+
 static json_object *no_sids;
 
 static void make_no_sids(void)
@@ -108,28 +115,18 @@ static json_object *egress_summary(json_object *model)
 					      json_object_new_string(sid));
 			if (!get(s, "igpMetric") ||
 			    get_int(e, "igpMetric") < get_int(s, "igpMetric"))
-				json_object_object_add(
-					s, "igpMetric",
-					json_object_get(get(e, "igpMetric")));
+				copy(s, "igpMetric", e, "igpMetric");
 			if (!get(s, "score") ||
 			    get_double(e, "score") > get_double(s, "score"))
-				json_object_object_add(
-					s, "score",
-					json_object_get(get(e, "score")));
+				copy(s, "score", e, "score");
 			if (!get(s, "weight") ||
 			    get_int(e, "weight") > get_int(s, "weight"))
-				json_object_object_add(
-					s, "weight",
-					json_object_get(get(e, "weight")));
+				copy(s, "weight", e, "weight");
 			if (!get(s, "l2") ||
 			    get_int(e, "l2") > get_int(s, "l2")) {
-				json_object_object_add(
-					s, "l2", json_object_get(get(e, "l2")));
-				json_object_object_add(
-					s, "l1", json_object_get(get(e, "l1")));
-				json_object_object_add(
-					s, "capacity",
-					json_object_get(get(e, "capacity")));
+				copy(s, "l2", e, "l2");
+				copy(s, "l1", e, "l1");
+				copy(s, "capacity", e, "capacity");
 			}
 			if (json_object_get_boolean(get(e, "reachable")))
 				json_object_object_add(
@@ -485,12 +482,9 @@ static void add_l0(json_object *props, json_object *metrics)
 
 		snprintf(name, sizeof(name), L0_PREFIX "%s",
 			 get_string(m, "name"));
-		json_object_object_add(v, "value",
-				       json_object_get(get(m, "value")));
-		json_object_object_add(v, "unit",
-				       json_object_get(get(m, "unit")));
-		json_object_object_add(v, "statistic",
-				       json_object_get(get(m, "statistic")));
+		copy(v, "value", m, "value");
+		copy(v, "unit", m, "unit");
+		copy(v, "statistic", m, "statistic");
 		json_object_object_add(props, name, v);
 	}
 }
@@ -513,10 +507,8 @@ static void add_instances(json_object *map, const char *sid, json_object *e)
 		json_object_object_add(props, "priv:sid",
 				       json_object_new_string(sid));
 		add_scores(props, inst);
-		json_object_object_add(props, "priv:stale",
-				       json_object_get(get(inst, "stale")));
-		json_object_object_add(props, "priv:weight",
-				       json_object_get(get(e, "weight")));
+		copy(props, "priv:stale", inst, "stale");
+		copy(props, "priv:weight", e, "weight");
 		add_l0(props, get(inst, "metrics"));
 		json_object_object_add(map, entity, props);
 	}
@@ -530,14 +522,10 @@ static void add_egress(json_object *map, const char *node, json_object *s)
 	egress_pid(node, pid);
 	snprintf(entity, sizeof(entity), "networkmap.pid:%s", pid);
 	add_scores(props, s);
-	json_object_object_add(props, "priv:weight",
-			       json_object_get(get(s, "weight")));
-	json_object_object_add(props, "priv:igp-cost",
-			       json_object_get(get(s, "igpMetric")));
-	json_object_object_add(props, "priv:reachable",
-			       json_object_get(get(s, "reachable")));
-	json_object_object_add(props, "priv:sids",
-			       json_object_get(get(s, "sids")));
+	copy(props, "priv:weight", s, "weight");
+	copy(props, "priv:igp-cost", s, "igpMetric");
+	copy(props, "priv:reachable", s, "reachable");
+	copy(props, "priv:sids", s, "sids");
 	json_object_object_add(map, entity, props);
 }
 

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +11,6 @@
 #include "cfn_metric.h"
 
 #define RECONNECT_S 1
-#define POLL_MS 500
 
 
 static struct {
@@ -31,6 +29,16 @@ static json_object *l1_object(const uint32_t *l1, size_t n)
 			json_object_object_add(obj, cfn_category_name(c),
 					       json_object_new_int64(l1[c]));
 	return obj;
+}
+
+/* What egresses and instances both report: L2, L1, capacity. */
+static void add_scores(json_object *obj, uint32_t l2, const uint32_t *l1,
+		       size_t n_l1, uint32_t capacity)
+{
+	json_object_object_add(obj, "l2", json_object_new_int64(l2));
+	json_object_object_add(obj, "l1", l1_object(l1, n_l1));
+	json_object_object_add(obj, "capacity",
+			       json_object_new_int64(capacity));
 }
 
 static json_object *metric_object(const Cfn__Metric *m)
@@ -55,10 +63,7 @@ static json_object *instance_object(const Cfn__WatchInstance *wi)
 	json_object *metrics = json_object_new_array();
 
 	json_object_object_add(obj, "bid", json_object_new_string(wi->bid));
-	json_object_object_add(obj, "l2", json_object_new_int64(wi->l2));
-	json_object_object_add(obj, "l1", l1_object(wi->l1, wi->n_l1));
-	json_object_object_add(obj, "capacity",
-			       json_object_new_int64(wi->capacity));
+	add_scores(obj, wi->l2, wi->l1, wi->n_l1, wi->capacity);
 	json_object_object_add(obj, "stale",
 			       json_object_new_boolean(wi->stale));
 	for (size_t i = 0; i < wi->n_metrics; i++)
@@ -80,10 +85,7 @@ static json_object *egress_object(const Cfn__WatchEgress *we)
 			       json_object_new_int64(we->igp_metric));
 	json_object_object_add(obj, "reachable",
 			       json_object_new_boolean(we->reachable));
-	json_object_object_add(obj, "l2", json_object_new_int64(we->l2));
-	json_object_object_add(obj, "l1", l1_object(we->l1, we->n_l1));
-	json_object_object_add(obj, "capacity",
-			       json_object_new_int64(we->capacity));
+	add_scores(obj, we->l2, we->l1, we->n_l1, we->capacity);
 	json_object_object_add(obj, "networkScore",
 			       json_object_new_double(we->network_score));
 	json_object_object_add(obj, "score", json_object_new_double(we->score));
@@ -149,26 +151,10 @@ static void set_connected(json_object *model, const char *error)
 		json_object_object_del(model, "error");
 }
 
-/* Events until the connection fails or we stop: the reason in err. */
-static void follow(int fd, json_object *model, char *err, size_t errlen)
+static void on_event(const Cfn__Event *event, void *model)
 {
-	while (!view.stopping) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		Cfn__Reply *reply;
-
-		if (poll(&pfd, 1, POLL_MS) <= 0)
-			continue;
-		reply = cfn_client_receive(fd, CFN_CLIENT_WATCH_TIMEOUT_MS, err,
-					   errlen);
-		if (!reply)
-			return;
-		if (reply->event) {
-			alto_view_apply(model, reply->event);
-			view.changed(model);
-		}
-		cfn_api_reply_free(reply);
-	}
-	snprintf(err, errlen, "stopping");
+	alto_view_apply(model, event);
+	view.changed(model);
 }
 
 static void *view_thread(void *unused)
@@ -187,7 +173,8 @@ static void *view_thread(void *unused)
 			syslog(LOG_INFO, "watching bgpd's view on %s",
 			       view.socket);
 			set_connected(model, NULL);
-			follow(fd, model, err, sizeof(err));
+			cfn_client_follow(fd, &view.stopping, on_event, model,
+					  err, sizeof(err));
 		}
 		if (fd >= 0)
 			close(fd);

@@ -6,7 +6,6 @@
  * moved and a session is subscribed, the SID's selection ("show bgp cfn
  * selection SID json") is notified. Nothing is polled.
  */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,6 @@
 #include "nc_server.h"
 #include "nc_state.h"
 
-#define WATCH_POLL_MS 500
 #define RECONNECT_S 1
 
 struct sid_changes {
@@ -176,8 +174,9 @@ static void forget_all(void)
 }
 
 /* One pushed event: notify the SIDs whose selection changed. */
-static void apply(const Cfn__Event *event)
+static void apply(const Cfn__Event *event, void *unused)
 {
+	(void)unused;
 	if (event->snapshot)
 		forget_all();
 	for (size_t i = 0; i < event->n_removed; i++)
@@ -194,25 +193,6 @@ static void apply(const Cfn__Event *event)
 	}
 }
 
-/* Events until the connection fails or we stop; the reason in err. */
-static void follow(int fd, char *err, size_t errlen)
-{
-	while (!watch.stopping) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		Cfn__Reply *reply;
-
-		if (poll(&pfd, 1, WATCH_POLL_MS) <= 0)
-			continue;
-		reply = cfn_client_receive(fd, CFN_CLIENT_WATCH_TIMEOUT_MS, err,
-					   errlen);
-		if (!reply)
-			return;
-		if (reply->event)
-			apply(reply->event);
-		cfn_api_reply_free(reply);
-	}
-}
-
 static void *watch_thread(void *unused)
 {
 	char err[256] = "", logged[256] = "";
@@ -225,7 +205,8 @@ static void *watch_thread(void *unused)
 			syslog(LOG_INFO, "following selection changes on %s",
 			       watch.socket);
 			logged[0] = '\0';
-			follow(fd, err, sizeof(err));
+			cfn_client_follow(fd, &watch.stopping, apply, NULL, err,
+					  sizeof(err));
 			close(fd);
 		}
 		/* a selection change while bgpd is away is none to report */
