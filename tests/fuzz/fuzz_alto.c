@@ -4,13 +4,16 @@
  * decoder, the rest is its input. 0-3: an HTTP request body through the
  * JSON parser and then the endpoint cost, filtered property map or
  * update stream parameters; 4: a Reply from bgpd's API (a Watch event)
- * applied to the view model and the maps built from it. A refusal must
- * come with an error; never a crash, a leak or undefined behaviour.
+ * applied to the view model and the maps built from it; 5: an
+ * aggregated peer's update stream (events, merge patches, the maps
+ * qualified by domain). A refusal must come with an error; never a
+ * crash, a leak or undefined behaviour.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alto_aggregate.h"
 #include "alto_maps.h"
 #include "alto_request.h"
 #include "alto_view.h"
@@ -82,6 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (data[0] == 4) {
 		fuzz_event(data + 1, size - 1);
+		return 0;
+	}
+	if (data[0] == 5) {
+		alto_aggregate_feed((const char *)data + 1, size - 1);
 		return 0;
 	}
 	body = malloc(size);

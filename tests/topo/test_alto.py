@@ -261,13 +261,13 @@ def test_endpoint_cost_ranks_as_the_selection(net):
 class Stream:
     """An RFC 8895 update stream read by curl -N in the namespace."""
 
-    def __init__(self, net, params):
+    def __init__(self, net, params, port=PORT):
         self.events = queue.Queue()
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", net["ingress"].ns, "curl", "-sN",
              "-H", "Content-Type: application/alto-updatestreamparams+json",
              "--data-binary", json.dumps(params),
-             f"http://127.0.0.1:{PORT}/updates"],
+             f"http://127.0.0.1:{port}/updates"],
             stdout=subprocess.PIPE, text=True)
         self.state = {}
         threading.Thread(target=self._read, daemon=True).start()
@@ -495,6 +495,75 @@ def test_plain_http_refused_off_loopback(net):
     out = net["ingress"].exec(ALTOD, "-d", "-f", conf, check=False)
     assert out.returncode == 1
     assert "plain HTTP on a non-loopback address" in out.stdout
+
+
+AGG_PORT = 8183
+
+
+def test_aggregation_of_domains(net):
+    """The ingress ("west") aggregates e1's cfn-altod ("east"): one
+    network map with PIDs qualified by domain, one property map, and a
+    load change at e3 seen through east's stream in the aggregate's."""
+    e1 = net["e1"]
+    east_conf = write_config(
+        net.workdir, "east.conf", "listen 0.0.0.0", f"port {PORT}",
+        "allow-plain-http yes", "domain east",
+        f"api-socket {os.path.join(e1.run_dir, 'cfn-api.sock')}")
+    east = start_altod(e1, east_conf, "cfn-altod-east.log")
+    ingress = net["ingress"]
+    agg_conf = write_config(
+        net.workdir, "agg.conf", "listen 127.0.0.1", f"port {AGG_PORT}",
+        "domain west",
+        f"api-socket {os.path.join(ingress.run_dir, 'cfn-api.sock')}",
+        f"aggregate east http://{cfnnet.EGRESS_IDS['e1']}:{PORT}")
+    agg = start_altod(ingress, agg_conf, "cfn-altod-agg.log")
+    e3 = cfnnet.EGRESS_IDS["e3"]
+    try:
+        ird = get(net, "/directory", "directory", port=AGG_PORT).json()
+        assert set(ird["meta"]["priv:aggregated-domains"]) == {"west",
+                                                               "east"}
+        assert ird["resources"]["agg-propmap"]["uses"] == ["agg-networkmap"]
+
+        def pids():
+            r = get(net, "/aggregate/networkmap", "networkmap",
+                    port=AGG_PORT)
+            return set(r.json()["network-map"]) if r.status == 200 else set()
+        wait_until(lambda: {f"west:egress-{e3}", f"east:egress-{e3}",
+                            "east:clients"} <= pids(),
+                   what="both domains in the aggregate")
+        stream = Stream(net, {"add": {"a": {"resource-id": "agg-propmap"}}},
+                        port=AGG_PORT)
+        entity = f"agg-networkmap.pid:east:egress-{e3}"
+        try:
+            stream.next()
+            stream.next()
+            before = stream.state["a"][1]["property-map"][entity]["priv:l2"]
+            net["e3"].configure("cfn service video instance 10.1.3.1 metric "
+                                "cpu-utilization 95 statistic mean",
+                                context="router bgp 65000")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                stream.next(timeout=deadline - time.monotonic())
+                props = stream.state["a"][1]["property-map"][entity]
+                if props["priv:l2"] != before:
+                    break
+            assert props["priv:l2"] < before and props["priv:domain"] == "east"
+        finally:
+            stream.close()
+            net["e3"].configure("cfn service video instance 10.1.3.1 metric "
+                                "cpu-utilization 20 statistic mean",
+                                context="router bgp 65000")
+        east.terminate()   # a domain going away leaves the aggregate
+        east.wait(timeout=10)
+        wait_until(lambda: not any(p.startswith("east:") for p in pids()),
+                   what="east to leave the aggregate")
+        assert f"west:egress-{e3}" in pids()
+    finally:
+        agg.terminate()
+        agg.wait(timeout=10)
+        if east.poll() is None:
+            east.terminate()
+            east.wait(timeout=10)
 
 
 def test_lost_bgpd_and_recovery(net):

@@ -18,6 +18,7 @@ void alto_config_default(struct alto_config *config)
 		.max_body = 65536,
 	};
 	strcpy(config->listen, "127.0.0.1");
+	strcpy(config->domain, "local");
 	strcpy(config->api_socket, CFN_CLIENT_DEFAULT_SOCKET);
 }
 
@@ -61,6 +62,46 @@ static bool add_client_prefix(struct alto_config *c, const char *value,
 		value, &c->client_prefixes[c->n_client_prefixes++], why, len);
 }
 
+/* Domain names qualify PIDs ("NAME:PID"): 1-32 of [A-Za-z0-9_-]. */
+static bool domain_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len && len <= ALTO_DOMAIN_LEN &&
+	       strspn(name,
+		      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789_-") == len;
+}
+
+/* "NAME http://HOST:PORT" (plain HTTP: a trusted network's peers). */
+static bool add_domain(struct alto_config *c, const char *name, const char *url,
+		       char *why, size_t len)
+{
+	struct alto_domain *d = &c->domains[c->n_domains];
+	const char *host = url + strlen("http://"), *colon;
+	uint32_t port;
+
+	if (c->n_domains == ALTO_DOMAINS_MAX)
+		snprintf(why, len, "more than %d aggregated domains",
+			 ALTO_DOMAINS_MAX);
+	else if (!domain_name_valid(name))
+		snprintf(why, len, "domain \"%s\": 1-32 of A-Z a-z 0-9 _ -",
+			 name);
+	else if (strncmp(url, "http://", 7) || !(colon = strrchr(host, ':')) ||
+		 colon == host || (size_t)(colon - host) >= sizeof(d->host) ||
+		 !set_u32(&port, colon + 1, 1, 65535))
+		snprintf(why, len, "\"%s\": expected http://HOST:PORT", url);
+	else {
+		snprintf(d->name, sizeof(d->name), "%s", name);
+		snprintf(d->host, sizeof(d->host), "%.*s", (int)(colon - host),
+			 host);
+		d->port = (uint16_t)port;
+		c->n_domains++;
+		return true;
+	}
+	return false;
+}
+
 /* One "key value" line; false with the reason in why. */
 static bool apply(struct alto_config *c, const char *key, const char *value,
 		  char *why, size_t len)
@@ -100,6 +141,9 @@ static bool apply(struct alto_config *c, const char *key, const char *value,
 		ok = set_u32(&c->max_body, value, 256, 16 << 20);
 	else if (!strcmp(key, "client-prefix"))
 		return add_client_prefix(c, value, why, len);
+	else if (!strcmp(key, "domain"))
+		ok = domain_name_valid(value) &&
+		     set_string(c->domain, sizeof(c->domain), value);
 	else {
 		snprintf(why, len, "unknown key \"%s\"", key);
 		return false;
@@ -109,37 +153,50 @@ static bool apply(struct alto_config *c, const char *key, const char *value,
 	return ok;
 }
 
+/* One line; false with the reason in why. */
+static bool load_line(struct alto_config *config, char *line, char *why,
+		      size_t len)
+{
+	char *save = NULL, *key, *value, *url;
+
+	line[strcspn(line, "#\r\n")] = '\0';
+	key = strtok_r(line, " \t", &save);
+	if (!key)
+		return true;
+	value = strtok_r(NULL, " \t", &save);
+	url = value ? strtok_r(NULL, " \t", &save) : NULL;
+	if (!strcmp(key, "aggregate")) {
+		snprintf(why, len, "aggregate NAME http://HOST:PORT");
+		return value && url && !strtok_r(NULL, " \t", &save) &&
+		       add_domain(config, value, url, why, len);
+	}
+	if (!value || url) {
+		snprintf(why, len, "\"%s\" needs one value", key);
+		return false;
+	}
+	return apply(config, key, value, why, len);
+}
+
 bool alto_config_load(struct alto_config *config, const char *path, char *err,
 		      size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char line[512], why[200];
 	unsigned int lineno = 0;
+	bool ok = true;
 
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return false;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char *key, *value, *save = NULL;
-
+	while (ok && fgets(line, sizeof(line), f)) {
 		lineno++;
-		line[strcspn(line, "#\r\n")] = '\0';
-		key = strtok_r(line, " \t", &save);
-		if (!key)
-			continue;
-		value = strtok_r(NULL, " \t", &save);
-		if (!value || strtok_r(NULL, " \t", &save)) {
-			snprintf(why, sizeof(why), "\"%s\" needs one value",
-				 key);
-		} else if (apply(config, key, value, why, sizeof(why)))
-			continue;
-		snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
-		fclose(f);
-		return false;
+		ok = load_line(config, line, why, sizeof(why));
 	}
+	if (!ok)
+		snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
 	fclose(f);
-	return true;
+	return ok;
 }
 
 bool alto_config_loopback(const struct alto_config *config)

@@ -15,6 +15,15 @@
 #define ALTO_CONFIG_DEFAULT CFN_SYSCONFDIR "/frr/cfn-altod.conf"
 #define ALTO_PATH_MAX 256
 #define ALTO_CLIENT_PREFIXES_MAX 32
+#define ALTO_DOMAINS_MAX 16
+#define ALTO_DOMAIN_LEN 32
+
+/* Another CFN node's cfn-altod whose maps this one aggregates. */
+struct alto_domain {
+	char name[ALTO_DOMAIN_LEN + 1];
+	char host[64];
+	uint16_t port;
+};
 
 struct alto_config {
 	char listen[64]; /* an IPv4 or IPv6 address */
@@ -28,6 +37,9 @@ struct alto_config {
 	uint32_t max_body; /* octets of a POST body */
 	struct cfn_prefix client_prefixes[ALTO_CLIENT_PREFIXES_MAX];
 	size_t n_client_prefixes;
+	char domain[ALTO_DOMAIN_LEN + 1]; /* this node's, in aggregates */
+	struct alto_domain domains[ALTO_DOMAINS_MAX];
+	size_t n_domains;
 };
 
 void alto_config_default(struct alto_config *config);

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alto_aggregate.h"
 #include "alto_maps.h"
 #include "alto_store.h"
 
 #define UPDATES_URI "/updates"
+#define AGG_NETWORKMAP_ID "agg-networkmap"
 
 #define GET(i, u, t, k)                                                        \
 	{                                                                      \
@@ -45,6 +47,10 @@ static const struct alto_resource resources[] = {
 	     "application/alto-endpointcostparams+json", ALTO_ENDPOINTCOST),
 	POST("update-stream", UPDATES_URI, "text/event-stream",
 	     "application/alto-updatestreamparams+json", ALTO_UPDATES),
+	GET(AGG_NETWORKMAP_ID, "/aggregate/networkmap",
+	    "application/alto-networkmap+json", ALTO_AGG_NETWORKMAP),
+	GET("agg-propmap", "/aggregate/propmap",
+	    "application/alto-propmap+json", ALTO_AGG_PROPMAP),
 };
 
 #define N_RESOURCES (sizeof(resources) / sizeof(resources[0]))
@@ -58,15 +64,27 @@ static struct {
 	struct alto_body body[N_RESOURCES];
 } store = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+
 static size_t index_of(const struct alto_resource *r)
 {
 	return (size_t)(r - resources);
 }
 
+static bool aggregate(const struct alto_resource *r)
+{
+	return r->kind == ALTO_AGG_NETWORKMAP || r->kind == ALTO_AGG_PROPMAP;
+}
+
+/* Served here: the aggregates only when domains are configured. */
+static bool offered(const struct alto_resource *r)
+{
+	return !aggregate(r) || store.config->n_domains;
+}
+
 const struct alto_resource *alto_store_find_uri(const char *uri)
 {
 	for (size_t i = 0; i < N_RESOURCES; i++)
-		if (!strcmp(resources[i].uri, uri))
+		if (!strcmp(resources[i].uri, uri) && offered(&resources[i]))
 			return &resources[i];
 	return NULL;
 }
@@ -74,7 +92,7 @@ const struct alto_resource *alto_store_find_uri(const char *uri)
 const struct alto_resource *alto_store_find_id(const char *id)
 {
 	for (size_t i = 0; i < N_RESOURCES; i++)
-		if (!strcmp(resources[i].id, id))
+		if (!strcmp(resources[i].id, id) && offered(&resources[i]))
 			return &resources[i];
 	return NULL;
 }
@@ -128,11 +146,12 @@ static json_object *build_networkmap(json_object *model, char *tag)
 	return nm;
 }
 
-static json_object *depends_on_networkmap(json_object *res, const char *tag)
+static json_object *depends_on(json_object *res, const char *id,
+			       const char *tag)
 {
 	json_object *deps = json_object_new_array();
 
-	json_object_array_add(deps, vtag(ALTO_NETWORKMAP_ID, tag));
+	json_object_array_add(deps, vtag(id, tag));
 	json_object_object_add(meta_of(res), "dependent-vtags", deps);
 	return res;
 }
@@ -228,8 +247,11 @@ static json_object *uses(const struct alto_resource *r)
 				json_object_array_add(arr,
 						      json_object_new_string(
 							      resources[i].id));
-	} else if (r->kind != ALTO_IRD && r->kind != ALTO_NETWORKMAP &&
-		   r->kind != ALTO_ENDPOINTCOST)
+	} else if (r->kind == ALTO_AGG_PROPMAP)
+		json_object_array_add(
+			arr, json_object_new_string(AGG_NETWORKMAP_ID));
+	else if (r->kind == ALTO_COSTMAP || r->kind == ALTO_PROPMAP ||
+		 r->kind == ALTO_PROPMAP_FILTERED)
 		json_object_array_add(
 			arr, json_object_new_string(ALTO_NETWORKMAP_ID));
 	if (!json_object_array_length(arr)) {
@@ -237,6 +259,26 @@ static json_object *uses(const struct alto_resource *r)
 		return NULL;
 	}
 	return arr;
+}
+
+/* The domains aggregated, and where their maps come from. */
+static json_object *domains(void)
+{
+	json_object *out = json_object_new_object();
+	char uri[128];
+
+	snprintf(uri, sizeof(uri), "%s", UPDATES_URI);
+	json_object_object_add(out, store.config->domain,
+			       json_object_new_string(uri));
+	for (size_t i = 0; i < store.config->n_domains; i++) {
+		const struct alto_domain *d = &store.config->domains[i];
+
+		snprintf(uri, sizeof(uri), "http://%s:%u%s", d->host, d->port,
+			 UPDATES_URI);
+		json_object_object_add(out, d->name,
+				       json_object_new_string(uri));
+	}
+	return out;
 }
 
 static json_object *build_ird(void)
@@ -248,10 +290,16 @@ static json_object *build_ird(void)
 	json_object_object_add(meta, "cost-types", cost_types());
 	json_object_object_add(meta, "default-alto-network-map",
 			       json_object_new_string(ALTO_NETWORKMAP_ID));
+	if (store.config->n_domains)
+		json_object_object_add(meta, "priv:aggregated-domains",
+				       domains());
 	for (size_t i = 1; i < N_RESOURCES; i++) {
 		const struct alto_resource *r = &resources[i];
-		json_object *entry = json_object_new_object(), *v;
+		json_object *entry, *v;
 
+		if (!offered(r))
+			continue;
+		entry = json_object_new_object();
 		json_object_object_add(entry, "uri",
 				       json_object_new_string(r->uri));
 		json_object_object_add(entry, "media-type",
@@ -297,6 +345,30 @@ json_object *alto_merge_patch(json_object *from, json_object *to)
 	return patch;
 }
 
+json_object *alto_merge_apply(json_object *target, json_object *patch)
+{
+	json_object *out = NULL;
+
+	if (!json_object_is_type(patch, json_type_object))
+		return json_object_get(patch);
+	if (json_object_is_type(target, json_type_object))
+		json_object_deep_copy(target, &out, NULL);
+	else
+		out = json_object_new_object();
+	json_object_object_foreach(patch, key, value)
+	{
+		json_object *old = NULL;
+
+		if (!value) {
+			json_object_object_del(out, key);
+			continue;
+		}
+		json_object_object_get_ex(out, key, &old);
+		json_object_object_add(out, key, alto_merge_apply(old, value));
+	}
+	return out;
+}
+
 /* Keep res as the resource's body; tell the streams when it changed. */
 static void install(size_t i, json_object *res)
 {
@@ -328,13 +400,44 @@ static json_object *build(const struct alto_resource *r, json_object *model,
 {
 	switch (r->kind) {
 	case ALTO_COSTMAP:
-		return depends_on_networkmap(
-			alto_costmap(model, r->metric, r->mode), nm_tag);
+		return depends_on(alto_costmap(model, r->metric, r->mode),
+				  ALTO_NETWORKMAP_ID, nm_tag);
 	case ALTO_PROPMAP:
-		return depends_on_networkmap(alto_propmap(model), nm_tag);
+		return depends_on(alto_propmap(model), ALTO_NETWORKMAP_ID,
+				  nm_tag);
 	default:
 		return NULL;
 	}
+}
+
+/* The aggregates, from this node's maps and every domain's. Locked. */
+static void build_aggregates(void)
+{
+	const struct alto_resource *nm = alto_store_find_id(AGG_NETWORKMAP_ID);
+	json_object *local_nm =
+		store.json[index_of(alto_store_find_id(ALTO_NETWORKMAP_ID))];
+	json_object *local_pm =
+		store.json[index_of(alto_store_find_id("propmap"))];
+	json_object *agg;
+	char tag[ALTO_TAG_LEN];
+
+	if (!nm)
+		return;
+	agg = alto_aggregate_networkmap(local_nm, store.config->domain);
+	tag_of(json_object_to_json_string_ext(agg, ALTO_JSON_TEXT), tag);
+	json_object_object_add(meta_of(agg), "vtag",
+			       vtag(AGG_NETWORKMAP_ID, tag));
+	install(index_of(nm), agg);
+	agg = alto_aggregate_propmap(local_pm, store.config->domain);
+	install(index_of(alto_store_find_id("agg-propmap")),
+		depends_on(agg, AGG_NETWORKMAP_ID, tag));
+}
+
+void alto_store_aggregate_changed(void)
+{
+	pthread_mutex_lock(&store.lock);
+	build_aggregates();
+	pthread_mutex_unlock(&store.lock);
 }
 
 void alto_store_update(json_object *model)
@@ -354,6 +457,7 @@ void alto_store_update(json_object *model)
 		else if (r->kind == ALTO_COSTMAP || r->kind == ALTO_PROPMAP)
 			install(i, build(r, copy, nm_tag));
 	}
+	build_aggregates();
 	pthread_mutex_unlock(&store.lock);
 }
 

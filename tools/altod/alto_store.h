@@ -23,6 +23,8 @@ enum alto_kind {
 	ALTO_PROPMAP_FILTERED, /* POST */
 	ALTO_ENDPOINTCOST,     /* POST */
 	ALTO_UPDATES,	       /* POST: an SSE update stream */
+	ALTO_AGG_NETWORKMAP,   /* aggregated domains (alto_aggregate.h) */
+	ALTO_AGG_PROPMAP,
 };
 
 struct alto_resource {
@@ -55,6 +57,9 @@ void alto_store_fini(void);
 /* The view thread's new model: every resource rebuilt. */
 void alto_store_update(json_object *model);
 
+/* An aggregated domain's maps changed: the aggregates rebuilt. */
+void alto_store_aggregate_changed(void);
+
 const struct alto_resource *alto_store_find_uri(const char *uri);
 const struct alto_resource *alto_store_find_id(const char *id);
 /* May an update stream carry it? */
@@ -75,5 +80,8 @@ json_object *alto_store_json(const struct alto_resource *resource);
 
 /* RFC 7386: the merge patch that turns from into to (a new object). */
 json_object *alto_merge_patch(json_object *from, json_object *to);
+
+/* RFC 7386 section 2: target with patch applied (a new object). */
+json_object *alto_merge_apply(json_object *target, json_object *patch);
 
 #endif /* ALTO_STORE_H */

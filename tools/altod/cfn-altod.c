@@ -14,6 +14,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "alto_aggregate.h"
 #include "alto_auth.h"
 #include "alto_config.h"
 #include "alto_http.h"
@@ -92,8 +93,9 @@ int main(int argc, char **argv)
 		syslog(LOG_ERR, "%s", err);
 		return 1;
 	}
-	if (!alto_view_start(config.api_socket, alto_store_update)) {
-		syslog(LOG_ERR, "cannot start the view thread");
+	if (!alto_view_start(config.api_socket, alto_store_update) ||
+	    !alto_aggregate_start(&config, alto_store_aggregate_changed)) {
+		syslog(LOG_ERR, "cannot start a thread");
 		return 1;
 	}
 	syslog(LOG_INFO, "serving ALTO on %s port %u (%s), bgpd API %s",
@@ -102,6 +104,7 @@ int main(int argc, char **argv)
 	while (!stopping)
 		pause();
 	alto_view_stop();
+	alto_aggregate_stop();
 	alto_http_stop();
 	alto_store_fini();
 	alto_auth_fini();
