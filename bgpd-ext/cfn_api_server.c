@@ -15,9 +15,9 @@
  * (cfn-agent runs as root) are admitted beyond max-clients.
  *
  * A client that sent a Watch (cfn-altod, cfn-netconfd) receives the view
- * and selection of each SID that changed: the receive and selection code
- * call cfn_api_watch_changed, which collects the SIDs until the event
- * loop's next pass, then one Event goes to every watcher.
+ * and selection of each SID that changed: the cfn_sid_changed hook
+ * (called by the receive and selection code) collects the SIDs until the
+ * event loop's next pass, then one Event goes to every watcher.
  */
 #include <zebra.h>
 
@@ -298,14 +298,14 @@ static bool cfn_api_anyone_watching(void)
 	return false;
 }
 
-void cfn_api_watch_changed(struct cfn_instance *ci,
-			   const struct cfn_prefix *sid)
+static int cfn_api_watch_changed(struct cfn_instance *ci,
+				 const struct cfn_prefix *sid)
 {
 	if (ci->bgp != bgp_get_default() || !cfn_api_anyone_watching())
-		return;
+		return 0;
 	for (size_t i = 0; i < api.n_changed; i++)
 		if (cfn_prefix_equal(&api.changed[i], sid))
-			return;
+			return 0;
 	if (api.n_changed == api.changed_cap) {
 		api.changed_cap = api.changed_cap ? 2 * api.changed_cap : 16;
 		api.changed = XREALLOC(MTYPE_CFN_API_WATCH, api.changed,
@@ -314,6 +314,7 @@ void cfn_api_watch_changed(struct cfn_instance *ci,
 	api.changed[api.n_changed++] = *sid;
 	/* after the current pass: a burst of changes makes one event */
 	thread_add_event(api.master, cfn_api_watch_fire, NULL, 0, &api.t_event);
+	return 0;
 }
 
 static bool cfn_api_request(struct cfn_api_client *client,
@@ -653,6 +654,7 @@ void cfn_api_init(struct thread_master *master)
 	api.clients = list_new();
 	cfn_api_config_default(&api.config);
 	cfn_api_reconfigure();
+	hook_register(cfn_sid_changed, cfn_api_watch_changed);
 }
 
 void cfn_api_fini(void)
@@ -662,6 +664,7 @@ void cfn_api_fini(void)
 	while ((client = listnode_head(api.clients)))
 		cfn_api_client_close(client, "bgpd exits");
 	list_delete(&api.clients);
+	hook_unregister(cfn_sid_changed, cfn_api_watch_changed);
 	THREAD_OFF(api.t_event);
 	XFREE(MTYPE_CFN_API_WATCH, api.changed);
 	api.n_changed = api.changed_cap = 0;

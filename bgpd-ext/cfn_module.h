@@ -85,9 +85,6 @@ void cfn_api_set_config(const struct cfn_api_config *config);
 void cfn_api_reconfigure(void);
 const char *cfn_api_socket_path(void);
 void cfn_api_stats(struct cfn_api_stats *stats);
-/* The SID's view or selection changed: watchers hear of it. */
-void cfn_api_watch_changed(struct cfn_instance *ci,
-			   const struct cfn_prefix *sid);
 
 /* cfn_vty.c, cfn_show.c, cfn_debug.c */
 struct json_object;

@@ -239,7 +239,7 @@ static void cfn_reread(struct cfn_instance *ci,
 		cfn_fib_withdraw(ci, &sid);
 	if (changes) {
 		ci->stats.view_changes++;
-		cfn_api_watch_changed(ci, &sid);
+		cfn_instance_sid_changed(ci, &sid);
 		CFN_DEBUG(updates, "%pFX: view changed (%s%s%s), %zu egresses",
 			  &pending->prefix,
 			  changes & CFN_VIEW_EGRESSES ? "egresses " : "",
