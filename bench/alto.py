@@ -64,7 +64,7 @@ def watch(api_socket):
     """A Watch on bgpd's API: its socket, past the OK and the snapshot."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(api_socket)
-    req = cfnapi._field(1, 0, 9) + cfnapi._field(8, 2, b"")
+    req = cfnapi._field(1, 0, 9) + cfnapi._field(9, 2, b"")  # Watch
     s.sendall(struct.pack(">I", len(req)) + req)
     for _ in range(2):
         read_frame(s)

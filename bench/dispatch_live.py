@@ -885,7 +885,7 @@ def main():
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="about 5 minutes: 2 demand levels, 20 s runs")
+                        help="about 5 minutes: 2 demand levels, 15 s runs")
     parser.add_argument("--variants", default=",".join(ALL_VARIANTS))
     parser.add_argument("--scales", default=None)
     parser.add_argument("--seconds", type=float, default=None)
@@ -902,7 +902,7 @@ def main():
     bench_imports()
     scales = [float(s) for s in (args.scales or (
         "0.75,1.25" if args.quick else "0.5,0.75,1,1.25")).split(",")]
-    seconds = args.seconds or (20 if args.quick else 60)
+    seconds = args.seconds or (15 if args.quick else 60)
     args.results = args.results or os.path.join(
         benchlib.TOP, "bench", "results",
         "dispatch_live_quick" if args.quick else "dispatch_live")

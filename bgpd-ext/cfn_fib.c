@@ -21,6 +21,7 @@
 #include "bgpd/bgpd.h"
 
 #include "cfn_debug.h"
+#include "cfn_dispatch.h"
 #include "cfn_module.h"
 #include "cfn_nhg.h"
 #include "cfn_select.h"
@@ -196,6 +197,18 @@ static bool cfn_fib_affinity(const struct cfn_sid_view *sv,
 }
 
 /*
+ * The view whose selection the SID's route follows: the local instances
+ * when this egress dispatches the SID itself, else the egresses.
+ */
+static struct cfn_sid_view *cfn_fib_owner(const struct cfn_instance *ci,
+					  const struct cfn_prefix *sid)
+{
+	struct cfn_sid_view *local = cfn_view_find(&ci->dispatch, sid);
+
+	return local ? local : cfn_view_find(&ci->view, sid);
+}
+
+/*
  * Install what sv->selection chose. Egresses reached over several IGP
  * paths share their weight between them. A local egress (this node
  * serves the SID itself) needs no route: without remote egresses the
@@ -208,7 +221,8 @@ static void cfn_fib_install(struct cfn_instance *ci,
 	const struct cfn_selection *sel = &sv->selection;
 	struct zapi_route api;
 
-	if (!cfn_zclient || cfn_zclient->sock < 0)
+	if (!cfn_zclient || cfn_zclient->sock < 0 ||
+	    cfn_fib_owner(ci, &sv->sid) != sv)
 		return;
 	cfn_route_base(ci, &sv->sid, &api);
 	for (unsigned int i = 0; i < sel->count; i++) {
@@ -243,6 +257,8 @@ static void cfn_fib_reinstall(struct cfn_instance *ci,
 	struct cfn_policy policy;
 
 	cfn_policy_for(ci, &sv->sid, &policy);
+	if (sv == cfn_view_find(&ci->dispatch, &sv->sid))
+		cfn_dispatch_policy(&policy);
 	cfn_fib_install(ci, sv, &policy);
 }
 
@@ -277,6 +293,36 @@ static void cfn_fib_run(struct cfn_instance *ci, struct cfn_sid_view *sv,
 		return; /* same choice over the same next hops */
 	}
 	cfn_fib_install(ci, sv, policy);
+}
+
+bool cfn_fib_dispatch(struct cfn_instance *ci, struct cfn_sid_view *sv,
+		      const struct cfn_policy *policy, bool path_changed)
+{
+	bool changed = cfn_select(policy, sv, cfn_now_ms(), NULL);
+	struct prefix p;
+
+	cfn_prefix_to_frr(&sv->sid, &p);
+	if (changed)
+		ci->stats.dispatch_changes++;
+	/* unsettled: next hops whose flows drain may go once idle */
+	if (changed || path_changed || cfn_nhg_unsettled(&p))
+		cfn_fib_install(ci, sv, policy);
+	return changed;
+}
+
+void cfn_fib_view_gone(struct cfn_instance *ci, const struct cfn_prefix *sid)
+{
+	if (!cfn_view_find(&ci->dispatch, sid))
+		cfn_fib_withdraw(ci, sid);
+}
+
+void cfn_fib_release(struct cfn_instance *ci, const struct cfn_prefix *sid)
+{
+	struct cfn_sid_view *sv = cfn_view_find(&ci->view, sid);
+
+	cfn_fib_withdraw(ci, sid);
+	if (sv)
+		cfn_fib_select(ci, sv, true);
 }
 
 void cfn_fib_select(struct cfn_instance *ci, struct cfn_sid_view *sv,
@@ -320,11 +366,13 @@ static void cfn_fib_resend(struct cfn_instance *ci, void *arg)
 {
 	for (size_t i = 0; i < ci->view.sids.count; i++)
 		cfn_fib_reinstall(ci, ci->view.sids.items[i]);
+	for (size_t i = 0; i < ci->dispatch.sids.count; i++)
+		cfn_fib_reinstall(ci, ci->dispatch.sids.items[i]);
 }
 
 static void cfn_fib_resync_sid(struct cfn_instance *ci, void *arg)
 {
-	struct cfn_sid_view *sv = cfn_view_find(&ci->view, arg);
+	struct cfn_sid_view *sv = cfn_fib_owner(ci, arg);
 
 	if (sv)
 		cfn_fib_reinstall(ci, sv);

@@ -54,6 +54,7 @@ struct cfn_instance *cfn_instance_get(struct bgp *bgp, bool create)
 	cfn_policy_default(&ci->policy);
 	cfn_damping_default(&ci->damping);
 	cfn_view_init(&ci->view);
+	cfn_view_init(&ci->dispatch);
 	listnode_add(cfn_instances, ci);
 	return ci;
 }
@@ -73,6 +74,7 @@ void cfn_instance_free(struct cfn_instance *ci)
 	listnode_delete(cfn_instances, ci);
 	THREAD_OFF(ci->t_delayed);
 	cfn_view_fini(&ci->view);
+	cfn_view_fini(&ci->dispatch);
 	cfn_service_table_fini(&ci->services);
 	XFREE(MTYPE_CFN_INSTANCE, ci);
 }

@@ -35,6 +35,7 @@ struct cfn_stats {
 	uint64_t decode_errors[CFN_DECODE_ERROR_COUNT];
 	uint64_t view_changes;	    /* per-SID view changes */
 	uint64_t selection_changes; /* choices or weights changed */
+	uint64_t dispatch_changes;  /* local instance split changed */
 	uint64_t damped;  /* metric updates not sent: not significant */
 	uint64_t delayed; /* metric updates delayed by the rate limit */
 	uint64_t expired; /* instances removed after their hold time */
@@ -48,6 +49,8 @@ struct cfn_instance {
 	struct cfn_policy policy; /* default selection policy */
 	struct cfn_damping damping;
 	struct cfn_view view;
+	/* the SIDs this egress dispatches to its own instances, by SID */
+	struct cfn_view dispatch;
 	struct cfn_stats stats;
 	struct hash *pending; /* struct prefix *: re-read from the RIB */
 	struct thread *t_pending;

@@ -47,6 +47,7 @@ static const struct cfn_allocator cfn_core_allocator = {
 
 static void cfn_instance_release(struct cfn_instance *ci, void *arg)
 {
+	cfn_dispatch_instance_fini(ci);
 	cfn_receive_instance_fini(ci);
 	cfn_instance_free(ci);
 }
@@ -67,6 +68,7 @@ static int cfn_bgp_delete(struct bgp *bgp)
 static void cfn_sweep_instance(struct cfn_instance *ci, void *arg)
 {
 	cfn_originate_sweep(ci, cfn_api_config()->limits.stale_after_s);
+	cfn_dispatch_sweep(ci);
 	cfn_fib_sweep(ci);
 }
 

@@ -47,9 +47,29 @@ void cfn_fib_select_all(struct cfn_instance *ci);
 void cfn_fib_withdraw(struct cfn_instance *ci, const struct cfn_prefix *sid);
 /* Let next hops that left a resilient group go once their flows idled. */
 void cfn_fib_sweep(struct cfn_instance *ci);
+/* The SID left the view of egresses: its route goes, unless dispatched. */
+void cfn_fib_view_gone(struct cfn_instance *ci, const struct cfn_prefix *sid);
+/*
+ * Select over a SID's local instances (ci->dispatch) and install the
+ * split, which then replaces what the egresses' selection installs;
+ * true when the split changed.
+ */
+bool cfn_fib_dispatch(struct cfn_instance *ci, struct cfn_sid_view *sv,
+		      const struct cfn_policy *policy, bool path_changed);
+/* The SID no longer dispatched locally: back to the egresses' selection. */
+void cfn_fib_release(struct cfn_instance *ci, const struct cfn_prefix *sid);
 /* The policy of a SID: the default, overridden by its service's. */
 void cfn_policy_for(const struct cfn_instance *ci, const struct cfn_prefix *sid,
 		    struct cfn_policy *policy);
+
+/* cfn_dispatch.c: instance-level dispatch at the egress */
+/* Bring the service's local split up to date, in the view and the FIB. */
+void cfn_dispatch_service(struct cfn_instance *ci,
+			  const struct cfn_service *service);
+/* Every second: BIDs' reachability, deleted services, idle buckets. */
+void cfn_dispatch_sweep(struct cfn_instance *ci);
+void cfn_dispatch_remove(struct cfn_instance *ci, const struct cfn_prefix *sid);
+void cfn_dispatch_instance_fini(struct cfn_instance *ci);
 
 /* cfn_api_server.c: the service notification API */
 struct cfn_api_config {

@@ -33,6 +33,11 @@ DEFINE_MTYPE_STATIC(CFN, CFN_NHG, "CFN resilient nexthop group");
  * zebra's own range. zebra 8.4 still keeps a reference to the members of
  * a group it saw go and re-installs them when they are deleted: the
  * module never assumes an ID is free, it claims IDs by exclusive create.
+ * It claims them downwards from the top: zebra raises its own ID counter
+ * to every kernel ID it learns and allocates upwards from there, so
+ * upward claims would race zebra for the same next IDs (zebra installs
+ * its objects with replace, over one of ours it has not learnt yet),
+ * while above the top of ours zebra's counter wraps to its low IDs.
  */
 #define CFN_NHG_SPACE 0x100000u
 #define CFN_NHG_BASE (ZEBRA_NHG_PROTO_LOWER - CFN_NHG_SPACE)
@@ -191,7 +196,7 @@ static int claim(int (*create)(uint32_t id, const void *arg), const void *arg,
 	int err = -EEXIST;
 
 	for (int i = 0; err == -EEXIST && i < CFN_NHG_CLAIM_TRIES; i++) {
-		*id = CFN_NHG_BASE + next_claim;
+		*id = CFN_NHG_BASE + (CFN_NHG_SPACE - 1 - next_claim);
 		next_claim = (next_claim + 1) % CFN_NHG_SPACE;
 		err = create(*id, arg);
 	}

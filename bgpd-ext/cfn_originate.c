@@ -124,6 +124,7 @@ void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid)
 	struct bgp_dest *dest;
 	struct prefix p;
 
+	cfn_dispatch_remove(ci, sid); /* nothing left here to dispatch to */
 	cfn_prefix_to_frr(sid, &p);
 	dest = bgp_node_lookup(ci->bgp->rib[afi][SAFI_UNICAST], &p);
 	if (!dest)
@@ -204,6 +205,7 @@ void cfn_originate_service(struct cfn_instance *ci, struct cfn_service *service)
 	if (!len || !cfn_path_carries(ci, pi, value, len))
 		cfn_send(ci, service, dest, pi);
 	bgp_dest_unlock_node(dest);
+	cfn_dispatch_service(ci, service);
 }
 
 /* What the SID's path carries now, decoded; false when nothing. */
@@ -274,6 +276,8 @@ void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service)
 		}
 		cfn_attr_free(&sent);
 	}
+	/* the local split follows every report, damped or not */
+	cfn_dispatch_service(ci, service);
 	switch (verdict) {
 	case CFN_DAMP_SEND:
 		cfn_send(ci, service, dest, pi);

@@ -236,7 +236,7 @@ static void cfn_reread(struct cfn_instance *ci,
 	if (sv)
 		cfn_fib_select(ci, sv, changes & CFN_VIEW_PATH);
 	else if (changes)
-		cfn_fib_withdraw(ci, &sid);
+		cfn_fib_view_gone(ci, &sid);
 	if (changes) {
 		ci->stats.view_changes++;
 		cfn_instance_sid_changed(ci, &sid);

@@ -11,6 +11,7 @@
 #include "bgpd/bgp_vty.h"
 
 #include "cfn_debug.h"
+#include "cfn_dispatch.h"
 #include "cfn_module.h"
 #include "cfn_nhg.h"
 #include "cfn_select.h"
@@ -242,6 +243,8 @@ static json_object *cfn_json_egress(const struct cfn_show *show,
 			       cfn_age_s(show, egress->updated_ms));
 	json_object_int_add(jegress, "sequence", egress->attr.sequence);
 	json_object_int_add(jegress, "capacity", egress->attr.capacity);
+	json_object_boolean_add(jegress, "draining",
+				egress->attr.flags & CFN_ATTR_DRAINING);
 	cfn_json_scores(jegress, &egress->attr.scores);
 	for (unsigned int i = 0; i < egress->attr.n_instances; i++) {
 		const struct cfn_instance_info *inst =
@@ -254,6 +257,8 @@ static json_object *cfn_json_egress(const struct cfn_show *show,
 		json_object_int_add(jinst, "capacity", inst->capacity);
 		json_object_boolean_add(jinst, "stale",
 					inst->flags & CFN_INSTANCE_STALE);
+		json_object_boolean_add(jinst, "draining",
+					inst->flags & CFN_INSTANCE_DRAINING);
 		cfn_json_scores(jinst, &inst->scores);
 		json_object_object_add(jinst, "metrics",
 				       cfn_json_metrics(&inst->metrics));
@@ -278,7 +283,8 @@ static void cfn_text_egress(const struct cfn_show *show,
 		cfn_age_s(show, egress->updated_ms), egress->attr.sequence);
 	vty_out(vty, "    ");
 	cfn_text_scores(vty, &egress->attr.scores);
-	vty_out(vty, ", capacity %u\n", egress->attr.capacity);
+	vty_out(vty, ", capacity %u%s\n", egress->attr.capacity,
+		egress->attr.flags & CFN_ATTR_DRAINING ? ", DRAINING" : "");
 	for (unsigned int i = 0; i < egress->attr.n_instances; i++) {
 		const struct cfn_instance_info *inst =
 			&egress->attr.instances[i];
@@ -286,8 +292,10 @@ static void cfn_text_egress(const struct cfn_show *show,
 		vty_out(vty, "      Instance %s: ",
 			cfn_bid_str(&inst->bid, buf, sizeof(buf)));
 		cfn_text_scores(vty, &inst->scores);
-		vty_out(vty, ", capacity %u%s\n", inst->capacity,
-			inst->flags & CFN_INSTANCE_STALE ? ", STALE" : "");
+		vty_out(vty, ", capacity %u%s%s\n", inst->capacity,
+			inst->flags & CFN_INSTANCE_STALE ? ", STALE" : "",
+			inst->flags & CFN_INSTANCE_DRAINING ? ", DRAINING"
+							    : "");
 		cfn_text_metrics(vty, &inst->metrics);
 	}
 }
@@ -357,83 +365,188 @@ static const char *cfn_flow_key(int family)
 							     : "unknown";
 }
 
-static json_object *cfn_json_affinity(const struct cfn_sid_view *sv,
-				      const struct cfn_policy *policy)
-{
+/* The SID's resilient group: how many buckets each next hop holds. */
+struct cfn_buckets {
 	struct cfn_nhg_bucket_count counts[CFN_NHG_MEMBERS_MAX];
-	json_object *j = json_object_new_object(), *jdist;
-	struct prefix p;
-	uint32_t group;
 	size_t n;
+	uint32_t group;
+	bool known;
+};
+
+/*
+ * A selection to show: over a SID's egresses, or over this egress's own
+ * instances (dispatch); only one of them is what the FIB holds.
+ */
+struct cfn_shown_selection {
+	const struct cfn_sid_view *sv;
+	struct cfn_policy policy;
+	struct cfn_eval *evals;
+	bool local;	/* the candidates are this node's instances */
+	bool installed; /* the SID's route follows this selection */
+	struct cfn_buckets buckets;
+};
+
+static void cfn_buckets_read(const struct cfn_sid_view *sv,
+			     struct cfn_buckets *b)
+{
+	struct prefix p;
 
 	cfn_prefix_to_frr(&sv->sid, &p);
-	json_object_boolean_add(j, "enabled", policy->affinity_idle_s > 0);
+	b->known = cfn_nhg_distribution(&p, &b->group, b->counts, &b->n);
+}
+
+static bool cfn_hop_is(const struct cfn_hop *hop,
+		       const struct cfn_nhg_bucket_count *count)
+{
+	struct prefix gw;
+
+	cfn_prefix_to_frr(&hop->gateway, &gw);
+	return hop->ifindex == count->ifindex &&
+	       gw.family == count->gateway.family &&
+	       memcmp(&gw.u.prefix, &count->gateway.u.prefix,
+		      gw.family == AF_INET ? 4 : 16) == 0;
+}
+
+/* Buckets of the group held by the candidate's next hops. */
+static unsigned int cfn_candidate_buckets(const struct cfn_buckets *b,
+					  const struct cfn_egress *egress)
+{
+	unsigned int sum = 0;
+
+	for (size_t i = 0; b->known && i < b->n; i++)
+		for (unsigned int h = 0; h < egress->n_hops; h++)
+			if (cfn_hop_is(&egress->hops[h], &b->counts[i]))
+				sum += b->counts[i].buckets;
+	return sum;
+}
+
+/* Buckets still held by draining candidates: flows that still drain. */
+static unsigned int cfn_draining_buckets(const struct cfn_shown_selection *s)
+{
+	unsigned int sum = 0;
+
+	for (size_t i = 0; i < s->sv->egresses.count; i++)
+		if (s->evals[i].verdict == CFN_VERDICT_DRAINING)
+			sum += cfn_candidate_buckets(&s->buckets,
+						     s->evals[i].egress);
+	return sum;
+}
+
+/* An egress by its node ID, an instance by its BID. */
+static const char *cfn_candidate_name(const struct cfn_shown_selection *s,
+				      uint32_t node_id, char *buf, size_t len)
+{
+	struct in_addr node = {.s_addr = htonl(node_id)};
+
+	for (size_t i = 0; s->local && i < s->sv->egresses.count; i++) {
+		const struct cfn_egress *inst = s->sv->egresses.items[i];
+
+		if (inst->node_id == node_id)
+			return cfn_bid_str(&inst->nexthop, buf, len);
+	}
+	snprintfrr(buf, len, "%pI4", &node);
+	return buf;
+}
+
+static json_object *cfn_json_affinity(const struct cfn_shown_selection *s)
+{
+	const struct cfn_buckets *b = &s->buckets;
+	json_object *j = json_object_new_object(), *jdist;
+	struct prefix p;
+
+	cfn_prefix_to_frr(&s->sv->sid, &p);
+	json_object_boolean_add(j, "enabled", s->policy.affinity_idle_s > 0);
 	json_object_boolean_add(j, "kernelSupport", cfn_nhg_supported());
 	json_object_string_add(j, "flowKey", cfn_flow_key(p.family));
-	if (!policy->affinity_idle_s)
+	if (!s->policy.affinity_idle_s)
 		return j;
-	json_object_int_add(j, "idleTimeout", policy->affinity_idle_s);
-	json_object_int_add(j, "buckets", policy->affinity_buckets);
-	if (!cfn_nhg_distribution(&p, &group, counts, &n))
+	json_object_int_add(j, "idleTimeout", s->policy.affinity_idle_s);
+	json_object_int_add(j, "buckets", s->policy.affinity_buckets);
+	if (!s->installed || !b->known)
 		return j;
-	json_object_int_add(j, "nexthopGroupId", group);
+	json_object_int_add(j, "nexthopGroupId", b->group);
+	json_object_int_add(j, "drainingBuckets", cfn_draining_buckets(s));
 	jdist = json_object_new_array();
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < b->n; i++) {
 		json_object *jm = json_object_new_object();
 
 		json_object_string_addf(jm, "nexthop", "%pFXh",
-					&counts[i].gateway);
+					&b->counts[i].gateway);
 		json_object_string_add(
 			jm, "interface",
-			ifindex2ifname(counts[i].ifindex, VRF_DEFAULT));
-		json_object_int_add(jm, "weight", counts[i].weight);
-		json_object_int_add(jm, "buckets", counts[i].buckets);
+			ifindex2ifname(b->counts[i].ifindex, VRF_DEFAULT));
+		json_object_int_add(jm, "weight", b->counts[i].weight);
+		json_object_int_add(jm, "buckets", b->counts[i].buckets);
 		json_object_array_add(jdist, jm);
 	}
 	json_object_object_add(j, "distribution", jdist);
 	return j;
 }
 
-static void cfn_text_affinity(struct vty *vty, const struct cfn_sid_view *sv,
-			      const struct cfn_policy *policy)
+static void cfn_text_affinity(struct vty *vty,
+			      const struct cfn_shown_selection *s)
 {
-	struct cfn_nhg_bucket_count counts[CFN_NHG_MEMBERS_MAX];
+	const struct cfn_buckets *b = &s->buckets;
 	struct prefix p;
-	uint32_t group;
-	size_t n;
 
-	cfn_prefix_to_frr(&sv->sid, &p);
-	if (!policy->affinity_idle_s)
+	cfn_prefix_to_frr(&s->sv->sid, &p);
+	if (!s->policy.affinity_idle_s)
 		return;
 	vty_out(vty,
 		"  Flow affinity: idle timeout %u s, %u buckets, flow key %s%s\n",
-		policy->affinity_idle_s, policy->affinity_buckets,
+		s->policy.affinity_idle_s, s->policy.affinity_buckets,
 		cfn_flow_key(p.family),
 		cfn_nhg_supported()
 			? ""
 			: " (NO kernel support: weighted ECMP instead)");
-	if (!cfn_nhg_distribution(&p, &group, counts, &n))
+	if (!s->installed || !b->known)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < b->n; i++)
 		vty_out(vty,
 			"    group %u: via %pFXh dev %s weight %u, %u buckets\n",
-			group, &counts[i].gateway,
-			ifindex2ifname(counts[i].ifindex, VRF_DEFAULT),
-			counts[i].weight, counts[i].buckets);
+			b->group, &b->counts[i].gateway,
+			ifindex2ifname(b->counts[i].ifindex, VRF_DEFAULT),
+			b->counts[i].weight, b->counts[i].buckets);
+	if (cfn_draining_buckets(s))
+		vty_out(vty,
+			"    draining: %u buckets still hold flows to draining %s\n",
+			cfn_draining_buckets(s),
+			s->local ? "instances" : "egresses");
+}
+
+static void cfn_json_candidate(const struct cfn_shown_selection *s,
+			       const struct cfn_eval *eval, json_object *jc)
+{
+	const struct cfn_egress *egress = eval->egress;
+	char name[CFN_PREFIX_STRLEN];
+
+	json_object_string_add(
+		jc, s->local ? "bid" : "nodeId",
+		cfn_candidate_name(s, egress->node_id, name, sizeof(name)));
+	json_object_int_add(jc, "l2", egress->attr.scores.l2);
+	if (s->local)
+		json_object_int_add(jc, "capacity", egress->attr.capacity);
+	else
+		json_object_int_add(jc, "igpMetric", egress->igp_metric);
+	json_object_double_add(jc, "networkScore", eval->network);
+	json_object_double_add(jc, "score", eval->score);
+	json_object_string_add(jc, "verdict", cfn_verdict_name(eval->verdict));
+	if (s->installed && s->buckets.known)
+		json_object_int_add(jc, "buckets",
+				    cfn_candidate_buckets(&s->buckets, egress));
 }
 
 static void cfn_json_selection(struct cfn_show *show, json_object *jsid,
-			       const struct cfn_sid_view *sv,
-			       const struct cfn_policy *policy,
-			       const struct cfn_eval *evals)
+			       const struct cfn_shown_selection *s)
 {
-	const struct cfn_selection *sel = &sv->selection;
+	const struct cfn_selection *sel = &s->sv->selection;
 	json_object *jchosen = json_object_new_array();
 	json_object *jcands = json_object_new_array();
-	struct in_addr node;
+	char name[CFN_PREFIX_STRLEN];
 
 	json_object_string_add(jsid, "mode",
-			       cfn_select_mode_name(policy->mode));
+			       cfn_select_mode_name(s->policy.mode));
+	json_object_boolean_add(jsid, "installed", s->installed);
 	json_object_boolean_add(jsid, "fallback", sel->fallback);
 	json_object_int_add(jsid, "changes", sel->changes);
 	if (sel->changes)
@@ -442,91 +555,135 @@ static void cfn_json_selection(struct cfn_show *show, json_object *jsid,
 	for (unsigned int i = 0; i < sel->count; i++) {
 		json_object *jc = json_object_new_object();
 
-		node.s_addr = htonl(sel->chosen[i].node_id);
-		json_object_string_addf(jc, "nodeId", "%pI4", &node);
+		json_object_string_add(
+			jc, s->local ? "bid" : "nodeId",
+			cfn_candidate_name(s, sel->chosen[i].node_id, name,
+					   sizeof(name)));
 		json_object_int_add(jc, "weight", sel->chosen[i].weight);
 		json_object_array_add(jchosen, jc);
 	}
 	json_object_object_add(jsid, "chosen", jchosen);
-	for (size_t i = 0; i < sv->egresses.count; i++) {
+	for (size_t i = 0; i < s->sv->egresses.count; i++) {
 		json_object *jc = json_object_new_object();
 
-		node.s_addr = htonl(evals[i].egress->node_id);
-		json_object_string_addf(jc, "nodeId", "%pI4", &node);
-		json_object_int_add(jc, "l2", evals[i].egress->attr.scores.l2);
-		json_object_int_add(jc, "igpMetric",
-				    evals[i].egress->igp_metric);
-		json_object_double_add(jc, "networkScore", evals[i].network);
-		json_object_double_add(jc, "score", evals[i].score);
-		json_object_string_add(jc, "verdict",
-				       cfn_verdict_name(evals[i].verdict));
+		cfn_json_candidate(s, &s->evals[i], jc);
 		json_object_array_add(jcands, jc);
 	}
 	json_object_object_add(jsid, "candidates", jcands);
-	json_object_object_add(jsid, "affinity", cfn_json_affinity(sv, policy));
+	json_object_object_add(jsid, "affinity", cfn_json_affinity(s));
+}
+
+static void cfn_text_candidates(struct vty *vty,
+				const struct cfn_shown_selection *s)
+{
+	char name[CFN_PREFIX_STRLEN];
+
+	vty_out(vty, "  %-16s %3s %9s %8s %6s  %s\n",
+		s->local ? "Instance" : "Egress", "L2",
+		s->local ? "Capacity" : "IGP cost", "Network", "Score",
+		"Verdict");
+	for (size_t i = 0; i < s->sv->egresses.count; i++) {
+		const struct cfn_eval *eval = &s->evals[i];
+
+		vty_out(vty, "  %-16s %3u %9u %8.2f %6.2f  %s\n",
+			cfn_candidate_name(s, eval->egress->node_id, name,
+					   sizeof(name)),
+			eval->egress->attr.scores.l2,
+			s->local ? eval->egress->attr.capacity
+				 : eval->egress->igp_metric,
+			eval->network, eval->score,
+			cfn_verdict_name(eval->verdict));
+	}
 }
 
 static void cfn_text_selection(struct cfn_show *show,
-			       const struct cfn_sid_view *sv,
-			       const struct cfn_policy *policy,
-			       const struct cfn_eval *evals)
+			       const struct cfn_shown_selection *s)
 {
-	const struct cfn_selection *sel = &sv->selection;
+	const struct cfn_selection *sel = &s->sv->selection;
 	struct vty *vty = show->vty;
-	char sid[CFN_PREFIX_STRLEN];
-	struct in_addr node;
+	char sid[CFN_PREFIX_STRLEN], name[CFN_PREFIX_STRLEN];
 
-	vty_out(vty, "SID %s: mode %s, changed %" PRIu64 " times",
-		cfn_prefix_format(&sv->sid, sid, sizeof(sid)),
-		cfn_select_mode_name(policy->mode), sel->changes);
+	if (s->local)
+		vty_out(vty, "SID %s, local instances (dispatch): mode %s",
+			cfn_prefix_format(&s->sv->sid, sid, sizeof(sid)),
+			cfn_select_mode_name(s->policy.mode));
+	else
+		vty_out(vty, "SID %s: mode %s",
+			cfn_prefix_format(&s->sv->sid, sid, sizeof(sid)),
+			cfn_select_mode_name(s->policy.mode));
+	vty_out(vty, ", changed %" PRIu64 " times", sel->changes);
 	if (sel->changes)
 		vty_out(vty, ", last %.1f s ago",
 			cfn_age_s(show, sel->changed_ms));
-	vty_out(vty, "%s\n",
-		sel->fallback ? ", FALLBACK (no egress eligible)" : "");
+	vty_out(vty, "%s%s\n",
+		sel->fallback ? ", FALLBACK (nothing eligible)" : "",
+		s->installed ? "" : ", not installed (local dispatch)");
 	vty_out(vty, "  Chosen:");
-	for (unsigned int i = 0; i < sel->count; i++) {
-		node.s_addr = htonl(sel->chosen[i].node_id);
-		vty_out(vty, " %pI4 (weight %u)", &node, sel->chosen[i].weight);
-	}
+	for (unsigned int i = 0; i < sel->count; i++)
+		vty_out(vty, " %s (weight %u)",
+			cfn_candidate_name(s, sel->chosen[i].node_id, name,
+					   sizeof(name)),
+			sel->chosen[i].weight);
 	vty_out(vty, "%s\n",
-		sel->count ? "" : " none (no reachable egress with instances)");
-	vty_out(vty, "  %-16s %3s %9s %8s %6s  %s\n", "Egress", "L2",
-		"IGP cost", "Network", "Score", "Verdict");
-	for (size_t i = 0; i < sv->egresses.count; i++) {
-		node.s_addr = htonl(evals[i].egress->node_id);
-		vty_out(vty, "  %-16pI4 %3u %9u %8.2f %6.2f  %s\n", &node,
-			evals[i].egress->attr.scores.l2,
-			evals[i].egress->igp_metric, evals[i].network,
-			evals[i].score, cfn_verdict_name(evals[i].verdict));
-	}
-	cfn_text_affinity(vty, sv, policy);
+		sel->count ? ""
+		: s->local ? " none (no reachable instance)"
+			   : " none (no reachable egress with instances)");
+	cfn_text_candidates(vty, s);
+	cfn_text_affinity(vty, s);
 }
 
+static void cfn_print_one_selection(struct cfn_show *show,
+				    const struct cfn_instance *ci,
+				    const struct cfn_sid_view *sv, bool local,
+				    json_object *jsid)
+{
+	struct cfn_shown_selection s = {
+		.sv = sv,
+		.local = local,
+		.installed = local || !cfn_view_find(&ci->dispatch, &sv->sid),
+	};
+
+	s.evals = XCALLOC(MTYPE_CFN_PENDING,
+			  (sv->egresses.count + 1) * sizeof(*s.evals));
+	cfn_policy_for(ci, &sv->sid, &s.policy);
+	if (local)
+		cfn_dispatch_policy(&s.policy);
+	cfn_select_explain(&s.policy, sv, show->now_ms, s.evals);
+	if (s.installed)
+		cfn_buckets_read(sv, &s.buckets);
+	if (jsid)
+		cfn_json_selection(show, jsid, &s);
+	else
+		cfn_text_selection(show, &s);
+	XFREE(MTYPE_CFN_PENDING, s.evals);
+}
+
+/* The egresses' selection of a SID, then this egress's own split. */
 static void cfn_print_selection_sid(struct cfn_show *show,
 				    const struct cfn_instance *ci,
-				    const struct cfn_sid_view *sv,
+				    const struct cfn_prefix *sid,
 				    json_object *jsids)
 {
-	struct cfn_eval *evals = XCALLOC(
-		MTYPE_CFN_PENDING, (sv->egresses.count + 1) * sizeof(*evals));
-	struct cfn_policy policy;
-	char sid[CFN_PREFIX_STRLEN];
-	json_object *jsid;
+	const struct cfn_sid_view *sv = cfn_view_find(&ci->view, sid);
+	const struct cfn_sid_view *local = cfn_view_find(&ci->dispatch, sid);
+	char buf[CFN_PREFIX_STRLEN];
+	json_object *jsid = NULL, *jlocal = NULL;
 
-	cfn_policy_for(ci, &sv->sid, &policy);
-	cfn_select_explain(&policy, sv, show->now_ms, evals);
 	if (jsids) {
 		jsid = json_object_new_object();
 		json_object_string_add(
-			jsid, "sid",
-			cfn_prefix_format(&sv->sid, sid, sizeof(sid)));
-		cfn_json_selection(show, jsid, sv, &policy, evals);
+			jsid, "sid", cfn_prefix_format(sid, buf, sizeof(buf)));
 		json_object_array_add(jsids, jsid);
-	} else {
-		cfn_text_selection(show, sv, &policy, evals);
 	}
-	XFREE(MTYPE_CFN_PENDING, evals);
+	if (sv)
+		cfn_print_one_selection(show, ci, sv, false, jsid);
+	if (!local)
+		return;
+	if (jsid) {
+		jlocal = json_object_new_object();
+		json_object_object_add(jsid, "localDispatch", jlocal);
+	}
+	cfn_print_one_selection(show, ci, local, true, jlocal);
 }
 
 static void cfn_print_selection(struct cfn_instance *ci, void *arg)
@@ -545,7 +702,17 @@ static void cfn_print_selection(struct cfn_instance *ci, void *arg)
 		if (show->sid && !cfn_prefix_equal(show->sid, &sv->sid))
 			continue;
 		show->found = true;
-		cfn_print_selection_sid(show, ci, sv, jsids);
+		cfn_print_selection_sid(show, ci, &sv->sid, jsids);
+	}
+	/* dispatched here, but not (yet) in the view of BGP paths */
+	for (size_t i = 0; i < ci->dispatch.sids.count; i++) {
+		const struct cfn_sid_view *local = ci->dispatch.sids.items[i];
+
+		if ((show->sid && !cfn_prefix_equal(show->sid, &local->sid)) ||
+		    cfn_view_find(&ci->view, &local->sid))
+			continue;
+		show->found = true;
+		cfn_print_selection_sid(show, ci, &local->sid, jsids);
 	}
 }
 
@@ -563,6 +730,8 @@ static json_object *cfn_json_local(const struct cfn_show *show,
 			       cfn_bid_str(&inst->bid, bid, sizeof(bid)));
 	json_object_int_add(j, "capacity", inst->capacity);
 	json_object_string_add(j, "origin", inst->dynamic ? "api" : "config");
+	json_object_boolean_add(j, "draining",
+				!cfn_instance_takes_new_flows(service, inst));
 	if (inst->dynamic) {
 		json_object_string_add(j, "client", inst->client);
 		json_object_int_add(j, "holdTime", inst->hold_time_s);
@@ -611,12 +780,16 @@ static void cfn_print_instances(struct cfn_instance *ci, void *arg)
 				inst->dynamic ? "api" : "config",
 				inst->dynamic ? inst->client : "-");
 			if (inst->dynamic)
-				vty_out(show->vty, "%.1f (hold %u s)%s\n",
+				vty_out(show->vty, "%.1f (hold %u s)%s",
 					cfn_age_s(show, inst->last_seen_ms),
 					inst->hold_time_s,
 					inst->stale ? " STALE" : "");
 			else
-				vty_out(show->vty, "-\n");
+				vty_out(show->vty, "-");
+			vty_out(show->vty, "%s\n",
+				cfn_instance_takes_new_flows(service, inst)
+					? ""
+					: " DRAINING");
 			cfn_text_metrics(show->vty, &inst->metrics);
 		}
 	}
@@ -644,6 +817,8 @@ static const struct {
 	 offsetof(struct cfn_stats, view_changes)},
 	{"Selection changes", "selectionChanges",
 	 offsetof(struct cfn_stats, selection_changes)},
+	{"Local instance split changes (dispatch)", "dispatchChanges",
+	 offsetof(struct cfn_stats, dispatch_changes)},
 	{"Metric updates not significant (damped)", "updatesDamped",
 	 offsetof(struct cfn_stats, damped)},
 	{"Metric updates delayed by rate limit", "updatesDelayed",

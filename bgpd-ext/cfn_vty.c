@@ -221,6 +221,62 @@ DEFPY(no_cfn_instance, no_cfn_instance_cmd,
 	return CMD_SUCCESS;
 }
 
+DEFPY(cfn_instance_drain, cfn_instance_drain_cmd,
+      "[no] cfn service WORD$name instance <A.B.C.D|X:X::X:X>$bid drain",
+      NO_STR CFN_STR CFN_SERVICE_STR CFN_INSTANCE_STR
+      "No new flows to the instance; those it has stay while affinity holds them\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, false);
+	struct cfn_service *service = cfn_vty_service(vty, ci, name);
+	struct cfn_local_instance *instance;
+	struct cfn_prefix prefix;
+
+	if (!service ||
+	    !(instance = cfn_vty_instance(vty, service, bid_str, &prefix)))
+		return CMD_WARNING_CONFIG_FAILED;
+	instance->draining = !no;
+	cfn_originate_service(ci, service);
+	CFN_DEBUG(events, "%s: service %s instance %s %s", bgp->name_pretty,
+		  name, bid_str, no ? "back in service" : "draining");
+	return CMD_SUCCESS;
+}
+
+DEFPY(cfn_service_drain, cfn_service_drain_cmd,
+      "[no] cfn service WORD$name drain",
+      NO_STR CFN_STR CFN_SERVICE_STR
+      "No new flows to this egress for the service; those it has stay while affinity holds them\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, false);
+	struct cfn_service *service = cfn_vty_service(vty, ci, name);
+
+	if (!service)
+		return CMD_WARNING_CONFIG_FAILED;
+	service->draining = !no;
+	cfn_originate_service(ci, service);
+	CFN_DEBUG(events, "%s: service %s %s", bgp->name_pretty, name,
+		  no ? "back in service" : "draining");
+	return CMD_SUCCESS;
+}
+
+DEFPY(cfn_service_dispatch, cfn_service_dispatch_cmd,
+      "[no] cfn service WORD$name dispatch instances",
+      NO_STR CFN_STR CFN_SERVICE_STR
+      "How this egress delivers the SID\n"
+      "To the service's instances (BIDs as next hops), split by the selection policy\n")
+{
+	VTY_DECLVAR_CONTEXT(bgp, bgp);
+	struct cfn_instance *ci = cfn_instance_get(bgp, false);
+	struct cfn_service *service = cfn_vty_service(vty, ci, name);
+
+	if (!service)
+		return CMD_WARNING_CONFIG_FAILED;
+	service->dispatch = !no;
+	cfn_dispatch_service(ci, service);
+	return CMD_SUCCESS;
+}
+
 DEFPY(cfn_instance_metric, cfn_instance_metric_cmd,
       "cfn service WORD$name instance <A.B.C.D|X:X::X:X>$bid metric " CFN_METRIC_TOKEN
       " WORD$value [statistic <current|mean|min|max>$stat]",
@@ -819,6 +875,9 @@ static void cfn_config_write_instance(struct vty *vty,
 				 CFN_G(cfn_metric_value_units(mv)),
 				 cfn_statistic_name(mv->statistic));
 	}
+	if (inst->draining)
+		cfn_write_config(vty, CFN_LINE_SERVICE_INSTANCE_DRAIN,
+				 service->name, bid);
 }
 
 static void cfn_config_write_service(struct vty *vty,
@@ -835,6 +894,11 @@ static void cfn_config_write_service(struct vty *vty,
 		if (!inst->dynamic) /* else registered over the API */
 			cfn_config_write_instance(vty, service, inst);
 	}
+	if (service->draining)
+		cfn_write_config(vty, CFN_LINE_SERVICE_DRAIN, service->name);
+	if (service->dispatch)
+		cfn_write_config(vty, CFN_LINE_SERVICE_DISPATCH, service->name,
+				 "instances");
 }
 
 /* The fields of policy that differ from the defaults. */
@@ -1028,6 +1092,9 @@ void cfn_vty_init(void)
 	install_element(BGP_NODE, &no_cfn_service_cmd);
 	install_element(BGP_NODE, &cfn_instance_cmd);
 	install_element(BGP_NODE, &no_cfn_instance_cmd);
+	install_element(BGP_NODE, &cfn_instance_drain_cmd);
+	install_element(BGP_NODE, &cfn_service_drain_cmd);
+	install_element(BGP_NODE, &cfn_service_dispatch_cmd);
 	install_element(BGP_NODE, &cfn_instance_metric_cmd);
 	install_element(BGP_NODE, &no_cfn_instance_metric_cmd);
 	install_element(BGP_NODE, &cfn_metric_norm_cmd);

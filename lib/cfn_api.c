@@ -611,6 +611,30 @@ static void do_heartbeat(struct cfn_service_table *table, uint64_t now_ms,
 		inst->last_seen_ms = now_ms;
 }
 
+static void do_drain(struct cfn_service_table *table, uint64_t now_ms,
+		     const Cfn__Drain *req, struct answer *a)
+{
+	struct cfn_service *service;
+	struct cfn_local_instance *inst;
+
+	if (!req->bid) {
+		service = find_service(table, req->service, a);
+		if (service && service->draining != req->draining) {
+			service->draining = req->draining;
+			changed(a, service, CFN_API_INSTANCES);
+		}
+		return;
+	}
+	inst = find_named_dynamic(table, req->service, req->bid, &service, a);
+	if (!inst)
+		return;
+	inst->last_seen_ms = now_ms;
+	if (inst->draining != req->draining) {
+		inst->draining = req->draining;
+		changed(a, service, CFN_API_INSTANCES);
+	}
+}
+
 /* "list": one InstanceInfo per dynamic instance, in table order. */
 struct listing {
 	size_t count;
@@ -654,6 +678,8 @@ static void fill_info(struct listing *l, size_t k,
 	info->hold_time = inst->hold_time_s;
 	info->age_ms = now_ms - inst->last_seen_ms;
 	info->client = (char *)inst->client;
+	info->has_draining = true;
+	info->draining = inst->draining;
 	info->n_metrics = inst->metrics.count;
 	info->metrics = &l->metric_ptrs[k * CFN_METRICS_MAX];
 	for (unsigned int m = 0; m < inst->metrics.count; m++) {
@@ -749,6 +775,9 @@ static void dispatch(struct cfn_service_table *table,
 		break;
 	case CFN__REQUEST__BODY_HEARTBEAT:
 		do_heartbeat(table, now_ms, req->heartbeat, a);
+		break;
+	case CFN__REQUEST__BODY_DRAIN:
+		do_drain(table, now_ms, req->drain, a);
 		break;
 	case CFN__REQUEST__BODY_WATCH:
 		a->outcome->watch = true;

@@ -290,6 +290,7 @@ enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
 		return CFN_DECODE_TRUNCATED;
 	if (version != CFN_ATTR_VERSION)
 		return CFN_DECODE_BAD_VERSION;
+	out->flags = flags;
 	count = 0;
 	error = walk_tlvs(r, count_instance, &count);
 	if (error)
@@ -418,7 +419,7 @@ size_t cfn_attr_encode(const struct cfn_attr *attr, bool with_metrics,
 	if (w.left > CFN_ATTR_MAX_LEN)
 		w.left = CFN_ATTR_MAX_LEN;
 	put_u8(&w, CFN_ATTR_VERSION);
-	put_u8(&w, 0);
+	put_u8(&w, attr->flags);
 	tlv = tlv_open(&w, CFN_TLV_EGRESS);
 	put_u32(&w, attr->node_id);
 	put_u32(&w, attr->sequence);
@@ -454,8 +455,9 @@ static bool instance_equal(const struct cfn_instance_info *a,
 
 bool cfn_attr_equal(const struct cfn_attr *a, const struct cfn_attr *b)
 {
-	if (a->node_id != b->node_id || a->sequence != b->sequence ||
-	    a->capacity != b->capacity || a->n_instances != b->n_instances ||
+	if (a->flags != b->flags || a->node_id != b->node_id ||
+	    a->sequence != b->sequence || a->capacity != b->capacity ||
+	    a->n_instances != b->n_instances ||
 	    memcmp(&a->scores, &b->scores, sizeof(a->scores)) != 0)
 		return false;
 	for (unsigned int i = 0; i < a->n_instances; i++)

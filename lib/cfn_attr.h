@@ -38,7 +38,11 @@ enum cfn_subtlv_type {
 };
 
 /* Instance flags (the octet after the AFI in the Instance TLV). */
-#define CFN_INSTANCE_STALE 0x80 /* no metric report for too long */
+#define CFN_INSTANCE_STALE 0x80	   /* no metric report for too long */
+#define CFN_INSTANCE_DRAINING 0x40 /* takes no new flows */
+
+/* Attribute flags (the octet after the version): older nodes ignore them. */
+#define CFN_ATTR_DRAINING 0x80 /* the whole egress takes no new flows */
 
 struct cfn_instance_info {
 	struct cfn_prefix bid; /* a host prefix */
@@ -49,6 +53,7 @@ struct cfn_instance_info {
 };
 
 struct cfn_attr {
+	uint8_t flags;	   /* CFN_ATTR_*; unknown bits are kept, not used */
 	uint32_t node_id;  /* the egress's router ID, host byte order */
 	uint32_t sequence; /* bumped by the egress on every update it sends */
 	struct cfn_scores scores;

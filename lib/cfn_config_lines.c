@@ -45,6 +45,13 @@ const struct cfn_config_line cfn_config_lines[CFN_LINE_COUNT] = {
 	[CFN_LINE_SERVICE_INSTANCE_METRIC] =
 		{"/service/instance/metric",
 		 "service {service:name} instance {instance:bid} metric {type} {value} statistic {statistic}"},
+	[CFN_LINE_SERVICE_INSTANCE_DRAIN] =
+		{"/service/instance/drain",
+		 "service {service:name} instance {instance:bid} drain"},
+	[CFN_LINE_SERVICE_DRAIN] = {"/service/drain",
+				    "service {service:name} drain"},
+	[CFN_LINE_SERVICE_DISPATCH] = {"/service/dispatch",
+				       "service {service:name} dispatch {.}"},
 };
 
 const struct cfn_config_line cfn_policy_scopes[CFN_SCOPE_COUNT] = {

@@ -18,6 +18,7 @@ static const char *const verdict_names[CFN_VERDICT_COUNT] = {
 	[CFN_VERDICT_STALE] = "stale",
 	[CFN_VERDICT_UNREACHABLE] = "unreachable",
 	[CFN_VERDICT_NO_INSTANCES] = "no-instances",
+	[CFN_VERDICT_DRAINING] = "draining",
 };
 
 const char *cfn_verdict_name(enum cfn_verdict verdict)
@@ -171,6 +172,17 @@ static bool all_instances_stale(const struct cfn_egress *egress)
 	return egress->attr.n_instances > 0;
 }
 
+/* The egress, or every instance of it, drains: no new flows there. */
+static bool draining(const struct cfn_egress *egress)
+{
+	if (egress->attr.flags & CFN_ATTR_DRAINING)
+		return true;
+	for (unsigned int i = 0; i < egress->attr.n_instances; i++)
+		if (!(egress->attr.instances[i].flags & CFN_INSTANCE_DRAINING))
+			return false;
+	return egress->attr.n_instances > 0;
+}
+
 static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 		     uint64_t now_ms, struct cfn_eval *eval)
 {
@@ -193,6 +205,8 @@ static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 		eval->verdict = CFN_VERDICT_UNREACHABLE;
 	else if (!e->attr.n_instances)
 		eval->verdict = CFN_VERDICT_NO_INSTANCES;
+	else if (draining(e))
+		eval->verdict = CFN_VERDICT_DRAINING;
 	else if (all_instances_stale(e) ||
 		 (p->stale_after_s &&
 		  now_ms - e->updated_ms > (uint64_t)p->stale_after_s * 1000))
@@ -213,11 +227,29 @@ static bool eligible(const struct cfn_eval *eval)
 
 /*
  * The fallback takes what is ineligible by policy, never what cannot
- * serve at all: an unreachable egress, or one without instances.
+ * serve at all: an unreachable egress, or one without instances; and a
+ * draining one only when nothing else can serve, since bgpd's own route
+ * would then send every flow there anyway.
  */
-static bool can_serve(const struct cfn_eval *eval)
+static bool can_serve(const struct cfn_eval *eval, bool drained_too)
 {
-	return cfn_egress_serves(eval->egress);
+	return cfn_egress_serves(eval->egress) &&
+	       (drained_too || eval->verdict != CFN_VERDICT_DRAINING);
+}
+
+/* The fallback's candidates into pool; returns how many. */
+static size_t fallback_pool(struct cfn_eval *evals, size_t n,
+			    struct cfn_eval **pool)
+{
+	size_t pooled = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (can_serve(&evals[i], false))
+			pool[pooled++] = &evals[i];
+	for (size_t i = 0; !pooled && i < n; i++)
+		if (can_serve(&evals[i], true))
+			pool[pooled++] = &evals[i];
+	return pooled;
 }
 
 /*
@@ -617,9 +649,7 @@ static bool decide(const struct cfn_policy *p, const struct cfn_sid_view *sv,
 	}
 	fallback = pooled == 0;
 	if (fallback)
-		for (size_t i = 0; i < n; i++)
-			if (can_serve(&evals[i]))
-				pool[pooled++] = &evals[i];
+		pooled = fallback_pool(evals, n, pool);
 	sel->count = 0;
 	sel->fallback = fallback && pooled > 0;
 	if (pooled == 0) {

@@ -68,6 +68,7 @@ enum cfn_verdict {
 	CFN_VERDICT_STALE,	  /* data older than stale-after */
 	CFN_VERDICT_UNREACHABLE,  /* BGP next hop not resolved */
 	CFN_VERDICT_NO_INSTANCES, /* advertises no instance: nothing serves */
+	CFN_VERDICT_DRAINING,	  /* takes no new flows, unless none else can */
 	CFN_VERDICT_COUNT
 };
 

@@ -173,6 +173,7 @@ enum cfn_err cfn_instance_set(struct cfn_service *service,
 		return CFN_ERR_NOMEM;
 	instance->bid = *bid;
 	instance->capacity = capacity;
+	instance->id = ++service->next_instance_id;
 	cfn_vec_insert_at(&service->instances, pos, instance);
 	return CFN_OK;
 }
@@ -232,16 +233,52 @@ size_t cfn_service_update_stale(struct cfn_service *service, uint64_t now_ms,
 	return changed;
 }
 
-/* Fresh instances make the egress's score; stale ones only if all are. */
-static bool counts_in_score(const struct cfn_service *service,
-			    const struct cfn_local_instance *inst)
+bool cfn_instance_takes_new_flows(const struct cfn_service *service,
+				  const struct cfn_local_instance *instance)
 {
-	if (!inst->stale)
-		return true;
-	for (size_t i = 0; i < service->instances.count; i++)
-		if (!cfn_instance_at(service, i)->stale)
-			return false;
-	return true;
+	return !service->draining && !instance->draining;
+}
+
+/* How much an instance is out of service: 0 fresh, 1 stale, 2 draining. */
+static unsigned int out_of_service(const struct cfn_service *service,
+				   const struct cfn_local_instance *inst)
+{
+	if (!cfn_instance_takes_new_flows(service, inst))
+		return 2;
+	return inst->stale ? 1 : 0;
+}
+
+/*
+ * The instances that make the egress's score: those most in service, so
+ * that draining or stale ones weigh only if all are.
+ */
+static unsigned int score_level(const struct cfn_service *service)
+{
+	unsigned int level = 2;
+
+	for (size_t i = 0; i < service->instances.count; i++) {
+		unsigned int out =
+			out_of_service(service, cfn_instance_at(service, i));
+
+		if (out < level)
+			level = out;
+	}
+	return level;
+}
+
+static uint8_t instance_flags(const struct cfn_service *service,
+			      const struct cfn_local_instance *inst)
+{
+	uint8_t flags = inst->stale ? CFN_INSTANCE_STALE : 0;
+
+	if (!cfn_instance_takes_new_flows(service, inst))
+		flags |= CFN_INSTANCE_DRAINING;
+	return flags;
+}
+
+static uint32_t add_capacity(uint32_t total, uint32_t capacity)
+{
+	return capacity > UINT32_MAX - total ? UINT32_MAX : total + capacity;
 }
 
 enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
@@ -251,8 +288,12 @@ enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
 {
 	struct cfn_scores_sum sum = {};
 	size_t count = service->instances.count;
+	unsigned int level = score_level(service);
+	/* capacity for new flows: a stale instance still serves them */
+	bool all_draining = level == 2;
 
 	memset(out, 0, sizeof(*out));
+	out->flags = service->draining ? CFN_ATTR_DRAINING : 0;
 	out->node_id = node_id;
 	out->sequence = sequence;
 	if (count) {
@@ -266,15 +307,16 @@ enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
 		struct cfn_instance_info *info = &out->instances[i];
 
 		info->bid = local->bid;
-		info->flags = local->stale ? CFN_INSTANCE_STALE : 0;
+		info->flags = instance_flags(service, local);
 		info->capacity = local->capacity;
 		info->metrics = local->metrics;
 		cfn_scores_compute(model, &local->metrics, &info->scores);
-		if (counts_in_score(service, local))
+		if (out_of_service(service, local) == level)
 			cfn_scores_add(&sum, &info->scores, local->capacity);
-		out->capacity = local->capacity > UINT32_MAX - out->capacity
-					? UINT32_MAX
-					: out->capacity + local->capacity;
+		if (all_draining ||
+		    cfn_instance_takes_new_flows(service, local))
+			out->capacity =
+				add_capacity(out->capacity, local->capacity);
 	}
 	out->n_instances = (uint16_t)count;
 	cfn_scores_result(&sum, &out->scores);

@@ -33,6 +33,9 @@ struct cfn_local_instance {
 	 * came for hold_time_s, and not part of the configuration. */
 	bool dynamic;
 	bool stale; /* no metric report for longer than the stale time */
+	/* Takes no new flows; flows already there stay (graceful drain). */
+	bool draining;
+	uint32_t id; /* unique in the service: its key in instance dispatch */
 	uint32_t hold_time_s;
 	uint64_t last_seen_ms;
 	uint64_t metrics_ms; /* last metric report */
@@ -47,6 +50,11 @@ struct cfn_service {
 	struct cfn_damp_state damp;
 	struct cfn_policy policy;   /* selection settings of this service */
 	unsigned int policy_fields; /* those set: enum cfn_policy_field */
+	bool draining;		    /* the whole egress takes no new flows */
+	/* The egress installs the SID to its instances' BIDs, split as the
+	 * selection policy says (cfn_dispatch.h). */
+	bool dispatch;
+	uint32_t next_instance_id;
 };
 
 /*
@@ -121,9 +129,15 @@ size_t cfn_service_expire(struct cfn_service *service, uint64_t now_ms);
 size_t cfn_service_update_stale(struct cfn_service *service, uint64_t now_ms,
 				uint32_t stale_after_s);
 
+/* Does the instance take new flows: neither it nor its egress drains? */
+bool cfn_instance_takes_new_flows(const struct cfn_service *service,
+				  const struct cfn_local_instance *instance);
+
 /*
  * The attribute this node advertises for the service: per-instance
- * scores from the model, the egress score aggregated over instances.
+ * scores from the model, the egress score and capacity aggregated over
+ * the instances that take new flows (fresh and not draining; else those
+ * not draining; else all), draining flagged per instance and egress.
  */
 enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
 				    const struct cfn_metric_model *model,

@@ -69,6 +69,8 @@ static void fill_instance(const struct cfn_instance_info *info,
 	im->msg.l1 = im->l1;
 	im->msg.capacity = info->capacity;
 	im->msg.stale = info->flags & CFN_INSTANCE_STALE;
+	im->msg.has_draining = true;
+	im->msg.draining = info->flags & CFN_INSTANCE_DRAINING;
 	for (unsigned int m = 0; m < info->metrics.count; m++) {
 		const struct cfn_metric_value *mv = &info->metrics.values[m];
 
@@ -121,6 +123,8 @@ static bool fill_egress(const struct cfn_watch_sid *ws, size_t i,
 	em->msg.verdict = (char *)cfn_verdict_name(ev->verdict);
 	em->msg.weight = chosen_weight(&ws->sv->selection, eg->node_id);
 	em->msg.age_ms = now_ms > eg->updated_ms ? now_ms - eg->updated_ms : 0;
+	em->msg.has_draining = true;
+	em->msg.draining = eg->attr.flags & CFN_ATTR_DRAINING;
 	for (uint16_t k = 0; k < n; k++) {
 		fill_instance(&eg->attr.instances[k], &(*store)[k]);
 		em->instances[k] = &(*store)[k].msg;

@@ -35,7 +35,7 @@ struct instance {
 	char service[64];
 	char bid[48];
 	uint32_t capacity;
-	char cgroup[256]; /* "" for the whole host */
+	char cgroup[256];   /* "" for the whole host */
 	bool commands_only; /* "sample commands": no CPU/memory/GPU */
 	struct command_metric commands[MAX_COMMANDS];
 	size_t n_commands;
@@ -46,13 +46,14 @@ struct instance {
 static struct {
 	char socket[256];
 	unsigned int interval_s, hold_s;
+	unsigned int drain_s; /* on SIGTERM: drain this long, then go */
 	struct instance instances[MAX_INSTANCES];
 	size_t n_instances;
 	bool verbose, once;
-} agent = { .socket = CFN_CLIENT_DEFAULT_SOCKET, .interval_s = 1,
-	    .hold_s = 5 };
+} agent = {.socket = CFN_CLIENT_DEFAULT_SOCKET, .interval_s = 1, .hold_s = 5};
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, drain_requested;
+static time_t drain_deadline; /* monotonic seconds; 0: not draining */
 
 static void say(const char *fmt, ...)
 {
@@ -89,6 +90,8 @@ static bool config_line(char *line, int lineno)
 		agent.interval_s = (unsigned int)atoi(word[1]);
 	} else if (strcmp(word[0], "hold-time") == 0 && n == 2) {
 		agent.hold_s = (unsigned int)atoi(word[1]);
+	} else if (strcmp(word[0], "drain-time") == 0 && n == 2) {
+		agent.drain_s = (unsigned int)atoi(word[1]);
 	} else if (strcmp(word[0], "instance") == 0 && n >= 3 &&
 		   agent.n_instances < MAX_INSTANCES) {
 		struct instance *in = &agent.instances[agent.n_instances++];
@@ -238,7 +241,8 @@ static bool sample_memory(const struct instance *in, double *percent)
 		return false;
 	current = strtoull(buf, NULL, 10);
 	snprintf(path, sizeof(path), "%s/memory.max", in->cgroup);
-	limit = read_file(path, buf, sizeof(buf)) && isdigit((unsigned char)buf[0])
+	limit = read_file(path, buf, sizeof(buf)) &&
+				isdigit((unsigned char)buf[0])
 			? strtoull(buf, NULL, 10)
 			: total_kb * 1024;
 	*percent = limit ? 100.0 * (double)current / (double)limit : 0;
@@ -269,9 +273,10 @@ static bool sample_gpu(double *percent)
 	if (present < 0)
 		present = access("/usr/bin/nvidia-smi", X_OK) == 0;
 	return present &&
-	       run_command("/usr/bin/nvidia-smi --query-gpu=utilization.gpu "
-			   "--format=csv,noheader,nounits",
-			   percent);
+	       run_command(
+		       "/usr/bin/nvidia-smi --query-gpu=utilization.gpu "
+		       "--format=csv,noheader,nounits",
+		       percent);
 }
 
 struct sample {
@@ -487,22 +492,54 @@ static bool first_of_service(size_t i)
 	return true;
 }
 
-static void deregister_all(int fd)
+/* A Deregister or a Drain for each registered instance; false when the
+ * connection broke. */
+static bool tell_each(int fd, Cfn__Request__BodyCase kind)
 {
 	Cfn__Request req = CFN__REQUEST__INIT;
 	Cfn__Deregister dereg = CFN__DEREGISTER__INIT;
+	Cfn__Drain drain = CFN__DRAIN__INIT;
 	Cfn__Status status;
 
+	req.body_case = kind;
+	if (kind == CFN__REQUEST__BODY_DRAIN)
+		req.drain = &drain;
+	else
+		req.deregister = &dereg;
 	for (size_t i = 0; i < agent.n_instances; i++) {
 		if (!agent.instances[i].registered)
 			continue;
-		dereg.service = agent.instances[i].service;
-		dereg.bid = agent.instances[i].bid;
-		req.body_case = CFN__REQUEST__BODY_DEREGISTER;
-		req.deregister = &dereg;
+		dereg.service = drain.service = agent.instances[i].service;
+		dereg.bid = drain.bid = agent.instances[i].bid;
 		if (!call(fd, &req, &status))
-			return;
+			return false;
 	}
+	return true;
+}
+
+static time_t monotonic_s(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec;
+}
+
+/*
+ * After SIGTERM with a drain time: drained on this connection (again
+ * after a reconnection); true while the drain time runs.
+ */
+static bool keep_draining(int fd, bool *drained)
+{
+	if (!drain_requested)
+		return true;
+	if (!drain_deadline) {
+		drain_deadline = monotonic_s() + agent.drain_s;
+		say("draining for %us before leaving", agent.drain_s);
+	}
+	if (!*drained)
+		*drained = tell_each(fd, CFN__REQUEST__BODY_DRAIN);
+	return monotonic_s() < drain_deadline;
 }
 
 /*
@@ -512,6 +549,8 @@ static void deregister_all(int fd)
  */
 static bool serve(int fd)
 {
+	bool drained = false;
+
 	answered = false;
 	while (!stopping) {
 		for (size_t i = 0; i < agent.n_instances; i++)
@@ -519,16 +558,26 @@ static bool serve(int fd)
 				return answered;
 		if (agent.once)
 			break;
+		if (!keep_draining(fd, &drained)) {
+			stopping = 1;
+			break;
+		}
 		sleep(agent.interval_s);
 	}
-	deregister_all(fd);
+	tell_each(fd, CFN__REQUEST__BODY_DEREGISTER);
 	return answered;
 }
 
+/*
+ * SIGTERM with a drain time drains first (a second one, or SIGINT, stops
+ * at once): the service manager's stop lets established flows finish.
+ */
 static void on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGTERM && agent.drain_s && !drain_requested)
+		drain_requested = 1;
+	else
+		stopping = 1;
 }
 
 int main(int argc, char **argv)

@@ -29,6 +29,8 @@ static const char usage_text[] =
 	"  batch SERVICE ENTRY...   (one request, one advertisement)\n"
 	"    ENTRY: register BID [capacity N] [hold SECONDS] [NAME=VALUE[:STAT]]...\n"
 	"         | update BID [capacity N] [NAME=VALUE[:STAT]]...\n"
+	"  drain SERVICE [BID]      (no new flows to BID, or to the whole node)\n"
+	"  undrain SERVICE [BID]\n"
 	"  list [SERVICE]\n"
 	"SERVICE is a service name or its SID; BID an instance's address.\n"
 	"SOCKET: a Unix socket path (default " CFN_CLIENT_DEFAULT_SOCKET
@@ -93,9 +95,10 @@ static bool parse_options(int argc, char **argv, bool hold_allowed,
 
 static void print_json_instance(const Cfn__InstanceInfo *in)
 {
-	printf("{\"service\":\"%s\",\"sid\":\"%s\",\"bid\":\"%s\",\"capacity\":%u,\"holdTime\":%u,\"ageMs\":%llu,\"client\":\"%s\",\"metrics\":[",
+	printf("{\"service\":\"%s\",\"sid\":\"%s\",\"bid\":\"%s\",\"capacity\":%u,\"holdTime\":%u,\"ageMs\":%llu,\"client\":\"%s\",\"draining\":%s,\"metrics\":[",
 	       in->service, in->sid, in->bid, in->capacity, in->hold_time,
-	       (unsigned long long)in->age_ms, in->client);
+	       (unsigned long long)in->age_ms, in->client,
+	       in->draining ? "true" : "false");
 	for (size_t m = 0; m < in->n_metrics; m++)
 		printf("%s{\"name\":\"%s\",\"statistic\":\"%s\",\"value\":%g}",
 		       m ? "," : "", in->metrics[m]->name,
@@ -105,12 +108,13 @@ static void print_json_instance(const Cfn__InstanceInfo *in)
 
 static void print_text_instance(const Cfn__InstanceInfo *in)
 {
-	printf("%s %s %s capacity %u hold %us age %.1fs client %s", in->service,
-	       in->sid, in->bid, in->capacity, in->hold_time,
-	       in->age_ms / 1000.0, in->client);
+	printf("%s %s %s capacity %u hold %us age %.1fs client %s%s",
+	       in->service, in->sid, in->bid, in->capacity, in->hold_time,
+	       in->age_ms / 1000.0, in->client,
+	       in->draining ? " DRAINING" : "");
 	for (size_t m = 0; m < in->n_metrics; m++)
-		printf(" %s=%g:%s", in->metrics[m]->name,
-		       in->metrics[m]->value, in->metrics[m]->statistic);
+		printf(" %s=%g:%s", in->metrics[m]->name, in->metrics[m]->value,
+		       in->metrics[m]->statistic);
 	printf("\n");
 }
 
@@ -193,9 +197,25 @@ static bool parse_batch(int argc, char **argv, struct batch *b)
 	return b->n > 0;
 }
 
+/* drain/undrain SERVICE [BID] */
+static bool build_drain(int argc, char **argv, Cfn__Request *req)
+{
+	static Cfn__Drain drain = CFN__DRAIN__INIT;
+
+	if (argc < 2 || argc > 3)
+		return false;
+	drain.service = argv[1];
+	drain.bid = argc == 3 ? argv[2] : NULL;
+	drain.has_draining = true;
+	drain.draining = strcmp(argv[0], "drain") == 0;
+	req->body_case = CFN__REQUEST__BODY_DRAIN;
+	req->drain = &drain;
+	return true;
+}
+
 /* Build the request for argv (COMMAND and its words). */
-static bool build(int argc, char **argv, Cfn__Request *req,
-		  struct options *o, void *bodies[4])
+static bool build(int argc, char **argv, Cfn__Request *req, struct options *o,
+		  void *bodies[4])
 {
 	Cfn__Register *reg = bodies[0];
 	Cfn__Update *upd = bodies[1];
@@ -213,6 +233,8 @@ static bool build(int argc, char **argv, Cfn__Request *req,
 		req->list = &list;
 		return true;
 	}
+	if (strcmp(cmd, "drain") == 0 || strcmp(cmd, "undrain") == 0)
+		return build_drain(argc, argv, req);
 	if (argc < 3)
 		return false;
 	if (strcmp(cmd, "batch") == 0) {
@@ -269,7 +291,7 @@ int main(int argc, char **argv)
 	Cfn__Update upd = CFN__UPDATE__INIT;
 	Cfn__Deregister dereg = CFN__DEREGISTER__INIT;
 	Cfn__Heartbeat hb = CFN__HEARTBEAT__INIT;
-	void *bodies[4] = { &reg, &upd, &dereg, &hb };
+	void *bodies[4] = {&reg, &upd, &dereg, &hb};
 	struct options opts = {};
 	char where[256] = CFN_CLIENT_DEFAULT_SOCKET, err[256];
 	bool json = false;
@@ -292,8 +314,8 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
-	if (optind >= argc || !build(argc - optind, argv + optind, &req, &opts,
-				     bodies))
+	if (optind >= argc ||
+	    !build(argc - optind, argv + optind, &req, &opts, bodies))
 		return usage();
 	req.id = (uint32_t)getpid();
 

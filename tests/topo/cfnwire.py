@@ -29,15 +29,22 @@ def metric(name, value, statistic="current"):
                                        round(value * scale)))
 
 
-def instance(bid, l2, l1=(NONE, NONE, NONE), capacity=0, metrics=b""):
+# Flags of the attribute's header and of an Instance TLV.
+EGRESS_DRAINING = 0x80
+INSTANCE_STALE, INSTANCE_DRAINING = 0x80, 0x40
+
+
+def instance(bid, l2, l1=(NONE, NONE, NONE), capacity=0, metrics=b"",
+             flags=0):
     address = ipaddress.ip_address(bid)
     afi = 1 if address.version == 4 else 2
-    return tlv(TLV_INSTANCE, struct.pack("!BBB3BI", afi, 0, l2, *l1, capacity)
+    return tlv(TLV_INSTANCE, struct.pack("!BBB3BI", afi, flags, l2, *l1,
+                                         capacity)
                + address.packed + metrics)
 
 
-def attribute(*tlvs, version=1):
-    return struct.pack("!BB", version, 0) + b"".join(tlvs)
+def attribute(*tlvs, version=1, flags=0):
+    return struct.pack("!BB", version, flags) + b"".join(tlvs)
 
 
 def exabgp(value, code=ATTR_TYPE, flags=FLAGS):

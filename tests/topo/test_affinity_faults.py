@@ -17,7 +17,6 @@ a moved flow shows as a dead connection.
 import json
 import os
 import signal
-import sys
 import time
 
 import pytest
@@ -33,43 +32,9 @@ PORT = 9100
 IDLE = 5
 ASN = flownet.EGRESS_ASN
 
-# Long-lived connections, each sending a byte every 0.3 s and expecting
-# it back; writes {index: [egress, alive]} after every round.
-CLIENT = """
-import json, os, socket, sys, time
-addr, port, count, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-def hello(c):
-    data = b""
-    while not data.endswith(b"\\n"):
-        chunk = c.recv(64)
-        if not chunk:
-            raise OSError("closed")
-        data += chunk
-    return data.decode().strip()
-conns = []
-for i in range(count):
-    c = socket.create_connection((addr, port), timeout=3)
-    conns.append([c, hello(c), True])
-while True:
-    for conn in conns:
-        if not conn[2]:
-            continue
-        try:
-            conn[0].sendall(b"x")
-            if conn[0].recv(1) != b"x":
-                raise OSError("closed")
-        except OSError:
-            conn[2] = False
-    with open(out + ".tmp", "w") as f:
-        json.dump({i: [c[1], c[2]] for i, c in enumerate(conns)}, f)
-    os.replace(out + ".tmp", out)
-    time.sleep(0.3)
-"""
-
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
     work = tmp_path_factory.mktemp("tcp")
-    (work / "client.py").write_text(CLIENT)
     topo = flownet.build("aft")
     with topo:
         flownet.prepare(topo)
@@ -128,32 +93,9 @@ def probe(topo, count):
     return flownet.probe(topo, topo.work, ADDR, PORT, count)
 
 
-class Connections:
+def connections(topo, count, tag):
     """Long-lived TCP connections from the client, pinging all along."""
-
-    def __init__(self, topo, count, tag):
-        self.file = topo.work / f"conns-{tag}.json"
-        self.proc = topo["client"].popen(
-            sys.executable, str(topo.work / "client.py"), ADDR, str(PORT),
-            str(count), str(self.file), log=f"client-{tag}.log")
-        wait_until(self.state, timeout=20, what="connections open")
-
-    def state(self):
-        try:
-            with open(self.file) as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return None
-
-    def on(self, name):
-        return sum(1 for egress, _ in self.state().values() if egress == name)
-
-    def dead(self):
-        return sum(1 for _, alive in self.state().values() if not alive)
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
+    return flownet.Connections(topo, topo.work, ADDR, PORT, count, tag)
 
 
 def both_in_group(topo):
@@ -196,7 +138,7 @@ def test_best_mode_keeps_flows_after_a_single_egress_period(net):
     wait_chosen(net, ["egress1"])
     wait_until(lambda: set(buckets(net)) == {"egress1"}, timeout=IDLE + 10,
                what="egress2's buckets idle and gone")
-    conns = Connections(net, 60, "best")
+    conns = connections(net, 60, "best")
     try:
         assert conns.on("egress1") == 60
         time.sleep(IDLE + 3)  # longer than the idle timer, under traffic
@@ -223,7 +165,7 @@ def test_withdrawn_egress_gets_no_new_flows(net):
     add_instance(net["egress2"])
     wait_chosen(net, ASN)
     both_in_group(net)
-    conns = Connections(net, 20, "withdraw")
+    conns = connections(net, 20, "withdraw")
     try:
         assert conns.on("egress1") and conns.on("egress2")
         e1.configure(f"no cfn service video instance {bid(e1)}",
@@ -242,7 +184,7 @@ def test_shut_neighbor_gets_no_new_flows(net):
     gw1 = cfnnet.gateway_to(ingress, "egress1")[0]
     wait_chosen(net, ASN)
     both_in_group(net)
-    conns = Connections(net, 20, "shut")
+    conns = connections(net, 20, "shut")
     try:
         ingress.configure(f"neighbor {gw1} shutdown",
                           context="router bgp 65000")
@@ -265,7 +207,7 @@ def test_crash_restart_keeps_routes_and_flows(net):
     both_in_group(net)
     ingress.vtysh("write memory")
     group = selection(net)["affinity"]["nexthopGroupId"]
-    conns = Connections(net, 20, "crash")
+    conns = connections(net, 20, "crash")
     try:
         assert conns.on("egress1") and conns.on("egress2")
         os.kill(ingress.daemon_pids()["bgpd"], signal.SIGKILL)

@@ -560,3 +560,72 @@ def test_agent_reports_a_service_in_one_request(net, tmp_path):
         agent.wait(timeout=10)
     assert "video: 3 instances reported in one request" in log.read_text()
     assert not listed_bids(e2) & set(bids)  # deregistered on SIGTERM
+
+
+def selection_verdicts(router):
+    sel = router.vtysh_json(f"show bgp cfn selection {SID} json")
+    return {c["nodeId"]: c["verdict"]
+            for c in sel["instances"][0]["sids"][0]["candidates"]}
+
+
+def local_instance(router, bid):
+    local = router.vtysh_json("show bgp cfn instances json")
+    return {i["bid"]: i for i in
+            local["instances"][0]["localInstances"]}.get(bid)
+
+
+def test_drain_over_the_api(net):
+    ingress, e1, e2 = net["ingress"], net["egress1"], net["egress2"]
+    wait_until(lambda: local_instance(e1, "10.1.0.1"), timeout=30,
+               what="the agent's instance")
+    # the agent's (only) instance drains: egress1 gets no new flows
+    assert cfnctl(e1, "drain", "video", "10.1.0.1").returncode == 0
+    assert local_instance(e1, "10.1.0.1")["draining"]
+    assert json.loads(cfnctl(e1, "-j", "list").stdout)[0]["draining"]
+    wait_until(lambda: selection_verdicts(ingress).get(E1) == "draining",
+               timeout=10, what="egress1 draining at the ingress")
+    assert cfnctl(e1, "undrain", "video", "10.1.0.1").returncode == 0
+    wait_until(lambda: selection_verdicts(ingress).get(E1) != "draining",
+               timeout=10, what="egress1 back")
+    # the whole egress, by SID
+    assert cfnctl(e2, "drain", SID).returncode == 0
+    wait_until(lambda: selection_verdicts(ingress).get(E2) == "draining",
+               timeout=10, what="egress2 draining at the ingress")
+    assert "cfn service video drain" in e2.vtysh("show running-config")
+    assert cfnctl(e2, "undrain", "video").returncode == 0
+    wait_until(lambda: selection_verdicts(ingress).get(E2) != "draining",
+               timeout=10, what="egress2 back")
+    # refused with a reason, nothing changed
+    out = cfnctl(e2, "drain", "video", "10.2.0.1")
+    assert out.returncode == 1 and "configured statically" in out.stdout
+    assert not local_instance(e2, "10.2.0.1")["draining"]
+    out = cfnctl(e2, "drain", "nothing")
+    assert out.returncode == 1 and "no service" in out.stdout
+    assert cfnctl(e2, "drain").returncode == 2  # usage
+
+
+def test_agent_drains_on_sigterm(net, tmp_path):
+    """SIGTERM with a drain time: the instance drains, still reported,
+    for that long, then deregisters and the agent exits."""
+    e2 = net["egress2"]
+    conf = tmp_path / "drain.conf"
+    conf.write_text(f"socket {socket_path(e2)}\ninterval 1\n"
+                    f"hold-time {HOLD}\ndrain-time 4\n"
+                    "instance video 10.2.0.50 capacity 4 sample commands\n")
+    log = open(tmp_path / "drain.log", "w")
+    agent = subprocess.Popen(["cfn-agent", "-c", str(conf), "-v"],
+                             stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: local_instance(e2, "10.2.0.50"), timeout=20,
+                   what="the agent's instance registered")
+        assert not local_instance(e2, "10.2.0.50")["draining"]
+        agent.send_signal(signal.SIGTERM)
+        wait_until(lambda: local_instance(e2, "10.2.0.50")["draining"],
+                   timeout=5, what="draining after SIGTERM")
+        time.sleep(2)  # still reported while the drain time runs
+        assert local_instance(e2, "10.2.0.50")["draining"]
+        assert agent.wait(timeout=10) == 0
+        assert local_instance(e2, "10.2.0.50") is None  # deregistered
+    finally:
+        agent.kill()
+        agent.wait()

@@ -226,6 +226,34 @@ def test_egress_without_instances_never_chosen(exa):
         f"show bgp cfn selection {prefix}")
 
 
+@pytest.mark.parametrize("prefix,attr_flags,inst_flags,drains", [
+    ("203.0.113.71/32", w.EGRESS_DRAINING, 0, True),
+    ("203.0.113.72/32", 0, w.INSTANCE_DRAINING, True),
+    # bits no version defines are ignored, as older nodes ignored these
+    ("203.0.113.73/32", 0x7f, 0x3f, False),
+])
+def test_drain_flags_from_exabgp(exa, prefix, attr_flags, inst_flags,
+                                 drains):
+    """A draining egress (its flag, or all its instances') is no
+    candidate for new flows: being the only one, it is chosen as the
+    last resort (the fallback) only."""
+    frr = exa["frr"]
+    announce(exa.fifo, prefix, w.attribute(
+        w.egress("10.0.0.9", 1, 9), w.instance("10.9.0.31", 9, capacity=4,
+                                              flags=inst_flags),
+        flags=attr_flags))
+    egress = wait_until(lambda: view(frr, prefix), timeout=30,
+                        what="the egress in the view")["egresses"][0]
+    assert egress["draining"] == bool(attr_flags & w.EGRESS_DRAINING)
+    assert egress["instances"][0]["draining"] == bool(
+        inst_flags & w.INSTANCE_DRAINING)
+    sid = selection(frr, prefix)
+    assert sid["fallback"] == drains
+    assert sid["candidates"][0]["verdict"] == (
+        "chosen-fallback" if drains else "chosen")
+    assert_session_kept(frr, exa.peer)
+
+
 @pytest.mark.parametrize("prefix,size", [
     ("203.0.113.80/32", 3073),    # one octet over, within 4096 octets
     ("203.0.113.81/32", 26901)])  # over RFC 8654 extended messages

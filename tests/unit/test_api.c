@@ -325,8 +325,8 @@ static void test_error_text_sanitised(void **state)
 		raw_register(bad, sizeof(bad) - 1, "10.1.0.1", 8, NULL, 0);
 
 	assert_int_equal(reply->status, CFN__STATUS__NOT_FOUND);
-	assert_non_null(
-		strstr(reply->error, "no service '\?\?[2Jvid\xc3\xa9o\?\?\?\?\?x'"));
+	assert_non_null(strstr(reply->error,
+			       "no service '\?\?[2Jvid\xc3\xa9o\?\?\?\?\?x'"));
 	cfn_api_reply_free(reply);
 	reply = raw_register("video", 5, "\xed\xa0\x80\xf4\x90\x80\x80", 7,
 			     NULL, 0);
@@ -444,6 +444,68 @@ static void test_update_heartbeat_deregister(void **state)
 	assert_int_equal(reply->status, CFN__STATUS__OK);
 	assert_int_equal(outcome.change, CFN_API_INSTANCES);
 	assert_int_equal(video()->instances.count, 0);
+	cfn_api_reply_free(reply);
+}
+
+static Cfn__Reply *drain(const char *service, const char *bid, bool on)
+{
+	Cfn__Request req = CFN__REQUEST__INIT;
+	Cfn__Drain body = CFN__DRAIN__INIT;
+
+	body.service = (char *)service;
+	body.bid = (char *)bid;
+	body.has_draining = true;
+	body.draining = on;
+	req.id = 11;
+	req.body_case = CFN__REQUEST__BODY_DRAIN;
+	req.drain = &body;
+	return call(&req, 4000);
+}
+
+static void test_drain(void **state)
+{
+	struct cfn_prefix bid;
+	Cfn__Reply *reply;
+	char err[64];
+
+	assert_int_equal(reg("video", "10.1.0.11", NULL, 0, NULL, 0),
+			 CFN__STATUS__OK);
+	/* an instance: draining, advertised at once, kept alive */
+	reply = drain("video", "10.1.0.11", true);
+	assert_int_equal(reply->status, CFN__STATUS__OK);
+	assert_int_equal(outcome.change, CFN_API_INSTANCES);
+	assert_true(cfn_instance_at(video(), 0)->draining);
+	assert_int_equal(cfn_instance_at(video(), 0)->last_seen_ms, 4000);
+	cfn_api_reply_free(reply);
+	/* again: nothing to advertise */
+	reply = drain("video", "10.1.0.11", true);
+	assert_int_equal(outcome.change, CFN_API_UNCHANGED);
+	cfn_api_reply_free(reply);
+	reply = drain("video", "10.1.0.11", false);
+	assert_false(cfn_instance_at(video(), 0)->draining);
+	cfn_api_reply_free(reply);
+	/* the whole egress, by service name or SID */
+	reply = drain("198.51.100.10/32", NULL, true);
+	assert_int_equal(reply->status, CFN__STATUS__OK);
+	assert_int_equal(outcome.change, CFN_API_INSTANCES);
+	assert_true(video()->draining);
+	cfn_api_reply_free(reply);
+	/* refused, and nothing changes */
+	reply = drain("nothing", NULL, false);
+	assert_int_equal(reply->status, CFN__STATUS__NOT_FOUND);
+	assert_true(video()->draining);
+	cfn_api_reply_free(reply);
+	reply = drain("video", "10.1.0.99", true);
+	assert_int_equal(reply->status, CFN__STATUS__NOT_FOUND);
+	cfn_api_reply_free(reply);
+	reply = drain("video", "10.1.0.0/24", true);
+	assert_int_equal(reply->status, CFN__STATUS__INVALID);
+	cfn_api_reply_free(reply);
+	assert_true(cfn_prefix_parse("10.1.0.50", &bid, err, sizeof(err)));
+	assert_int_equal(cfn_instance_set(video(), &bid, 4), CFN_OK);
+	reply = drain("video", "10.1.0.50", true);
+	assert_int_equal(reply->status, CFN__STATUS__CONFLICT);
+	assert_false(cfn_instance_find(video(), &bid)->draining);
 	cfn_api_reply_free(reply);
 }
 
@@ -797,6 +859,7 @@ int main(void)
 		T(test_limits_and_hold_time),
 		T(test_static_instance_conflict),
 		T(test_update_heartbeat_deregister),
+		T(test_drain),
 		T(test_list),
 		T(test_batch_accepted),
 		T(test_batch_refused_whole),

@@ -96,6 +96,27 @@ static void test_roundtrip_without_metrics(void **state)
 	cfn_attr_free(&out);
 }
 
+static void test_drain_flags_roundtrip(void **state)
+{
+	struct cfn_attr in = sample(), out;
+	uint8_t buf[CFN_ATTR_MAX_LEN];
+	size_t len;
+
+	in.flags = CFN_ATTR_DRAINING;
+	instances[0].flags = CFN_INSTANCE_DRAINING | CFN_INSTANCE_STALE;
+	len = cfn_attr_encode(&in, true, buf, sizeof(buf));
+	assert_int_equal(buf[1], CFN_ATTR_DRAINING); /* the header's flags */
+	assert_int_equal(cfn_attr_decode(buf, len, &out), CFN_DECODE_OK);
+	assert_true(cfn_attr_equal(&in, &out));
+	assert_int_equal(out.flags, CFN_ATTR_DRAINING);
+	assert_int_equal(out.instances[0].flags,
+			 CFN_INSTANCE_DRAINING | CFN_INSTANCE_STALE);
+	/* a flag is a change: the receiver's view takes it */
+	out.flags = 0;
+	assert_false(cfn_attr_equal(&in, &out));
+	cfn_attr_free(&out);
+}
+
 static void test_decoder_sorts_instances(void **state)
 {
 	struct cfn_attr in = sample(), out;
@@ -474,6 +495,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_roundtrip_without_metrics),
+		cmocka_unit_test(test_drain_flags_roundtrip),
 		cmocka_unit_test(test_decoder_sorts_instances),
 		cmocka_unit_test(test_encode_buffer_too_small),
 		cmocka_unit_test(test_every_truncation_refused),

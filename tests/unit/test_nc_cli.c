@@ -103,6 +103,9 @@ static const char every_kind[] =
 	" cfn service vc sid 198.51.100.30/32\n"
 	" cfn service vc instance 10.8.8.8 capacity 2\n"
 	" cfn service vc instance 10.8.8.8 metric active-sessions 12 statistic current\n"
+	" cfn service vc instance 10.8.8.8 drain\n"
+	" cfn service vc drain\n"
+	" cfn service vc dispatch instances\n"
 	" cfn service vc selection max-paths 1\n"
 	" cfn future-command 1\n"
 	"exit\n";
@@ -115,7 +118,7 @@ static void test_every_kind_of_line_round_trips(void **state)
 	round_trip(every_kind, &lines, &asn);
 	assert_int_equal(asn, 65000);
 	assert_int_equal(unknown_lines, 1); /* cfn future-command */
-	assert_int_equal(lines.count, 19); /* not the VRF instance's line */
+	assert_int_equal(lines.count, 22); /* not the VRF instance's line */
 	assert_true(has_line(&lines, "cfn api tcp 127.0.0.1 port 7911"));
 	assert_true(has_line(&lines, "cfn api max-clients-per-user 4"));
 	assert_true(has_line(&lines, "cfn api idle-timeout 0"));
@@ -131,6 +134,9 @@ static void test_every_kind_of_line_round_trips(void **state)
 				     "active-sessions 12 statistic current"));
 	assert_true(has_line(&lines,
 			     "cfn service vc selection max-paths 1"));
+	assert_true(has_line(&lines, "cfn service vc instance 10.8.8.8 drain"));
+	assert_true(has_line(&lines, "cfn service vc drain"));
+	assert_true(has_line(&lines, "cfn service vc dispatch instances"));
 	nc_cli_lines_free(&lines);
 }
 

@@ -278,6 +278,48 @@ static void test_fallback_least_loaded_never_blackholes(void **state)
 	assert_false(fx->sv.selection.fallback);
 }
 
+static void test_draining_egress_gets_no_new_flows(void **state)
+{
+	add(1, 10, 0, -1);
+	add(2, 6, 0, -1);
+	fx->policy.mode = CFN_SELECT_WEIGHTED;
+	select_now(1000);
+	assert_int_equal(fx->sv.selection.count, 2);
+	/* the better egress drains: the other takes every new flow */
+	fx->egress[0].attr.flags = CFN_ATTR_DRAINING;
+	assert_true(select_now(2000));
+	assert_int_equal(fx->sv.selection.count, 1);
+	assert_int_equal(chosen(0), 2);
+	assert_false(fx->sv.selection.fallback);
+	assert_int_equal(fx->evals[0].verdict, CFN_VERDICT_DRAINING);
+	assert_string_equal(cfn_verdict_name(CFN_VERDICT_DRAINING), "draining");
+	/* every instance draining is the egress draining */
+	fx->egress[0].attr.flags = 0;
+	fx->inst[0].flags = CFN_INSTANCE_DRAINING;
+	select_now(3000);
+	assert_int_equal(fx->evals[0].verdict, CFN_VERDICT_DRAINING);
+	/* the fallback prefers an overloaded egress to a draining one */
+	fx->egress[1].attr.scores.l2 = 1;
+	select_now(4000);
+	assert_true(fx->sv.selection.fallback);
+	assert_int_equal(chosen(0), 2);
+	assert_int_equal(fx->evals[0].verdict, CFN_VERDICT_DRAINING);
+}
+
+static void test_draining_is_the_last_resort(void **state)
+{
+	/* bgpd's own route would send every flow there anyway */
+	add(1, 10, 0, -1);
+	add(2, 9, 0, -1);
+	fx->egress[0].attr.flags = CFN_ATTR_DRAINING;
+	fx->egress[1].reachable = false;
+	select_now(1000);
+	assert_true(fx->sv.selection.fallback);
+	assert_int_equal(fx->sv.selection.count, 1);
+	assert_int_equal(chosen(0), 1);
+	assert_int_equal(fx->evals[0].verdict, CFN_VERDICT_FALLBACK);
+}
+
 static void test_nothing_reachable_selects_nothing(void **state)
 {
 	add(1, 9, 10, -1);
@@ -644,6 +686,8 @@ int main(void)
 		T(test_egress_with_only_stale_instances_is_stale),
 		T(test_egress_without_instances_never_chosen),
 		T(test_fallback_least_loaded_never_blackholes),
+		T(test_draining_egress_gets_no_new_flows),
+		T(test_draining_is_the_last_resort),
 		T(test_nothing_reachable_selects_nothing),
 		T(test_weighted_proportional),
 		T(test_weighted_by_capacity),

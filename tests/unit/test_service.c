@@ -351,6 +351,50 @@ static void test_stale_instances(void **state)
 	assert_false(i1->stale);
 }
 
+static void test_draining(void **state)
+{
+	struct cfn_service_table *table = *state;
+	struct cfn_prefix v = sid("198.51.100.10/32");
+	struct cfn_prefix b1 = sid("10.1.0.11"), b2 = sid("10.1.0.12");
+	struct cfn_metric_value busy = {CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
+					9000};
+	struct cfn_local_instance *i1;
+	struct cfn_metric_model model;
+	struct cfn_service *service;
+	struct cfn_attr attr;
+
+	cfn_metric_model_default(&model);
+	cfn_service_set(table, "video", &v, NULL);
+	service = cfn_service_find(table, "video");
+	cfn_instance_set(service, &b1, 100);
+	cfn_instance_set(service, &b2, 300);
+	i1 = cfn_instance_find(service, &b1);
+	assert_int_not_equal(i1->id, cfn_instance_find(service, &b2)->id);
+	cfn_instance_metric_set(cfn_instance_find(service, &b2), &busy);
+	/* a draining instance: flagged, out of the egress's score and
+	 * capacity for new flows */
+	i1->draining = true;
+	assert_false(cfn_instance_takes_new_flows(service, i1));
+	assert_int_equal(cfn_service_build_attr(service, &model, 1, 1, &attr),
+			 CFN_OK);
+	assert_int_equal(attr.flags, 0);
+	assert_int_equal(attr.instances[0].flags, CFN_INSTANCE_DRAINING);
+	assert_int_equal(attr.instances[1].flags, 0);
+	assert_int_equal(attr.capacity, 300);
+	assert_int_equal(attr.scores.l2, 1);
+	cfn_attr_free(&attr);
+	/* the whole egress drains: flagged, every instance too; all count */
+	i1->draining = false;
+	service->draining = true;
+	assert_int_equal(cfn_service_build_attr(service, &model, 1, 2, &attr),
+			 CFN_OK);
+	assert_int_equal(attr.flags, CFN_ATTR_DRAINING);
+	assert_int_equal(attr.instances[0].flags, CFN_INSTANCE_DRAINING);
+	assert_int_equal(attr.instances[1].flags, CFN_INSTANCE_DRAINING);
+	assert_int_equal(attr.capacity, 400);
+	cfn_attr_free(&attr);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, table_setup, table_teardown)
@@ -367,6 +411,7 @@ int main(void)
 		T(test_instance_limit),
 		T(test_build_attr),
 		T(test_stale_instances),
+		T(test_draining),
 	};
 #undef T
 

@@ -49,7 +49,8 @@ static void add_egress(size_t i, uint32_t node, const char *bid, uint8_t l2,
 	assert_true(cfn_prefix_parse(bid, &fx->inst[i].bid, err, sizeof(err)));
 	fx->inst[i].scores = e->attr.scores;
 	fx->inst[i].capacity = 10;
-	fx->inst[i].flags = i ? CFN_INSTANCE_STALE : 0;
+	fx->inst[i].flags = i ? CFN_INSTANCE_STALE | CFN_INSTANCE_DRAINING : 0;
+	e->attr.flags = i ? CFN_ATTR_DRAINING : 0;
 	assert_true(cfn_metric_value_from_units(
 		CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN, cpu, &v, err, sizeof(err)));
 	cfn_metric_set_put(&fx->inst[i].metrics, &v);
@@ -197,6 +198,9 @@ static void test_event_carries_view_and_selection(void **state)
 	assert_int_equal(b->n_instances, 1);
 	assert_string_equal(b->instances[0]->bid, "10.1.2.1");
 	assert_true(b->instances[0]->stale);
+	assert_true(b->instances[0]->draining);
+	assert_true(b->draining);
+	assert_false(a->draining);
 	assert_false(a->instances[0]->stale);
 	assert_int_equal(b->instances[0]->n_metrics, 1);
 	assert_string_equal(b->instances[0]->metrics[0]->name,

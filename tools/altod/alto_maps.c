@@ -87,6 +87,17 @@ static json_object *chosen_egress(json_object *sid)
 	return best;
 }
 
+/* summary[key]: true when it is true for any of the egress's SIDs. */
+static void any_of(json_object *summary, json_object *egress, const char *key)
+{
+	if (json_object_get_boolean(get(egress, key)))
+		json_object_object_add(summary, key,
+				       json_object_new_boolean(true));
+	else if (!get(summary, key))
+		json_object_object_add(summary, key,
+				       json_object_new_boolean(false));
+}
+
 /*
  * Per egress, over the SIDs it serves: the lowest IGP cost, the best
  * score, L2 and weight, the L1 and capacity of its best-L2 report.
@@ -128,14 +139,8 @@ static json_object *egress_summary(json_object *model)
 				copy(s, "l1", e, "l1");
 				copy(s, "capacity", e, "capacity");
 			}
-			if (json_object_get_boolean(get(e, "reachable")))
-				json_object_object_add(
-					s, "reachable",
-					json_object_new_boolean(true));
-			else if (!get(s, "reachable"))
-				json_object_object_add(
-					s, "reachable",
-					json_object_new_boolean(false));
+			any_of(s, e, "reachable");
+			any_of(s, e, "draining");
 		}
 	}
 	return summary;
@@ -424,6 +429,7 @@ static const char *const base_properties[] = {
 	"priv:stale",	   "priv:weight",
 	"priv:sid",	   "priv:sids",
 	"priv:igp-cost",   "priv:reachable",
+	"priv:draining",
 };
 
 #define L0_PREFIX "priv:l0-"
@@ -508,6 +514,7 @@ static void add_instances(json_object *map, const char *sid, json_object *e)
 				       json_object_new_string(sid));
 		add_scores(props, inst);
 		copy(props, "priv:stale", inst, "stale");
+		copy(props, "priv:draining", inst, "draining");
 		copy(props, "priv:weight", e, "weight");
 		add_l0(props, get(inst, "metrics"));
 		json_object_object_add(map, entity, props);
@@ -525,6 +532,7 @@ static void add_egress(json_object *map, const char *node, json_object *s)
 	copy(props, "priv:weight", s, "weight");
 	copy(props, "priv:igp-cost", s, "igpMetric");
 	copy(props, "priv:reachable", s, "reachable");
+	copy(props, "priv:draining", s, "draining");
 	copy(props, "priv:sids", s, "sids");
 	json_object_object_add(map, entity, props);
 }

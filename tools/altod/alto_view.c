@@ -66,6 +66,8 @@ static json_object *instance_object(const Cfn__WatchInstance *wi)
 	add_scores(obj, wi->l2, wi->l1, wi->n_l1, wi->capacity);
 	json_object_object_add(obj, "stale",
 			       json_object_new_boolean(wi->stale));
+	json_object_object_add(obj, "draining",
+			       json_object_new_boolean(wi->draining));
 	for (size_t i = 0; i < wi->n_metrics; i++)
 		json_object_array_add(metrics, metric_object(wi->metrics[i]));
 	json_object_object_add(obj, "metrics", metrics);
@@ -93,6 +95,8 @@ static json_object *egress_object(const Cfn__WatchEgress *we)
 			       json_object_new_string(we->verdict));
 	json_object_object_add(obj, "weight",
 			       json_object_new_int64(we->weight));
+	json_object_object_add(obj, "draining",
+			       json_object_new_boolean(we->draining));
 	for (size_t i = 0; i < we->n_instances; i++)
 		json_object_array_add(instances,
 				      instance_object(we->instances[i]));

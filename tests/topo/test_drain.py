@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Graceful drain of a whole egress, with real TCP connections from a
+client behind the ingress to a SID served at two egresses: once egress1
+drains, no established connection moves (each would be reset by the
+other egress), new connections give egress1 no new bucket, and once its
+established connections end, egress1 gets no new connection at all.
+
+Affinity is stateless (CATS R18): the ingress's resilient group keeps
+those of egress1's buckets that carry established flows, and a new flow
+that hashes into one of them follows them there; "show bgp cfn
+selection" tells how many buckets still drain. The multipath hash seed
+and the connections' source ports are fixed, so every run hashes alike.
+"""
+
+import json
+
+import pytest
+
+import cfnnet
+import flownet
+from topolib import wait_until
+
+SID = "198.51.100.40/32"
+ADDR = SID.split("/")[0]
+PORT = 9300
+IDLE = 4
+ASN = flownet.EGRESS_ASN
+HASH_SEED = 7919
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    work = tmp_path_factory.mktemp("drain")
+    topo = flownet.build("drn")
+    with topo:
+        flownet.prepare(topo)
+        topo["ingress"].exec("sysctl", "-qw",
+                             f"net.ipv4.fib_multipath_hash_seed={HASH_SEED}")
+        flownet.serve_tcp(topo, work, SID, PORT)
+        for name, asn in ASN.items():
+            topo[name].configure(
+                f"cfn service video sid {SID}",
+                f"cfn service video instance 10.{asn % 10}.0.1 capacity 8",
+                f"cfn service video instance 10.{asn % 10}.0.1 metric "
+                "cpu-utilization 20", context=f"router bgp {asn}")
+        topo["ingress"].configure(
+            f"cfn service video sid {SID}",
+            "cfn service video selection mode weighted",
+            f"cfn service video selection affinity idle-timeout {IDLE} "
+            "buckets 128", context="router bgp 65000")
+        topo.work = work
+        yield topo
+
+
+def selection(topo):
+    return topo["ingress"].vtysh_json(
+        f"show bgp cfn selection {SID} json")["instances"][0]["sids"][0]
+
+
+def chosen(topo):
+    return {c["nodeId"] for c in selection(topo)["chosen"]}
+
+
+def verdict(topo, name):
+    return {c["nodeId"]: c["verdict"]
+            for c in selection(topo)["candidates"]}[topo[name].router_id]
+
+
+def egress1_buckets(topo):
+    """Indexes of the buckets of the SID's group that egress1 holds, from
+    the kernel (ip nexthop bucket)."""
+    ingress = topo["ingress"]
+    gateway = cfnnet.gateway_to(ingress, "egress1")[0]
+    group = selection(topo)["affinity"]["nexthopGroupId"]
+    members = {nh["id"] for nh in json.loads(ingress.exec(
+        "ip", "-j", "nexthop", "show", "protocol", "207").stdout)
+        if nh.get("gateway") == gateway}
+    buckets = json.loads(ingress.exec("ip", "-j", "nexthop", "bucket",
+                                      "show", "id", str(group)).stdout)
+    return {b["bucket"]["index"] for b in buckets
+            if b["bucket"]["nhid"] in members}
+
+
+def drain(topo, name, on=True):
+    topo[name].configure(f"{'' if on else 'no '}cfn service video drain",
+                         context=f"router bgp {ASN[name]}")
+
+
+def test_drained_egress_keeps_its_flows_and_gets_no_new_ones(net):
+    both = {net[n].router_id for n in ASN}
+    wait_until(lambda: chosen(net) == both, timeout=30, what="both chosen")
+    conns = flownet.Connections(net, net.work, ADDR, PORT, 16, "drain",
+                                sport=42000)
+    try:
+        before = conns.on("egress1")
+        assert before and conns.on("egress2")
+        drain(net, "egress1")
+        wait_until(lambda: chosen(net) == {net["egress2"].router_id},
+                   timeout=15, what="egress1 drained at the ingress")
+        assert verdict(net, "egress1") == "draining"
+        # the idle buckets went at once, those of its flows stay
+        held = egress1_buckets(net)
+        assert 0 < len(held) <= before
+        assert selection(net)["affinity"]["drainingBuckets"] == len(held)
+        seen = flownet.probe(net, net.work, ADDR, PORT, 40,
+                              sport=43000)
+        assert None not in seen and seen.count("egress2") >= 30
+        assert egress1_buckets(net) <= held  # no new bucket for egress1
+        assert conns.dead() == 0  # no established connection moved
+        assert conns.on("egress1") == before
+    finally:
+        conns.stop()
+    # its flows over, egress1 leaves the group: not one new connection
+    wait_until(lambda: not egress1_buckets(net), timeout=IDLE + 10,
+               what="egress1's last buckets idle and gone")
+    assert selection(net)["affinity"]["drainingBuckets"] == 0
+    seen = flownet.probe(net, net.work, ADDR, PORT, 40,
+                          sport=44000)
+    assert seen == ["egress2"] * 40
+    drain(net, "egress1", on=False)
+    wait_until(lambda: chosen(net) == both, timeout=15, what="undrained")
+
+
+def test_drain_is_advertised_and_shown(net):
+    drain(net, "egress1")
+    try:
+        wait_until(lambda: verdict(net, "egress1") == "draining", timeout=15,
+                   what="drain flag received")
+        service = net["ingress"].vtysh_json(
+            f"show bgp cfn service {SID} json")["instances"][0]
+        egresses = {e["nodeId"]: e for e in service["egresses"]}
+        assert egresses[net["egress1"].router_id]["draining"]
+        assert not egresses[net["egress2"].router_id]["draining"]
+        assert "cfn service video drain" in net["egress1"].vtysh(
+            "show running-config")
+    finally:
+        drain(net, "egress1", on=False)
+    wait_until(lambda: verdict(net, "egress1") != "draining", timeout=15,
+               what="drain ended")
+
+
+def test_only_draining_egress_still_serves(net):
+    """Withdrawal is not a drain: with every egress draining, new flows
+    still go somewhere (the least loaded), as bgpd's own route would."""
+    drain(net, "egress1")
+    drain(net, "egress2")
+    try:
+        wait_until(lambda: selection(net)["fallback"], timeout=15,
+                   what="fallback among draining egresses")
+        assert len(chosen(net)) == 1
+        seen = flownet.probe(net, net.work, ADDR, PORT, 10)
+        assert None not in seen
+    finally:
+        drain(net, "egress1", on=False)
+        drain(net, "egress2", on=False)
