@@ -43,6 +43,9 @@ DEFINE_MTYPE_STATIC(CFN, CFN_API_BUFFER, "CFN API buffers");
 DEFINE_MTYPE_STATIC(CFN, CFN_API_WATCH, "CFN API watch events");
 
 #define CFN_API_WRITE_MAX (1 << 20) /* unread replies before we give up */
+/* A watcher takes a snapshot of every SID: 10,000 SIDs are a few MiB. */
+#define CFN_API_WATCH_WRITE_MAX (64 << 20)
+#define CFN_API_WATCH_SIDS_MAX 256 /* per event, so that frames stay small */
 
 extern struct zebra_privs_t bgpd_privs;
 
@@ -129,7 +132,10 @@ static void cfn_api_write(struct thread *t)
 static bool cfn_api_queue(struct cfn_api_client *client, const uint8_t *data,
 			  size_t len)
 {
-	if (client->out_len + len > CFN_API_WRITE_MAX) {
+	size_t max =
+		client->watching ? CFN_API_WATCH_WRITE_MAX : CFN_API_WRITE_MAX;
+
+	if (client->out_len + len > max) {
 		api.stats.slow_clients++;
 		cfn_api_client_close(client, "does not read its replies");
 		return false;
@@ -221,9 +227,9 @@ static void cfn_api_watch_send(struct cfn_watch_event *event,
 }
 
 /* An event of the n SIDs: those no longer in the view are removed. */
-static void cfn_api_watch_emit(struct cfn_instance *ci,
-			       const struct cfn_prefix *sids, size_t n,
-			       bool snapshot, struct cfn_api_client *only)
+static void cfn_api_watch_emit_one(struct cfn_instance *ci,
+				   const struct cfn_prefix *sids, size_t n,
+				   bool snapshot, struct cfn_api_client *only)
 {
 	struct cfn_watch_sid *ws =
 		XCALLOC(MTYPE_CFN_API_WATCH, (n ? n : 1) * sizeof(*ws));
@@ -257,6 +263,22 @@ static void cfn_api_watch_emit(struct cfn_instance *ci,
 	XFREE(MTYPE_CFN_API_WATCH, evals);
 	XFREE(MTYPE_CFN_API_WATCH, ws);
 	XFREE(MTYPE_CFN_API_WATCH, removed);
+}
+
+/* Events of at most CFN_API_WATCH_SIDS_MAX SIDs; a snapshot's first. */
+static void cfn_api_watch_emit(struct cfn_instance *ci,
+			       const struct cfn_prefix *sids, size_t n,
+			       bool snapshot, struct cfn_api_client *only)
+{
+	size_t done = 0;
+
+	do {
+		size_t count = MIN(n - done, CFN_API_WATCH_SIDS_MAX);
+
+		cfn_api_watch_emit_one(ci, sids + done, count,
+				       snapshot && !done, only);
+		done += count;
+	} while (done < n);
 }
 
 /* A new watcher: no more idle timeout, and every SID known to start. */

@@ -498,6 +498,41 @@ def test_plain_http_refused_off_loopback(net):
 
 
 AGG_PORT = 8183
+MANY = 300  # SIDs: a snapshot of more than one Watch event (256 each)
+
+
+def sid_pids(net, port):
+    r = get(net, "/networkmap", "networkmap", port=port)
+    return [p for p in r.json()["network-map"]
+            if p.startswith("sid-")] if r.status == 200 else []
+
+
+def test_snapshot_of_many_sids(net):
+    """A cfn-altod started when the view holds more SIDs than one Watch
+    event carries gets them all."""
+    lines = []
+    for i in range(MANY):
+        lines += [f"cfn service s{i} sid 203.0.{100 + i // 200}.{i % 200}/32",
+                  f"cfn service s{i} instance 10.9.{i // 200}.{i % 200 + 1}"]
+    net["e3"].configure(*lines, context="router bgp 65000")
+    ingress = net["ingress"]
+    wait_until(lambda: len(sid_pids(net, PORT)) > MANY, timeout=60,
+               what="every SID in the live maps")
+    conf = write_config(
+        net.workdir, "many.conf", "listen 127.0.0.1", "port 8184",
+        f"api-socket {os.path.join(ingress.run_dir, 'cfn-api.sock')}")
+    late = start_altod(ingress, conf, "cfn-altod-many.log")
+    try:
+        wait_until(lambda: len(sid_pids(net, 8184)) > MANY,
+                   what="the snapshot")
+        assert len(sid_pids(net, 8184)) == MANY + 1
+    finally:
+        late.terminate()
+        late.wait(timeout=10)
+        net["e3"].configure(*[f"no cfn service s{i}" for i in range(MANY)],
+                            context="router bgp 65000")
+        wait_until(lambda: len(sid_pids(net, PORT)) == 1, timeout=60,
+                   what="the SIDs to go")
 
 
 def test_aggregation_of_domains(net):
