@@ -13,6 +13,11 @@
  * idle-timeout is closed, one user (uid, or TCP source address) has at
  * most max-clients-per-user connections, and root and bgpd's own user
  * (cfn-agent runs as root) are admitted beyond max-clients.
+ *
+ * A client that sent a Watch (cfn-altod, cfn-netconfd) receives the view
+ * and selection of each SID that changed: the cfn_sid_changed hook
+ * (called by the receive and selection code) collects the SIDs until the
+ * event loop's next pass, then one Event goes to every watcher.
  */
 #include <zebra.h>
 
@@ -31,11 +36,16 @@
 #include "cfn_api.h"
 #include "cfn_debug.h"
 #include "cfn_module.h"
+#include "cfn_watch.h"
 
 DEFINE_MTYPE_STATIC(CFN, CFN_API_CLIENT, "CFN API client");
 DEFINE_MTYPE_STATIC(CFN, CFN_API_BUFFER, "CFN API buffers");
+DEFINE_MTYPE_STATIC(CFN, CFN_API_WATCH, "CFN API watch events");
 
 #define CFN_API_WRITE_MAX (1 << 20) /* unread replies before we give up */
+/* A watcher takes a snapshot of every SID: 10,000 SIDs are a few MiB. */
+#define CFN_API_WATCH_WRITE_MAX (64 << 20)
+#define CFN_API_WATCH_SIDS_MAX 256 /* per event, so that frames stay small */
 
 extern struct zebra_privs_t bgpd_privs;
 
@@ -49,6 +59,8 @@ struct cfn_api_client {
 	uint8_t *out;
 	size_t out_len;
 	struct thread *t_read, *t_write, *t_idle;
+	bool watching;	   /* sent a Watch: receives events */
+	uint32_t watch_id; /* its request id, echoed by every event */
 };
 
 struct cfn_api_listener {
@@ -63,6 +75,10 @@ static struct {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct cfn_api_config config;
 	struct cfn_api_stats stats; /* clients: counted when asked */
+	struct cfn_prefix *changed; /* SIDs for the next event */
+	size_t n_changed, changed_cap;
+	struct thread *t_event;
+	uint64_t event_sequence;
 } api = {.unix_listener.fd = -1, .tcp_listener.fd = -1};
 
 const struct cfn_api_config *cfn_api_config(void)
@@ -116,7 +132,10 @@ static void cfn_api_write(struct thread *t)
 static bool cfn_api_queue(struct cfn_api_client *client, const uint8_t *data,
 			  size_t len)
 {
-	if (client->out_len + len > CFN_API_WRITE_MAX) {
+	size_t max =
+		client->watching ? CFN_API_WATCH_WRITE_MAX : CFN_API_WRITE_MAX;
+
+	if (client->out_len + len > max) {
 		api.stats.slow_clients++;
 		cfn_api_client_close(client, "does not read its replies");
 		return false;
@@ -134,11 +153,11 @@ static void cfn_api_idle(struct thread *t)
 	cfn_api_client_close(THREAD_ARG(t), "idle");
 }
 
-/* Every request restarts the idle timeout. */
+/* Every request restarts the idle timeout; a watcher only listens. */
 static void cfn_api_idle_restart(struct cfn_api_client *client)
 {
 	THREAD_OFF(client->t_idle);
-	if (api.config.idle_timeout_s)
+	if (api.config.idle_timeout_s && !client->watching)
 		thread_add_timer(api.master, cfn_api_idle, client,
 				 api.config.idle_timeout_s, &client->t_idle);
 }
@@ -154,6 +173,170 @@ static void cfn_api_apply(struct cfn_instance *ci,
 		cfn_originate_service(ci, outcome->service);
 	else if (outcome->change == CFN_API_METRICS)
 		cfn_originate_damped(ci, outcome->service);
+}
+
+/* One SID of an event: its selection explained as "show" explains it. */
+static struct cfn_eval *cfn_api_watch_sid(struct cfn_instance *ci,
+					  const struct cfn_sid_view *sv,
+					  uint64_t now_ms,
+					  struct cfn_watch_sid *ws)
+{
+	const struct cfn_service *service =
+		cfn_service_find_sid(&ci->services, &sv->sid);
+	size_t count = sv->egresses.count;
+	struct cfn_eval *evals = XCALLOC(MTYPE_CFN_API_WATCH,
+					 (count ? count : 1) * sizeof(*evals));
+	struct cfn_policy policy;
+
+	cfn_policy_for(ci, &sv->sid, &policy);
+	cfn_select_explain(&policy, sv, now_ms, evals);
+	ws->sv = sv;
+	ws->service = service ? service->name : NULL;
+	ws->mode = policy.mode;
+	ws->evals = evals;
+	return evals;
+}
+
+/*
+ * Queue the event to every watcher (or only to one): encoded for each,
+ * since each event carries the id of its watcher's Watch.
+ */
+static void cfn_api_watch_send(struct cfn_watch_event *event,
+			       struct cfn_api_client *only)
+{
+	struct cfn_api_client *client;
+	struct listnode *node, *next;
+	uint8_t *frame = NULL;
+	size_t len;
+
+	for (ALL_LIST_ELEMENTS(api.clients, node, next, client)) {
+		if (!client->watching || (only && client != only))
+			continue;
+		event->reply_id = client->watch_id;
+		len = cfn_watch_encode(event, &frame);
+		if (!len) {
+			cfn_api_client_close(client, "out of memory");
+			continue;
+		}
+		api.stats.events++;
+		/* a new watcher's snapshot leaves with its Watch's reply */
+		if (cfn_api_queue(client, frame, len) && !only)
+			cfn_api_flush(client);
+		cfn_free(frame);
+	}
+}
+
+/* An event of the n SIDs: those no longer in the view are removed. */
+static void cfn_api_watch_emit_one(struct cfn_instance *ci,
+				   const struct cfn_prefix *sids, size_t n,
+				   bool snapshot, struct cfn_api_client *only)
+{
+	struct cfn_watch_sid *ws =
+		XCALLOC(MTYPE_CFN_API_WATCH, (n ? n : 1) * sizeof(*ws));
+	struct cfn_prefix *removed =
+		XCALLOC(MTYPE_CFN_API_WATCH, (n ? n : 1) * sizeof(*removed));
+	struct cfn_eval **evals =
+		XCALLOC(MTYPE_CFN_API_WATCH, (n ? n : 1) * sizeof(*evals));
+	struct cfn_watch_event event = {
+		.sequence = ++api.event_sequence,
+		.snapshot = snapshot,
+		.router_id = ci ? ntohl(ci->bgp->router_id.s_addr) : 0,
+		.now_ms = cfn_now_ms(),
+		.sids = ws,
+		.removed = removed,
+	};
+
+	for (size_t i = 0; i < n; i++) {
+		const struct cfn_sid_view *sv =
+			ci ? cfn_view_find(&ci->view, &sids[i]) : NULL;
+
+		if (sv) {
+			evals[event.n_sids] = cfn_api_watch_sid(
+				ci, sv, event.now_ms, &ws[event.n_sids]);
+			event.n_sids++;
+		} else
+			removed[event.n_removed++] = sids[i];
+	}
+	cfn_api_watch_send(&event, only);
+	for (size_t i = 0; i < event.n_sids; i++)
+		XFREE(MTYPE_CFN_API_WATCH, evals[i]);
+	XFREE(MTYPE_CFN_API_WATCH, evals);
+	XFREE(MTYPE_CFN_API_WATCH, ws);
+	XFREE(MTYPE_CFN_API_WATCH, removed);
+}
+
+/* Events of at most CFN_API_WATCH_SIDS_MAX SIDs; a snapshot's first. */
+static void cfn_api_watch_emit(struct cfn_instance *ci,
+			       const struct cfn_prefix *sids, size_t n,
+			       bool snapshot, struct cfn_api_client *only)
+{
+	size_t done = 0;
+
+	do {
+		size_t count = MIN(n - done, CFN_API_WATCH_SIDS_MAX);
+
+		cfn_api_watch_emit_one(ci, sids + done, count,
+				       snapshot && !done, only);
+		done += count;
+	} while (done < n);
+}
+
+/* A new watcher: no more idle timeout, and every SID known to start. */
+static bool cfn_api_watch_start(struct cfn_api_client *client,
+				struct cfn_instance *ci, uint32_t id)
+{
+	size_t n = ci ? ci->view.sids.count : 0;
+	struct cfn_prefix *sids =
+		XCALLOC(MTYPE_CFN_API_WATCH, (n ? n : 1) * sizeof(*sids));
+
+	client->watching = true;
+	client->watch_id = id;
+	THREAD_OFF(client->t_idle);
+	for (size_t i = 0; i < n; i++)
+		sids[i] = ((struct cfn_sid_view *)ci->view.sids.items[i])->sid;
+	CFN_DEBUG(events, "API client %s watches %zu SIDs", client->name, n);
+	cfn_api_watch_emit(ci, sids, n, true, client);
+	XFREE(MTYPE_CFN_API_WATCH, sids);
+	return listnode_lookup(api.clients, client) != NULL;
+}
+
+static void cfn_api_watch_fire(struct thread *t)
+{
+	struct bgp *bgp = bgp_get_default();
+
+	cfn_api_watch_emit(bgp ? cfn_instance_get(bgp, false) : NULL,
+			   api.changed, api.n_changed, false, NULL);
+	api.n_changed = 0;
+}
+
+static bool cfn_api_anyone_watching(void)
+{
+	const struct cfn_api_client *client;
+	struct listnode *node;
+
+	for (ALL_LIST_ELEMENTS_RO(api.clients, node, client))
+		if (client->watching)
+			return true;
+	return false;
+}
+
+static int cfn_api_watch_changed(struct cfn_instance *ci,
+				 const struct cfn_prefix *sid)
+{
+	if (ci->bgp != bgp_get_default() || !cfn_api_anyone_watching())
+		return 0;
+	for (size_t i = 0; i < api.n_changed; i++)
+		if (cfn_prefix_equal(&api.changed[i], sid))
+			return 0;
+	if (api.n_changed == api.changed_cap) {
+		api.changed_cap = api.changed_cap ? 2 * api.changed_cap : 16;
+		api.changed = XREALLOC(MTYPE_CFN_API_WATCH, api.changed,
+				       api.changed_cap * sizeof(*api.changed));
+	}
+	api.changed[api.n_changed++] = *sid;
+	/* after the current pass: a burst of changes makes one event */
+	thread_add_event(api.master, cfn_api_watch_fire, NULL, 0, &api.t_event);
+	return 0;
 }
 
 static bool cfn_api_request(struct cfn_api_client *client,
@@ -186,6 +369,8 @@ static bool cfn_api_request(struct cfn_api_client *client,
 	}
 	ok = cfn_api_queue(client, reply, reply_len);
 	cfn_free(reply);
+	if (ok && outcome.watch)
+		ok = cfn_api_watch_start(client, ci, outcome.watch_id);
 	return ok;
 }
 
@@ -467,8 +652,13 @@ const char *cfn_api_socket_path(void)
 
 void cfn_api_stats(struct cfn_api_stats *stats)
 {
+	const struct cfn_api_client *client;
+	struct listnode *node;
+
 	*stats = api.stats;
 	stats->clients = listcount(api.clients);
+	for (ALL_LIST_ELEMENTS_RO(api.clients, node, client))
+		stats->watchers += client->watching;
 }
 
 void cfn_api_config_default(struct cfn_api_config *cfg)
@@ -486,6 +676,7 @@ void cfn_api_init(struct thread_master *master)
 	api.clients = list_new();
 	cfn_api_config_default(&api.config);
 	cfn_api_reconfigure();
+	hook_register(cfn_sid_changed, cfn_api_watch_changed);
 }
 
 void cfn_api_fini(void)
@@ -495,6 +686,10 @@ void cfn_api_fini(void)
 	while ((client = listnode_head(api.clients)))
 		cfn_api_client_close(client, "bgpd exits");
 	list_delete(&api.clients);
+	hook_unregister(cfn_sid_changed, cfn_api_watch_changed);
+	THREAD_OFF(api.t_event);
+	XFREE(MTYPE_CFN_API_WATCH, api.changed);
+	api.n_changed = api.changed_cap = 0;
 	cfn_api_listener_stop(&api.unix_listener);
 	cfn_api_listener_stop(&api.tcp_listener);
 	if (api.path[0])

@@ -288,6 +288,7 @@ static void cfn_fib_run(struct cfn_instance *ci, struct cfn_sid_view *sv,
 	if (cfn_select(policy, sv, cfn_now_ms(), NULL)) {
 		ci->stats.selection_changes++;
 		cfn_log_selection(ci, sv);
+		cfn_instance_sid_changed(ci, &sv->sid);
 	} else if (!path_changed) {
 		return; /* same choice over the same next hops */
 	}

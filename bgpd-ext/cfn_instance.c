@@ -11,6 +11,16 @@
 
 #include "cfn_instance.h"
 
+DEFINE_HOOK(cfn_sid_changed,
+	    (struct cfn_instance * ci, const struct cfn_prefix *sid),
+	    (ci, sid));
+
+void cfn_instance_sid_changed(struct cfn_instance *ci,
+			      const struct cfn_prefix *sid)
+{
+	hook_call(cfn_sid_changed, ci, sid);
+}
+
 DEFINE_MTYPE_STATIC(CFN, CFN_INSTANCE, "CFN per-BGP-instance state");
 
 static struct list *cfn_instances;

@@ -7,6 +7,7 @@
 #ifndef CFN_INSTANCE_H
 #define CFN_INSTANCE_H
 
+#include "hook.h"
 #include "memory.h"
 #include "prefix.h"
 
@@ -65,6 +66,17 @@ void cfn_instance_foreach(void (*fn)(struct cfn_instance *ci, void *arg),
 			  void *arg);
 /* Frees what cfn_instance_get created; others free their parts first. */
 void cfn_instance_free(struct cfn_instance *ci);
+
+/*
+ * A SID's view or selection changed (cfn_receive.c, cfn_fib.c). Those
+ * who want to hear of it register (the API server, for its watchers),
+ * so that the lower layers call no upper one.
+ */
+DECLARE_HOOK(cfn_sid_changed,
+	     (struct cfn_instance * ci, const struct cfn_prefix *sid),
+	     (ci, sid));
+void cfn_instance_sid_changed(struct cfn_instance *ci,
+			      const struct cfn_prefix *sid);
 
 /* Conversions between FRR's types and the core's. */
 uint64_t cfn_now_ms(void);

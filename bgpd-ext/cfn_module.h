@@ -93,6 +93,8 @@ struct cfn_api_stats {
 	uint64_t refused_per_user; /* closed at once: max-clients-per-user */
 	uint64_t idle_clients;	   /* closed: no request for idle-timeout */
 	uint64_t slow_clients;	   /* closed: did not read their replies */
+	uint64_t watchers;	   /* connected now, with a Watch */
+	uint64_t events;	   /* Watch events sent */
 };
 
 void cfn_api_init(struct thread_master *master);

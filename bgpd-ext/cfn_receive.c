@@ -265,6 +265,7 @@ static void cfn_reread(struct cfn_instance *ci,
 		cfn_fib_view_gone(ci, &sid);
 	if (changes) {
 		ci->stats.view_changes++;
+		cfn_instance_sid_changed(ci, &sid);
 		CFN_DEBUG(updates, "%pFX: view changed (%s%s%s), %zu egresses",
 			  &pending->prefix,
 			  changes & CFN_VIEW_EGRESSES ? "egresses " : "",

@@ -957,6 +957,8 @@ DEFPY(cfn_show_statistics, cfn_show_statistics_cmd,
 	json_object_int_add(japi, "slowClients", api.slow_clients);
 	json_object_int_add(japi, "refusedPerUser", api.refused_per_user);
 	json_object_int_add(japi, "idleClients", api.idle_clients);
+	json_object_int_add(japi, "watchers", api.watchers);
+	json_object_int_add(japi, "watchEvents", api.events);
 	json_object_object_add(json, "api", japi);
 	if (!uj)
 		vty_out(vty,
@@ -973,6 +975,11 @@ DEFPY(cfn_show_statistics, cfn_show_statistics_cmd,
 			api.refused_clients + api.refused_per_user,
 			api.refused_clients, api.refused_per_user,
 			api.slow_clients, api.idle_clients);
+	if (!uj)
+		vty_out(vty,
+			"API watch: %" PRIu64 " watchers, %" PRIu64
+			" events sent\n",
+			api.watchers, api.events);
 	return cfn_show_run(vty, !!uj, &show, cfn_print_statistics, json);
 }
 

@@ -779,6 +779,10 @@ static void dispatch(struct cfn_service_table *table,
 	case CFN__REQUEST__BODY_DRAIN:
 		do_drain(table, now_ms, req->drain, a);
 		break;
+	case CFN__REQUEST__BODY_WATCH:
+		a->outcome->watch = true;
+		a->outcome->watch_id = req->id;
+		break;
 	case CFN__REQUEST__BODY_LIST:
 		if (!do_list(table, now_ms, req->list, l, a))
 			refuse(a, CFN__STATUS__LIMIT, "out of memory");
@@ -815,6 +819,8 @@ size_t cfn_api_handle(struct cfn_service_table *table,
 	reply.error = a.status != CFN__STATUS__OK ? a.error : NULL;
 	reply.n_instances = a.status == CFN__STATUS__OK ? listing.count : 0;
 	reply.instances = listing.ptrs;
+	reply.has_api_version = true;
+	reply.api_version = CFN_API_VERSION;
 	reply_len = frame_message(&reply.base, reply_out);
 	listing_free(&listing);
 	if (req)
@@ -828,6 +834,8 @@ size_t cfn_api_refusal(const char *reason, uint8_t **reply_out)
 
 	reply.status = CFN__STATUS__LIMIT;
 	reply.error = (char *)reason;
+	reply.has_api_version = true;
+	reply.api_version = CFN_API_VERSION;
 	return frame_message(&reply.base, reply_out);
 }
 
@@ -835,6 +843,11 @@ size_t cfn_api_frame_request(const struct Cfn__Request *request,
 			     uint8_t **frame)
 {
 	return frame_message(&request->base, frame);
+}
+
+size_t cfn_api_frame_reply(const struct Cfn__Reply *reply, uint8_t **frame)
+{
+	return frame_message(&reply->base, frame);
 }
 
 struct Cfn__Reply *cfn_api_reply_decode(const uint8_t *payload, size_t len)

@@ -12,7 +12,9 @@
 
 #include "cfn_service.h"
 
-#define CFN_API_FRAME_HEADER 4 /* big-endian length of what follows */
+/* 2: Watch, Event, Reply.api_version; version 1 clients work unchanged */
+#define CFN_API_VERSION 2
+#define CFN_API_FRAME_HEADER 4		/* big-endian length of what follows */
 #define CFN_API_MAX_FRAME_DEFAULT 65536 /* also the API fuzzer's -max_len */
 
 struct cfn_api_limits {
@@ -40,7 +42,9 @@ struct cfn_api_outcome {
 	bool refused;		     /* the reply's status is not OK */
 	struct cfn_service *service; /* the service changed, if any */
 	enum cfn_api_change change;
-	size_t instances; /* registered or updated: 1, or a batch's size */
+	size_t instances;  /* registered or updated: 1, or a batch's size */
+	bool watch;	   /* a Watch: the caller subscribes the client */
+	uint32_t watch_id; /* the Watch's request id, for its events */
 };
 
 /*
@@ -72,6 +76,8 @@ struct Cfn__Request;
 size_t cfn_api_frame_request(const struct Cfn__Request *request,
 			     uint8_t **frame);
 struct Cfn__Reply;
+/* Frame a reply (for the node's unasked events); length, 0 on error. */
+size_t cfn_api_frame_reply(const struct Cfn__Reply *reply, uint8_t **frame);
 /* Decode a reply payload (free with cfn_api_reply_free); NULL if bad. */
 struct Cfn__Reply *cfn_api_reply_decode(const uint8_t *payload, size_t len);
 void cfn_api_reply_free(struct Cfn__Reply *reply);

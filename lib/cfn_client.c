@@ -118,25 +118,20 @@ static bool write_full(int fd, const uint8_t *buf, size_t len, char *err,
 	return true;
 }
 
-Cfn__Reply *cfn_client_call(int fd, Cfn__Request *req, int timeout_ms,
-			    char *err, size_t errlen)
+Cfn__Reply *cfn_client_receive(int fd, int timeout_ms, char *err, size_t errlen)
 {
-	uint8_t *frame = NULL, header[CFN_API_FRAME_HEADER], *payload;
-	size_t len = cfn_api_frame_request(req, &frame);
+	uint8_t header[CFN_API_FRAME_HEADER], *payload;
 	Cfn__Reply *reply = NULL;
 	uint32_t reply_len;
-	bool sent;
 
-	if (!len) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	sent = write_full(fd, frame, len, err, errlen);
-	cfn_free(frame);
-	if (!sent ||
-	    !read_full(fd, header, sizeof(header), timeout_ms, err, errlen))
+	if (!read_full(fd, header, sizeof(header), timeout_ms, err, errlen))
 		return NULL;
 	reply_len = cfn_api_frame_length(header);
+	if (reply_len > CFN_CLIENT_MAX_REPLY) {
+		snprintf(err, errlen, "a %u-octet reply (limit %u)", reply_len,
+			 CFN_CLIENT_MAX_REPLY);
+		return NULL;
+	}
 	payload = malloc(reply_len ? reply_len : 1);
 	if (payload &&
 	    read_full(fd, payload, reply_len, timeout_ms, err, errlen)) {
@@ -146,6 +141,72 @@ Cfn__Reply *cfn_client_call(int fd, Cfn__Request *req, int timeout_ms,
 	}
 	free(payload);
 	return reply;
+}
+
+Cfn__Reply *cfn_client_call(int fd, Cfn__Request *req, int timeout_ms,
+			    char *err, size_t errlen)
+{
+	uint8_t *frame = NULL;
+	size_t len = cfn_api_frame_request(req, &frame);
+	bool sent;
+
+	if (!len) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	sent = write_full(fd, frame, len, err, errlen);
+	cfn_free(frame);
+	return sent ? cfn_client_receive(fd, timeout_ms, err, errlen) : NULL;
+}
+
+int cfn_client_watch(const char *where, char *err, size_t errlen)
+{
+	Cfn__Request req = CFN__REQUEST__INIT;
+	Cfn__Watch watch = CFN__WATCH__INIT;
+	Cfn__Reply *reply;
+	int fd = cfn_client_connect(where, err, errlen);
+
+	if (fd < 0)
+		return -1;
+	req.id = 1;
+	req.body_case = CFN__REQUEST__BODY_WATCH;
+	req.watch = &watch;
+	reply = cfn_client_call(fd, &req, CFN_CLIENT_WATCH_TIMEOUT_MS, err,
+				errlen);
+	if (reply && reply->status != CFN__STATUS__OK)
+		snprintf(err, errlen, "the node refused the Watch (%s): %s%s",
+			 cfn_client_status_name(reply->status),
+			 reply->error ? reply->error : "",
+			 reply->has_api_version ? "" : " (API version 1)");
+	if (!reply || reply->status != CFN__STATUS__OK) {
+		close(fd);
+		fd = -1;
+	}
+	if (reply)
+		cfn_api_reply_free(reply);
+	return fd;
+}
+
+void cfn_client_follow(int fd, volatile bool *stopping,
+		       void (*on_event)(const Cfn__Event *event, void *arg),
+		       void *arg, char *err, size_t errlen)
+{
+	while (!*stopping) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		Cfn__Reply *reply;
+
+		/* a bounded wait, so that *stopping is seen */
+		if (poll(&pfd, 1, CFN_CLIENT_FOLLOW_POLL_MS) <= 0)
+			continue;
+		reply = cfn_client_receive(fd, CFN_CLIENT_WATCH_TIMEOUT_MS, err,
+					   errlen);
+		if (!reply)
+			return;
+		if (reply->event)
+			on_event(reply->event, arg);
+		cfn_api_reply_free(reply);
+	}
+	snprintf(err, errlen, "stopping");
 }
 
 bool cfn_client_parse_metric(char *arg, Cfn__Metric *metric, char *err,

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "nc_auth.h"
 #include "nc_cli.h"
@@ -21,7 +20,6 @@
 #define DEFAULT_HOST_KEY CFN_SYSCONFDIR "/frr/cfn-netconfd_host_key"
 #define FRR_RUN_DIR "/var/run/frr"
 #define POLL_MS 50
-#define NOTIFY_POLL_MS 1000
 
 #define WORKERS 4 /* sessions served at once */
 
@@ -34,34 +32,40 @@ static volatile sig_atomic_t stopping;
 
 struct options {
 	const char *address, *host_key, *group, *keys_file, *yang_dir;
-	const char *pathspace;
+	const char *pathspace, *api_socket;
 	uint16_t port;
 	bool debug;
 };
 
 static const char usage_text[] =
 	"usage: cfn-netconfd [-a ADDRESS] [-p PORT] [-k HOST_KEY] [-g GROUP]\n"
-	"                    [-A KEYS_FILE] [-N PATHSPACE] [-y YANG_DIR] [-d]\n"
+	"                    [-A KEYS_FILE] [-N PATHSPACE] [-S API_SOCKET]\n"
+	"                    [-y YANG_DIR] [-d]\n"
 	"  -a  listen address (default :: , every address)\n"
 	"  -p  SSH port (default 830)\n"
-	"  -k  host key, generated if missing (default " DEFAULT_HOST_KEY ")\n"
+	"  -k  host key, generated if missing (default " DEFAULT_HOST_KEY
+	")\n"
 	"  -g  group whose members may log in besides root (default frrvty)\n"
 	"  -A  authorized keys of a user, %h: home, %u: user name\n"
 	"      (default %h/.ssh/authorized_keys)\n"
 	"  -N  FRR pathspace of the bgpd to manage\n"
-	"  -y  directory of the frr-cfn YANG module (default " CFN_YANG_DIR ")\n"
+	"  -S  bgpd's service API socket, for selection changes\n"
+	"      (default cfn-api.sock in bgpd's run directory)\n"
+	"  -y  directory of the frr-cfn YANG module (default " CFN_YANG_DIR
+	")\n"
 	"  -d  debug: log to stderr too, verbosely\n";
 
 static bool parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
 
-	*o = (struct options){.address = "::", .host_key = DEFAULT_HOST_KEY,
+	*o = (struct options){.address = "::",
+			      .host_key = DEFAULT_HOST_KEY,
 			      .group = "frrvty",
 			      .keys_file = "%h/.ssh/authorized_keys",
 			      .yang_dir = CFN_YANG_DIR,
 			      .port = DEFAULT_PORT};
-	while ((c = getopt(argc, argv, "a:p:k:g:A:N:y:dh")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:k:g:A:N:S:y:dh")) != -1) {
 		switch (c) {
 		case 'a':
 			o->address = optarg;
@@ -83,6 +87,9 @@ static bool parse_options(int argc, char **argv, struct options *o)
 		case 'N':
 			o->pathspace = optarg;
 			break;
+		case 'S':
+			o->api_socket = optarg;
+			break;
 		case 'y':
 			o->yang_dir = optarg;
 			break;
@@ -98,9 +105,10 @@ static bool parse_options(int argc, char **argv, struct options *o)
 
 static void log_libnetconf2(NC_VERB_LEVEL level, const char *msg)
 {
-	static const int priority[] = {
-		[NC_VERB_ERROR] = LOG_ERR, [NC_VERB_WARNING] = LOG_WARNING,
-		[NC_VERB_VERBOSE] = LOG_INFO, [NC_VERB_DEBUG] = LOG_DEBUG};
+	static const int priority[] = {[NC_VERB_ERROR] = LOG_ERR,
+				       [NC_VERB_WARNING] = LOG_WARNING,
+				       [NC_VERB_VERBOSE] = LOG_INFO,
+				       [NC_VERB_DEBUG] = LOG_DEBUG};
 
 	syslog(priority[level], "%s", msg);
 }
@@ -108,13 +116,12 @@ static void log_libnetconf2(NC_VERB_LEVEL level, const char *msg)
 /* The modules of the server: NETCONF's own, RFC 5277's and ours. */
 static struct ly_ctx *load_modules(const char *yang_dir)
 {
-	static const char *netconf_features[] = {"writable-running",
-						 "validate", "xpath", NULL};
+	static const char *netconf_features[] = {"writable-running", "validate",
+						 "xpath", NULL};
 	char search[1024];
 	struct ly_ctx *ctx = NULL;
 
-	snprintf(search, sizeof(search), "%s:%s", yang_dir,
-		 CFN_IETF_YANG_DIRS);
+	snprintf(search, sizeof(search), "%s:%s", yang_dir, CFN_IETF_YANG_DIRS);
 	if (ly_ctx_new(search, 0, &ctx))
 		return NULL;
 	if (!ly_ctx_load_module(ctx, "ietf-netconf", NULL, netconf_features) ||
@@ -140,14 +147,16 @@ static bool listen_ssh(const struct options *o)
 
 static bool start(const struct options *o)
 {
-	char err[256];
+	char err[256], run_dir[200], api_socket[256];
 
 	if (o->pathspace)
-		snprintf(nc_cfn.vty_path, sizeof(nc_cfn.vty_path),
-			 FRR_RUN_DIR "/%s/bgpd.vty", o->pathspace);
+		snprintf(run_dir, sizeof(run_dir), FRR_RUN_DIR "/%s",
+			 o->pathspace);
 	else
-		snprintf(nc_cfn.vty_path, sizeof(nc_cfn.vty_path),
-			 FRR_RUN_DIR "/bgpd.vty");
+		snprintf(run_dir, sizeof(run_dir), FRR_RUN_DIR);
+	snprintf(nc_cfn.vty_path, sizeof(nc_cfn.vty_path), "%s/bgpd.vty",
+		 run_dir);
+	snprintf(api_socket, sizeof(api_socket), "%s/cfn-api.sock", run_dir);
 	nc_cfn.ctx = load_modules(o->yang_dir);
 	if (!nc_cfn.ctx) {
 		syslog(LOG_ERR, "cannot load the YANG modules (from %s:%s)",
@@ -168,7 +177,12 @@ static bool start(const struct options *o)
 		return false;
 	nc_auth_init(o->host_key, o->group, o->keys_file);
 	if (!listen_ssh(o)) {
-		syslog(LOG_ERR, "cannot listen on [%s]:%u", o->address, o->port);
+		syslog(LOG_ERR, "cannot listen on [%s]:%u", o->address,
+		       o->port);
+		return false;
+	}
+	if (!nc_notify_start(o->api_socket ? o->api_socket : api_socket)) {
+		syslog(LOG_ERR, "cannot start the notification thread");
 		return false;
 	}
 	nc_cfn.ps = nc_ps_new();
@@ -187,14 +201,6 @@ static void close_session(struct nc_session *session)
 	pthread_mutex_unlock(&nc_cfn.sessions_lock);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* A worker: answers the requests of whichever session has one. */
 static void *serve_sessions(void *unused)
 {
@@ -211,10 +217,9 @@ static void *serve_sessions(void *unused)
 	return NULL;
 }
 
-/* The main thread: accepts sessions and polls for notifications. */
+/* The main thread: accepts sessions. */
 static void accept_sessions(void)
 {
-	uint64_t next_poll = now_ms() + NOTIFY_POLL_MS;
 	struct nc_session *session;
 
 	while (!stopping) {
@@ -223,10 +228,6 @@ static void accept_sessions(void)
 			       nc_session_get_id(session),
 			       nc_session_get_username(session));
 			nc_ps_add_session(nc_cfn.ps, session);
-		}
-		if (now_ms() >= next_poll) {
-			nc_notify_poll();
-			next_poll = now_ms() + NOTIFY_POLL_MS;
 		}
 	}
 }
@@ -274,6 +275,7 @@ int main(int argc, char **argv)
 	if (!start(&o))
 		return 1;
 	serve();
+	nc_notify_stop();
 	while (nc_ps_session_count(nc_cfn.ps))
 		close_session(nc_ps_get_session(nc_cfn.ps, 0));
 	nc_ps_free(nc_cfn.ps);

@@ -12,7 +12,7 @@
 struct nc_cfn_server {
 	struct ly_ctx *ctx;
 	struct nc_pollsession *ps;
-	char vty_path[256]; /* bgpd's vty socket */
+	char vty_path[256];  /* bgpd's vty socket */
 	uint32_t lock_owner; /* session holding the running lock, 0: none */
 	/*
 	 * Sessions are served by several threads, so that one slow request
@@ -34,6 +34,8 @@ void nc_rpc_session_closed(struct nc_session *session);
 /* Selection-change notifications (nc_notify.c). */
 struct nc_server_reply *nc_notify_subscribe(struct lyd_node *rpc,
 					    struct nc_session *session);
-void nc_notify_poll(void);
+/* Follow bgpd's selection changes through the API socket's Watch. */
+bool nc_notify_start(const char *api_socket);
+void nc_notify_stop(void);
 
 #endif
