@@ -23,6 +23,7 @@
 
 #include "cfn_module.h"
 #include "cfn_nhg.h"
+#include "cfn_pin.h"
 
 DEFINE_MTYPE_STATIC(CFN, CFN_NHG, "CFN resilient nexthop group");
 
@@ -43,13 +44,11 @@ DEFINE_MTYPE_STATIC(CFN, CFN_NHG, "CFN resilient nexthop group");
 #define CFN_NHG_BASE (ZEBRA_NHG_PROTO_LOWER - CFN_NHG_SPACE)
 #define CFN_NHG_CLAIM_TRIES 256
 /*
- * The SID's route goes into the local table: the kernel looks it up
- * before main (so it wins over zebra's route there), and zebra ignores
- * it, so zebra neither counts it as a user of the group nor "restores"
- * the group when the module changes or deletes it. Metric 10 keeps it
- * behind a local route of an egress that hosts the SID itself (0).
+ * The SID's route goes into the group table (cfn_pin.h): its rule comes
+ * after local (a local route of an egress that hosts the SID itself wins)
+ * and the pins, and before main (it wins over zebra's route there).
  */
-#define CFN_ROUTE_TABLE RT_TABLE_LOCAL
+#define CFN_ROUTE_TABLE CFN_GROUP_TABLE
 /*
  * A previous bgpd's groups (it crashed, or was killed) keep forwarding
  * until this bgpd installs its selection over them, in place, so that
@@ -80,6 +79,10 @@ struct cfn_nhg {
 	bool adopted;	   /* a previous bgpd's, not installed since */
 	size_t count;
 	struct cfn_nhg_slot members[CFN_NHG_MEMBERS_MAX];
+	/* next hops that left the group but serve: their connections stay
+	 * pinned to them (cfn_pin.h) */
+	size_t n_pinned;
+	struct cfn_pin_hop pinned[CFN_NHG_MEMBERS_MAX];
 };
 
 static struct mnl_socket *nl;
@@ -116,6 +119,11 @@ static int nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		ret = mnl_cb_run(buf, (size_t)ret, nl_seq, portid, cb, data);
 	} while (ret > MNL_CB_STOP);
 	return ret < 0 ? -errno : 0;
+}
+
+int cfn_nhg_talk(struct nlmsghdr *nlh)
+{
+	return nl ? nl_talk(nlh, NULL, NULL) : -ENOTCONN;
 }
 
 static struct nlmsghdr *nh_header(char *buf, uint16_t type, uint16_t flags,
@@ -380,11 +388,58 @@ static void make_members(struct cfn_nhg *next, const struct cfn_nhg *old,
 	}
 }
 
+static bool hop_serves(const struct cfn_nhg_request *req,
+		       const struct cfn_nhg_slot *s)
+{
+	return s->inherited || hop_listed(req->serving, req->n_serving, s) ||
+	       hop_listed(req->members, req->count, s);
+}
+
+static bool pinned_already(const struct cfn_nhg *g,
+			   const struct cfn_pin_hop *hop)
+{
+	for (size_t i = 0; i < g->n_pinned; i++)
+		if (g->pinned[i].ifindex == hop->ifindex &&
+		    prefix_same(&g->pinned[i].gateway, &hop->gateway))
+			return true;
+	return false;
+}
+
+static void pin_hop(struct cfn_nhg *next, const struct cfn_nhg_slot *s)
+{
+	struct cfn_pin_hop hop = {s->gateway, s->ifindex};
+
+	if (next->n_pinned < CFN_NHG_MEMBERS_MAX &&
+	    !slot_of(next, &(struct cfn_nhg_member){s->gateway, s->ifindex},
+		     false) &&
+	    !pinned_already(next, &hop))
+		next->pinned[next->n_pinned++] = hop;
+}
+
 /*
- * Members of old that leave: one whose egress still serves the SID stays
- * at weight 1 while any of its buckets carried traffic within the idle
- * timer (the kernel moves a removed member's buckets at once, so an
- * active flow would move); any other goes at once.
+ * With pinning, the next hops of old that leave the group go at once;
+ * those that still serve the SID keep their connections pinned.
+ */
+static void keep_pinned(struct cfn_nhg *next, const struct cfn_nhg *old,
+			const struct cfn_nhg_request *req)
+{
+	for (size_t i = 0; old && i < old->count; i++)
+		if (hop_serves(req, &old->members[i]))
+			pin_hop(next, &old->members[i]);
+	for (size_t i = 0; old && i < old->n_pinned; i++) {
+		struct cfn_nhg_slot s = {.gateway = old->pinned[i].gateway,
+					 .ifindex = old->pinned[i].ifindex};
+
+		if (hop_serves(req, &s))
+			pin_hop(next, &s);
+	}
+}
+
+/*
+ * Without pinning, members of old that leave: one whose egress still
+ * serves the SID stays at weight 1 while any of its buckets carried
+ * traffic within the idle timer (the kernel moves a removed member's
+ * buckets at once, so an active flow would move); any other goes at once.
  */
 static void keep_retiring(struct cfn_nhg *next, const struct cfn_nhg *old,
 			  const struct cfn_nhg_request *req,
@@ -395,9 +450,7 @@ static void keep_retiring(struct cfn_nhg *next, const struct cfn_nhg *old,
 
 	for (size_t i = 0; old && i < old->count; i++) {
 		const struct cfn_nhg_slot *s = &old->members[i];
-		bool serving = s->inherited ||
-			       hop_listed(req->serving, req->n_serving, s) ||
-			       hop_listed(req->members, req->count, s);
+		bool serving = hop_serves(req, s);
 
 		if (next->count == CFN_NHG_MEMBERS_MAX ||
 		    id_used(next, s->id) || !serving ||
@@ -453,7 +506,10 @@ static int try_install(struct cfn_nhg *next, const struct cfn_nhg *old,
 	make_members(next, old, req, grp);
 	if (!next->count)
 		return -ENETUNREACH;
-	keep_retiring(next, old, req, grp);
+	if (cfn_pin_active())
+		keep_pinned(next, old, req);
+	else
+		keep_retiring(next, old, req, grp);
 	err = make_group(next, old, grp, req);
 	if (!err)
 		err = route_via_group(&next->sid, next->group_id);
@@ -506,6 +562,35 @@ static void forget_dead(struct cfn_nhg *g)
 	g->suspect = false;
 }
 
+/* Connections to every SID with a group pinned to their next hops. */
+static void sync_pins(void)
+{
+	size_t n_groups = listcount(groups), n_sids = 0, n_hops = 0;
+	struct prefix *sids;
+	struct cfn_pin_hop *hops;
+	struct listnode *node;
+	struct cfn_nhg *g;
+
+	if (!cfn_pin_active())
+		return;
+	sids = XCALLOC(MTYPE_TMP, (n_groups + 1) * sizeof(*sids));
+	hops = XCALLOC(MTYPE_TMP, (n_groups + 1) * 2 * CFN_NHG_MEMBERS_MAX *
+					  sizeof(*hops));
+	for (ALL_LIST_ELEMENTS_RO(groups, node, g)) {
+		sids[n_sids++] = g->sid;
+		for (size_t i = 0; i < g->count; i++)
+			if (!g->members[i].twin)
+				hops[n_hops++] = (struct cfn_pin_hop){
+					g->members[i].gateway,
+					g->members[i].ifindex};
+		for (size_t i = 0; i < g->n_pinned; i++)
+			hops[n_hops++] = g->pinned[i];
+	}
+	cfn_pin_sync(sids, n_sids, hops, n_hops);
+	XFREE(MTYPE_TMP, sids);
+	XFREE(MTYPE_TMP, hops);
+}
+
 static void destroy(struct cfn_nhg *g)
 {
 	/* the SID's route goes with its group */
@@ -537,8 +622,10 @@ bool cfn_nhg_install(const struct prefix *sid,
 	if (err) {
 		zlog_warn("CFN: %pFX: resilient nexthop group: %s", sid,
 			  safe_strerror(-err));
-		if (old)
+		if (old) {
 			destroy(old);
+			sync_pins();
+		}
 		return false;
 	}
 	if (old)
@@ -548,6 +635,7 @@ bool cfn_nhg_install(const struct prefix *sid,
 		listnode_add(groups, old);
 	}
 	*old = next;
+	sync_pins();
 	return true;
 }
 
@@ -565,8 +653,10 @@ void cfn_nhg_remove(const struct prefix *sid)
 {
 	struct cfn_nhg *g = nl ? find(sid) : NULL;
 
-	if (g)
+	if (g) {
 		destroy(g);
+		sync_pins();
+	}
 }
 
 /*
@@ -589,6 +679,7 @@ static void end_takeover(struct thread *t)
 		for (size_t i = 0; i < g->count; i++)
 			g->members[i].inherited = false;
 	}
+	sync_pins();
 }
 
 /* -- taking over what a previous bgpd left ----------------------------- */
@@ -912,7 +1003,9 @@ void cfn_nhg_init(struct thread_master *master, cfn_nhg_resync_fn resync)
 			safe_strerror(errno));
 		return;
 	}
+	cfn_pin_init();
 	take_over();
+	sync_pins();
 	monitor_open();
 	/* known when the first group is made: a probe would leave zebra
 	 * holding copies of its nexthops (see CFN_NHG_SPACE) */
@@ -928,6 +1021,8 @@ void cfn_nhg_fini(void)
 	THREAD_OFF(t_adopted);
 	while (groups && (g = listnode_head(groups)))
 		destroy(g);
+	if (nl)
+		cfn_pin_fini();
 	if (groups)
 		list_delete(&groups);
 	if (monitor)
