@@ -95,11 +95,11 @@ static bool supported;
 static uint32_t next_claim; /* offset in the ID space of the next try */
 static struct list *groups;
 
-/* Send one request and wait for its acknowledgement: 0 or -errno. */
-static int nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+int cfn_nl_talk(struct mnl_socket *sock, struct nlmsghdr *nlh, mnl_cb_t cb,
+		void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	unsigned int portid = mnl_socket_get_portid(nl);
+	unsigned int portid = mnl_socket_get_portid(sock);
 	ssize_t ret = -1;
 
 	/* a dump ends with NLMSG_DONE; anything else is acknowledged
@@ -108,17 +108,22 @@ static int nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = ++nl_seq;
 	frr_with_privs (&bgpd_privs) {
-		ret = mnl_socket_sendto(nl, nlh, nlh->nlmsg_len);
+		ret = mnl_socket_sendto(sock, nlh, nlh->nlmsg_len);
 	}
 	if (ret < 0)
 		return -errno;
 	do {
-		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		ret = mnl_socket_recvfrom(sock, buf, sizeof(buf));
 		if (ret < 0)
 			return -errno;
 		ret = mnl_cb_run(buf, (size_t)ret, nl_seq, portid, cb, data);
 	} while (ret > MNL_CB_STOP);
 	return ret < 0 ? -errno : 0;
+}
+
+static int nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	return cfn_nl_talk(nl, nlh, cb, data);
 }
 
 int cfn_nhg_talk(struct nlmsghdr *nlh)
@@ -562,6 +567,28 @@ static void forget_dead(struct cfn_nhg *g)
 	g->suspect = false;
 }
 
+static size_t group_pins(const struct cfn_nhg *g, struct cfn_pin_hop *hops,
+			 size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->count && n < max; i++)
+		if (!g->members[i].twin)
+			hops[n++] = (struct cfn_pin_hop){g->members[i].gateway,
+							 g->members[i].ifindex};
+	for (size_t i = 0; i < g->n_pinned && n < max; i++)
+		hops[n++] = g->pinned[i];
+	return n;
+}
+
+size_t cfn_nhg_pins(const struct prefix *sid, struct cfn_pin_hop *hops,
+		    size_t max)
+{
+	const struct cfn_nhg *g = nl ? find(sid) : NULL;
+
+	return g ? group_pins(g, hops, max) : 0;
+}
+
 /* Connections to every SID with a group pinned to their next hops. */
 static void sync_pins(void)
 {
@@ -578,13 +605,7 @@ static void sync_pins(void)
 					  sizeof(*hops));
 	for (ALL_LIST_ELEMENTS_RO(groups, node, g)) {
 		sids[n_sids++] = g->sid;
-		for (size_t i = 0; i < g->count; i++)
-			if (!g->members[i].twin)
-				hops[n_hops++] = (struct cfn_pin_hop){
-					g->members[i].gateway,
-					g->members[i].ifindex};
-		for (size_t i = 0; i < g->n_pinned; i++)
-			hops[n_hops++] = g->pinned[i];
+		n_hops += group_pins(g, hops + n_hops, 2 * CFN_NHG_MEMBERS_MAX);
 	}
 	cfn_pin_sync(sids, n_sids, hops, n_hops);
 	XFREE(MTYPE_TMP, sids);
@@ -762,6 +783,32 @@ static int read_nexthop(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* A route of the module outside the group table: a pin's, maybe. */
+static void read_pin_route(const struct nlmsghdr *nlh)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct cfn_pin_hop hop = {};
+	uint32_t table = rtm->rtm_table;
+	struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*rtm))
+	{
+		switch (mnl_attr_get_type(attr)) {
+		case RTA_TABLE:
+			table = mnl_attr_get_u32(attr);
+			break;
+		case RTA_GATEWAY:
+			read_gateway(attr, rtm->rtm_family, &hop.gateway);
+			break;
+		case RTA_OIF:
+			hop.ifindex = mnl_attr_get_u32(attr);
+			break;
+		}
+	}
+	if (hop.gateway.family && !rtm->rtm_dst_len)
+		cfn_pin_adopt(table, &hop);
+}
+
 static int read_route(const struct nlmsghdr *nlh, void *data)
 {
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
@@ -769,9 +816,12 @@ static int read_route(const struct nlmsghdr *nlh, void *data)
 	struct kernel_route *r;
 	struct nlattr *attr;
 
-	if (rtm->rtm_protocol != CFN_RTPROT ||
-	    rtm->rtm_table != CFN_ROUTE_TABLE)
+	if (rtm->rtm_protocol != CFN_RTPROT)
 		return MNL_CB_OK;
+	if (rtm->rtm_table != CFN_ROUTE_TABLE) {
+		read_pin_route(nlh);
+		return MNL_CB_OK;
+	}
 	ks->routes =
 		grow(ks->routes, sizeof(*r), ks->n_routes, &ks->cap_routes);
 	r = memset(&ks->routes[ks->n_routes++], 0, sizeof(*r));
@@ -960,13 +1010,12 @@ static void monitor_read(struct thread *t)
 			mnl_socket_get_fd(monitor), &t_monitor);
 }
 
-/* A route netlink socket, subscribed to the (legacy) event groups. */
-static struct mnl_socket *nl_open(unsigned int events, int flags)
+struct mnl_socket *cfn_nl_open(int bus, unsigned int events, int flags)
 {
 	struct mnl_socket *sock = NULL;
 
 	frr_with_privs (&bgpd_privs) {
-		sock = mnl_socket_open2(NETLINK_ROUTE, flags);
+		sock = mnl_socket_open2(bus, flags);
 		if (sock && mnl_socket_bind(sock, events, MNL_SOCKET_AUTOPID)) {
 			mnl_socket_close(sock);
 			sock = NULL;
@@ -980,7 +1029,7 @@ static void monitor_open(void)
 	unsigned int events =
 		RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
 
-	monitor = nl_open(events, SOCK_NONBLOCK);
+	monitor = cfn_nl_open(NETLINK_ROUTE, events, SOCK_NONBLOCK);
 	if (!monitor) {
 		zlog_warn(
 			"CFN: no netlink monitor (%s): groups are checked every second only",
@@ -996,7 +1045,7 @@ void cfn_nhg_init(struct thread_master *master, cfn_nhg_resync_fn resync)
 	nhg_master = master;
 	resync_fn = resync;
 	groups = list_new();
-	nl = nl_open(0, 0);
+	nl = cfn_nl_open(NETLINK_ROUTE, 0, 0);
 	if (!nl) {
 		zlog_warn(
 			"CFN: no netlink socket (%s): flow affinity unavailable, weighted ECMP instead",

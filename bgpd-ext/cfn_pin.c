@@ -4,12 +4,15 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/rtnetlink.h>
 #include <nftables/libnftables.h>
 
 #include "log.h"
 #include "privs.h"
 
+#include "cfn_module.h"
 #include "cfn_nhg.h"
 #include "cfn_pin.h"
 
@@ -20,7 +23,8 @@
 #define CFN_PIN_MARK_BASE 0x0cf00000u
 #define CFN_PIN_MARK_MASK 0xfff00000u
 #define CFN_PINS_MAX 256
-#define CFN_NFT_SCRIPT_MAX 65536
+
+DEFINE_MTYPE_STATIC(CFN, CFN_PIN, "CFN nftables script");
 
 extern struct zebra_privs_t bgpd_privs;
 
@@ -31,6 +35,7 @@ struct cfn_pin {
 
 static struct cfn_pin pins[CFN_PINS_MAX];
 static struct nft_ctx *nft;
+static struct mnl_socket *ct; /* conntrack, to count pinned connections */
 
 static uint32_t pin_mark(size_t index)
 {
@@ -141,20 +146,31 @@ static ssize_t pin_of(const struct cfn_pin_hop *hop)
 /* -- nftables ---------------------------------------------------------- */
 
 struct script {
-	char text[CFN_NFT_SCRIPT_MAX];
-	size_t len;
+	char *text;
+	size_t len, size;
 };
+
+/* The table last applied: a sync that would change nothing is skipped. */
+static struct script applied;
 
 static void say(struct script *s, const char *fmt, ...) PRINTFRR(2, 3);
 static void say(struct script *s, const char *fmt, ...)
 {
 	va_list ap;
+	char *piece;
+	size_t n;
 
 	va_start(ap, fmt);
-	s->len += vsnprintfrr(s->text + s->len, sizeof(s->text) - s->len, fmt,
-			      ap);
+	piece = vasprintfrr(MTYPE_TMP, fmt, ap);
 	va_end(ap);
-	s->len = MIN(s->len, sizeof(s->text) - 1);
+	n = strlen(piece);
+	if (s->len + n + 1 > s->size) {
+		s->size = MAX(2 * s->size, s->len + n + 1);
+		s->text = XREALLOC(MTYPE_CFN_PIN, s->text, s->size);
+	}
+	memcpy(s->text + s->len, piece, n + 1);
+	s->len += n;
+	XFREE(MTYPE_TMP, piece);
 }
 
 static void say_sids(struct script *s, const char *name, uint8_t family,
@@ -187,6 +203,19 @@ static void say_hops(struct script *s, const char *name, uint8_t family)
 	say(s, "%s }\n", *sep == ',' ? " }" : "");
 }
 
+static bool nft_run(const char *script)
+{
+	int err = -1;
+
+	frr_with_privs (&bgpd_privs) {
+		err = nft_run_cmd_from_buffer(nft, script);
+	}
+	if (err)
+		zlog_warn("CFN: nftables table inet cfn: %s",
+			  nft_ctx_get_error_buffer(nft));
+	return err == 0;
+}
+
 /*
  * The whole table, replaced in one transaction. A new connection's mark
  * is its next hop once routed (postrouting); later packets of the
@@ -194,10 +223,8 @@ static void say_hops(struct script *s, const char *name, uint8_t family)
  */
 static bool nft_apply(const struct prefix *sids, size_t n_sids)
 {
-	static struct script s;
-	int err = -1;
+	struct script s = {};
 
-	s.len = 0;
 	say(&s, "table inet cfn {}\ndelete table inet cfn\n");
 	if (n_sids) {
 		say(&s, "table inet cfn {\n");
@@ -216,13 +243,99 @@ static bool nft_apply(const struct prefix *sids, size_t n_sids)
 		    CFN_PIN_MARK_MASK, CFN_PIN_MARK_BASE, CFN_PIN_MARK_MASK,
 		    CFN_PIN_MARK_BASE);
 	}
-	frr_with_privs (&bgpd_privs) {
-		err = nft_run_cmd_from_buffer(nft, s.text);
+	if (applied.text && !strcmp(applied.text, s.text)) {
+		XFREE(MTYPE_CFN_PIN, s.text);
+		return true;
 	}
-	if (err)
-		zlog_warn("CFN: nftables table inet cfn: %s",
-			  nft_ctx_get_error_buffer(nft));
-	return err == 0;
+	XFREE(MTYPE_CFN_PIN, applied.text);
+	applied = s;
+	if (nft_run(s.text))
+		return true;
+	XFREE(MTYPE_CFN_PIN, applied.text); /* try again at the next sync */
+	return false;
+}
+
+/* -- pinned connections -------------------------------------------------- */
+
+struct ct_count {
+	const struct prefix *sid;
+	long count;
+};
+
+/* The original destination of a conntrack entry, into dst. */
+static bool ct_destination(const struct nlattr *entry, uint8_t family,
+			   struct prefix *dst)
+{
+	const struct nlattr *tuple, *ip;
+	uint16_t want = family == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST;
+	size_t len = family == AF_INET ? 4 : 16;
+
+	mnl_attr_for_each_nested(tuple, entry)
+	{
+		if (mnl_attr_get_type(tuple) != CTA_TUPLE_IP)
+			continue;
+		mnl_attr_for_each_nested(ip, tuple)
+		{
+			if (mnl_attr_get_type(ip) != want ||
+			    mnl_attr_get_payload_len(ip) != len)
+				continue;
+			dst->family = family;
+			dst->prefixlen = len * 8;
+			memcpy(&dst->u.prefix, mnl_attr_get_payload(ip), len);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int ct_count_entry(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+	struct ct_count *c = data;
+	struct nlattr *attr;
+	struct prefix dst;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*nfg))
+	{
+		if (mnl_attr_get_type(attr) == CTA_TUPLE_ORIG &&
+		    ct_destination(attr, nfg->nfgen_family, &dst) &&
+		    prefix_match(c->sid, &dst))
+			c->count++;
+	}
+	return MNL_CB_OK;
+}
+
+long cfn_pin_connections(const struct prefix *sid,
+			 const struct cfn_pin_hop *hop)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	struct ct_count c = {sid, 0};
+	ssize_t pin = -1;
+
+	for (size_t i = 0; pin < 0 && i < CFN_PINS_MAX; i++)
+		if (pins[i].used && same_pin_hop(&pins[i].hop, hop))
+			pin = (ssize_t)i;
+	if (!ct || pin < 0)
+		return -1;
+	/* the kernel filters the dump by mark */
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = sid->family;
+	nfg->version = NFNETLINK_V0;
+	mnl_attr_put_u32(nlh, CTA_MARK, htonl(pin_mark((size_t)pin)));
+	mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(UINT32_MAX));
+	return cfn_nl_talk(ct, nlh, ct_count_entry, &c) ? -1 : c.count;
+}
+
+void cfn_pin_adopt(uint32_t table, const struct cfn_pin_hop *hop)
+{
+	uint32_t index = table - pin_mark(0);
+
+	if (table >= pin_mark(0) && index < CFN_PINS_MAX && !pins[index].used)
+		pins[index] = (struct cfn_pin){.hop = *hop, .used = true};
 }
 
 bool cfn_pin_active(void)
@@ -259,10 +372,13 @@ void cfn_pin_init(void)
 			zlog_warn("CFN: rule to the group table: %s",
 				  safe_strerror(-err));
 	}
+	ct = cfn_nl_open(NETLINK_NETFILTER, 0, 0);
 	nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (nft)
 		nft_ctx_buffer_error(nft);
-	if (!nft || !nft_apply(NULL, 0)) {
+	/* a previous bgpd's table stays until the first sync, so that its
+	 * connections keep their next hops */
+	if (!nft || !nft_run("table inet cfn {}")) {
 		zlog_warn(
 			"CFN: no nftables: connections are not pinned, a next hop that leaves a group keeps its busy buckets instead");
 		if (nft)
@@ -278,10 +394,14 @@ void cfn_pin_fini(void)
 			pin_delete(i);
 	if (nft) {
 		nft_apply(NULL, 0);
+		XFREE(MTYPE_CFN_PIN, applied.text);
 		nft_ctx_free(nft);
 		nft = NULL;
 	}
 	for (size_t f = 0; f < array_size(families); f++)
 		rule_talk(RTM_DELRULE, families[f], CFN_RULE_PREF_GROUP, 0,
 			  CFN_GROUP_TABLE);
+	if (ct)
+		mnl_socket_close(ct);
+	ct = NULL;
 }

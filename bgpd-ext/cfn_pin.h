@@ -21,8 +21,6 @@
 
 #include "prefix.h"
 
-struct nlmsghdr;
-
 /*
  * The table of the SIDs' routes through their groups. zebra ignores it
  * (it reads no route of the unused "compat" table 252), so it neither
@@ -38,11 +36,18 @@ struct cfn_pin_hop {
 	uint32_t ifindex;
 };
 
-/* Send one route netlink request: 0 or -errno (cfn_nhg.c's socket). */
-int cfn_nhg_talk(struct nlmsghdr *nlh);
-
 /* The group table's rules; nftables if it can be used. */
 void cfn_pin_init(void);
+/* Connections to the SID pinned to the hop, from conntrack; -1 if the
+ * hop has no pin or conntrack cannot tell. */
+long cfn_pin_connections(const struct prefix *sid,
+			 const struct cfn_pin_hop *hop);
+/*
+ * The pin of a previous bgpd (a default route of the module in the table
+ * of a pin), taken over with its mark, which its connections still carry.
+ * The first cfn_pin_sync() removes it if no group uses it.
+ */
+void cfn_pin_adopt(uint32_t table, const struct cfn_pin_hop *hop);
 /* Remove the rules, the pins and the nftables table. */
 void cfn_pin_fini(void);
 /* Can connections be pinned (nftables and conntrack work)? */

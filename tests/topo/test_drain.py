@@ -109,7 +109,7 @@ def test_drained_egress_keeps_its_flows_and_gets_no_new_ones(net):
         # egress1 leaves the group at once; its connections stay pinned
         wait_until(lambda: not egress1_buckets(net), timeout=5,
                    what="egress1 out of the group")
-        #PIN assert pinned(net, "egress1") >= before
+        assert pinned(net, "egress1") >= before
         seen = flownet.probe(net, net.work, ADDR, PORT, 40, sport=43000)
         assert seen == ["egress2"] * 40  # not one new connection
         time.sleep(1)  # a few more rounds on the long-lived connections
