@@ -26,6 +26,7 @@
 #include "cfn_pin.h"
 
 DEFINE_MTYPE_STATIC(CFN, CFN_NHG, "CFN resilient nexthop group");
+DEFINE_MTYPE_STATIC(CFN, CFN_NHG_PINNED, "CFN pinned next hops");
 
 /*
  * zebra learns every kernel nexthop. Those with IDs in the daemons' range
@@ -80,9 +81,9 @@ struct cfn_nhg {
 	size_t count;
 	struct cfn_nhg_slot members[CFN_NHG_MEMBERS_MAX];
 	/* next hops that left the group but serve: their connections stay
-	 * pinned to them (cfn_pin.h) */
+	 * pinned to them (cfn_pin.h); allocated for the first one */
 	size_t n_pinned;
-	struct cfn_pin_hop pinned[CFN_NHG_MEMBERS_MAX];
+	struct cfn_pin_hop *pinned;
 };
 
 static struct mnl_socket *nl;
@@ -414,11 +415,15 @@ static void pin_hop(struct cfn_nhg *next, const struct cfn_nhg_slot *s)
 {
 	struct cfn_pin_hop hop = {s->gateway, s->ifindex};
 
-	if (next->n_pinned < CFN_NHG_MEMBERS_MAX &&
-	    !slot_of(next, &(struct cfn_nhg_member){s->gateway, s->ifindex},
-		     false) &&
-	    !pinned_already(next, &hop))
-		next->pinned[next->n_pinned++] = hop;
+	if (next->n_pinned == CFN_NHG_MEMBERS_MAX ||
+	    slot_of(next, &(struct cfn_nhg_member){s->gateway, s->ifindex},
+		    false) ||
+	    pinned_already(next, &hop))
+		return;
+	if (!next->pinned)
+		next->pinned = XCALLOC(MTYPE_CFN_NHG_PINNED,
+				       CFN_NHG_MEMBERS_MAX * sizeof(hop));
+	next->pinned[next->n_pinned++] = hop;
 }
 
 /*
@@ -522,6 +527,8 @@ static int try_install(struct cfn_nhg *next, const struct cfn_nhg *old,
 		if (next->group_id && !(old && old->group_id))
 			nh_delete(next->group_id);
 		delete_members(next, old);
+		XFREE(MTYPE_CFN_NHG_PINNED, next->pinned);
+		next->n_pinned = 0;
 	}
 	return err;
 }
@@ -620,6 +627,7 @@ static void destroy(struct cfn_nhg *g)
 	for (size_t i = 0; i < g->count; i++)
 		nh_delete(g->members[i].id);
 	listnode_delete(groups, g);
+	XFREE(MTYPE_CFN_NHG_PINNED, g->pinned);
 	XFREE(MTYPE_CFN_NHG, g);
 }
 
@@ -649,9 +657,10 @@ bool cfn_nhg_install(const struct prefix *sid,
 		}
 		return false;
 	}
-	if (old)
+	if (old) {
 		delete_members(old, &next);
-	else {
+		XFREE(MTYPE_CFN_NHG_PINNED, old->pinned);
+	} else {
 		old = XCALLOC(MTYPE_CFN_NHG, sizeof(*old));
 		listnode_add(groups, old);
 	}

@@ -239,9 +239,11 @@ def group_route(router):
 def pins(router):
     """The module's rules (those of its group table and pins) and its
     nftables table."""
-    rules = router.exec("ip", "rule", "show", "protocol", "207").stdout
+    rules = [line for family in ("-4", "-6")
+             for line in router.exec("ip", family, "rule").stdout.splitlines()
+             if "proto 207" in line]
     table = router.exec("nft", "list", "table", "inet", "cfn", check=False)
-    return rules.strip() + (table.stdout if table.returncode == 0 else "")
+    return "\n".join(rules) + (table.stdout if table.returncode == 0 else "")
 
 
 def test_cleanup_after_bgpd_killed_and_started_without_the_module(
