@@ -23,8 +23,10 @@
 
 #include "cfn_module.h"
 #include "cfn_nhg.h"
+#include "cfn_pin.h"
 
 DEFINE_MTYPE_STATIC(CFN, CFN_NHG, "CFN resilient nexthop group");
+DEFINE_MTYPE_STATIC(CFN, CFN_NHG_PINNED, "CFN pinned next hops");
 
 /*
  * zebra learns every kernel nexthop. Those with IDs in the daemons' range
@@ -43,13 +45,11 @@ DEFINE_MTYPE_STATIC(CFN, CFN_NHG, "CFN resilient nexthop group");
 #define CFN_NHG_BASE (ZEBRA_NHG_PROTO_LOWER - CFN_NHG_SPACE)
 #define CFN_NHG_CLAIM_TRIES 256
 /*
- * The SID's route goes into the local table: the kernel looks it up
- * before main (so it wins over zebra's route there), and zebra ignores
- * it, so zebra neither counts it as a user of the group nor "restores"
- * the group when the module changes or deletes it. Metric 10 keeps it
- * behind a local route of an egress that hosts the SID itself (0).
+ * The SID's route goes into the group table (cfn_pin.h): its rule comes
+ * after local (a local route of an egress that hosts the SID itself wins)
+ * and the pins, and before main (it wins over zebra's route there).
  */
-#define CFN_ROUTE_TABLE RT_TABLE_LOCAL
+#define CFN_ROUTE_TABLE CFN_GROUP_TABLE
 /*
  * A previous bgpd's groups (it crashed, or was killed) keep forwarding
  * until this bgpd installs its selection over them, in place, so that
@@ -80,6 +80,10 @@ struct cfn_nhg {
 	bool adopted;	   /* a previous bgpd's, not installed since */
 	size_t count;
 	struct cfn_nhg_slot members[CFN_NHG_MEMBERS_MAX];
+	/* next hops that left the group but serve: their connections stay
+	 * pinned to them (cfn_pin.h); allocated for the first one */
+	size_t n_pinned;
+	struct cfn_pin_hop *pinned;
 };
 
 static struct mnl_socket *nl;
@@ -92,11 +96,11 @@ static bool supported;
 static uint32_t next_claim; /* offset in the ID space of the next try */
 static struct list *groups;
 
-/* Send one request and wait for its acknowledgement: 0 or -errno. */
-static int nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+int cfn_nl_talk(struct mnl_socket *sock, struct nlmsghdr *nlh, mnl_cb_t cb,
+		void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	unsigned int portid = mnl_socket_get_portid(nl);
+	unsigned int portid = mnl_socket_get_portid(sock);
 	ssize_t ret = -1;
 
 	/* a dump ends with NLMSG_DONE; anything else is acknowledged
@@ -105,17 +109,27 @@ static int nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = ++nl_seq;
 	frr_with_privs (&bgpd_privs) {
-		ret = mnl_socket_sendto(nl, nlh, nlh->nlmsg_len);
+		ret = mnl_socket_sendto(sock, nlh, nlh->nlmsg_len);
 	}
 	if (ret < 0)
 		return -errno;
 	do {
-		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		ret = mnl_socket_recvfrom(sock, buf, sizeof(buf));
 		if (ret < 0)
 			return -errno;
 		ret = mnl_cb_run(buf, (size_t)ret, nl_seq, portid, cb, data);
 	} while (ret > MNL_CB_STOP);
 	return ret < 0 ? -errno : 0;
+}
+
+static int nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	return cfn_nl_talk(nl, nlh, cb, data);
+}
+
+int cfn_nhg_talk(struct nlmsghdr *nlh)
+{
+	return nl ? nl_talk(nlh, NULL, NULL) : -ENOTCONN;
 }
 
 static struct nlmsghdr *nh_header(char *buf, uint16_t type, uint16_t flags,
@@ -380,11 +394,62 @@ static void make_members(struct cfn_nhg *next, const struct cfn_nhg *old,
 	}
 }
 
+static bool hop_serves(const struct cfn_nhg_request *req,
+		       const struct cfn_nhg_slot *s)
+{
+	return s->inherited || hop_listed(req->serving, req->n_serving, s) ||
+	       hop_listed(req->members, req->count, s);
+}
+
+static bool pinned_already(const struct cfn_nhg *g,
+			   const struct cfn_pin_hop *hop)
+{
+	for (size_t i = 0; i < g->n_pinned; i++)
+		if (g->pinned[i].ifindex == hop->ifindex &&
+		    prefix_same(&g->pinned[i].gateway, &hop->gateway))
+			return true;
+	return false;
+}
+
+static void pin_hop(struct cfn_nhg *next, const struct cfn_nhg_slot *s)
+{
+	struct cfn_pin_hop hop = {s->gateway, s->ifindex};
+
+	if (next->n_pinned == CFN_NHG_MEMBERS_MAX ||
+	    slot_of(next, &(struct cfn_nhg_member){s->gateway, s->ifindex},
+		    false) ||
+	    pinned_already(next, &hop))
+		return;
+	if (!next->pinned)
+		next->pinned = XCALLOC(MTYPE_CFN_NHG_PINNED,
+				       CFN_NHG_MEMBERS_MAX * sizeof(hop));
+	next->pinned[next->n_pinned++] = hop;
+}
+
 /*
- * Members of old that leave: one whose egress still serves the SID stays
- * at weight 1 while any of its buckets carried traffic within the idle
- * timer (the kernel moves a removed member's buckets at once, so an
- * active flow would move); any other goes at once.
+ * With pinning, the next hops of old that leave the group go at once;
+ * those that still serve the SID keep their connections pinned.
+ */
+static void keep_pinned(struct cfn_nhg *next, const struct cfn_nhg *old,
+			const struct cfn_nhg_request *req)
+{
+	for (size_t i = 0; old && i < old->count; i++)
+		if (hop_serves(req, &old->members[i]))
+			pin_hop(next, &old->members[i]);
+	for (size_t i = 0; old && i < old->n_pinned; i++) {
+		struct cfn_nhg_slot s = {.gateway = old->pinned[i].gateway,
+					 .ifindex = old->pinned[i].ifindex};
+
+		if (hop_serves(req, &s))
+			pin_hop(next, &s);
+	}
+}
+
+/*
+ * Without pinning, members of old that leave: one whose egress still
+ * serves the SID stays at weight 1 while any of its buckets carried
+ * traffic within the idle timer (the kernel moves a removed member's
+ * buckets at once, so an active flow would move); any other goes at once.
  */
 static void keep_retiring(struct cfn_nhg *next, const struct cfn_nhg *old,
 			  const struct cfn_nhg_request *req,
@@ -395,9 +460,7 @@ static void keep_retiring(struct cfn_nhg *next, const struct cfn_nhg *old,
 
 	for (size_t i = 0; old && i < old->count; i++) {
 		const struct cfn_nhg_slot *s = &old->members[i];
-		bool serving = s->inherited ||
-			       hop_listed(req->serving, req->n_serving, s) ||
-			       hop_listed(req->members, req->count, s);
+		bool serving = hop_serves(req, s);
 
 		if (next->count == CFN_NHG_MEMBERS_MAX ||
 		    id_used(next, s->id) || !serving ||
@@ -453,7 +516,10 @@ static int try_install(struct cfn_nhg *next, const struct cfn_nhg *old,
 	make_members(next, old, req, grp);
 	if (!next->count)
 		return -ENETUNREACH;
-	keep_retiring(next, old, req, grp);
+	if (cfn_pin_active())
+		keep_pinned(next, old, req);
+	else
+		keep_retiring(next, old, req, grp);
 	err = make_group(next, old, grp, req);
 	if (!err)
 		err = route_via_group(&next->sid, next->group_id);
@@ -461,6 +527,8 @@ static int try_install(struct cfn_nhg *next, const struct cfn_nhg *old,
 		if (next->group_id && !(old && old->group_id))
 			nh_delete(next->group_id);
 		delete_members(next, old);
+		XFREE(MTYPE_CFN_NHG_PINNED, next->pinned);
+		next->n_pinned = 0;
 	}
 	return err;
 }
@@ -506,6 +574,51 @@ static void forget_dead(struct cfn_nhg *g)
 	g->suspect = false;
 }
 
+static size_t group_pins(const struct cfn_nhg *g, struct cfn_pin_hop *hops,
+			 size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->count && n < max; i++)
+		if (!g->members[i].twin)
+			hops[n++] = (struct cfn_pin_hop){g->members[i].gateway,
+							 g->members[i].ifindex};
+	for (size_t i = 0; i < g->n_pinned && n < max; i++)
+		hops[n++] = g->pinned[i];
+	return n;
+}
+
+size_t cfn_nhg_pins(const struct prefix *sid, struct cfn_pin_hop *hops,
+		    size_t max)
+{
+	const struct cfn_nhg *g = nl ? find(sid) : NULL;
+
+	return g ? group_pins(g, hops, max) : 0;
+}
+
+/* Connections to every SID with a group pinned to their next hops. */
+static void sync_pins(void)
+{
+	size_t n_groups = listcount(groups), n_sids = 0, n_hops = 0;
+	struct prefix *sids;
+	struct cfn_pin_hop *hops;
+	struct listnode *node;
+	struct cfn_nhg *g;
+
+	if (!cfn_pin_active())
+		return;
+	sids = XCALLOC(MTYPE_TMP, (n_groups + 1) * sizeof(*sids));
+	hops = XCALLOC(MTYPE_TMP, (n_groups + 1) * 2 * CFN_NHG_MEMBERS_MAX *
+					  sizeof(*hops));
+	for (ALL_LIST_ELEMENTS_RO(groups, node, g)) {
+		sids[n_sids++] = g->sid;
+		n_hops += group_pins(g, hops + n_hops, 2 * CFN_NHG_MEMBERS_MAX);
+	}
+	cfn_pin_sync(sids, n_sids, hops, n_hops);
+	XFREE(MTYPE_TMP, sids);
+	XFREE(MTYPE_TMP, hops);
+}
+
 static void destroy(struct cfn_nhg *g)
 {
 	/* the SID's route goes with its group */
@@ -514,6 +627,7 @@ static void destroy(struct cfn_nhg *g)
 	for (size_t i = 0; i < g->count; i++)
 		nh_delete(g->members[i].id);
 	listnode_delete(groups, g);
+	XFREE(MTYPE_CFN_NHG_PINNED, g->pinned);
 	XFREE(MTYPE_CFN_NHG, g);
 }
 
@@ -537,17 +651,21 @@ bool cfn_nhg_install(const struct prefix *sid,
 	if (err) {
 		zlog_warn("CFN: %pFX: resilient nexthop group: %s", sid,
 			  safe_strerror(-err));
-		if (old)
+		if (old) {
 			destroy(old);
+			sync_pins();
+		}
 		return false;
 	}
-	if (old)
+	if (old) {
 		delete_members(old, &next);
-	else {
+		XFREE(MTYPE_CFN_NHG_PINNED, old->pinned);
+	} else {
 		old = XCALLOC(MTYPE_CFN_NHG, sizeof(*old));
 		listnode_add(groups, old);
 	}
 	*old = next;
+	sync_pins();
 	return true;
 }
 
@@ -565,8 +683,10 @@ void cfn_nhg_remove(const struct prefix *sid)
 {
 	struct cfn_nhg *g = nl ? find(sid) : NULL;
 
-	if (g)
+	if (g) {
 		destroy(g);
+		sync_pins();
+	}
 }
 
 /*
@@ -589,6 +709,7 @@ static void end_takeover(struct thread *t)
 		for (size_t i = 0; i < g->count; i++)
 			g->members[i].inherited = false;
 	}
+	sync_pins();
 }
 
 /* -- taking over what a previous bgpd left ----------------------------- */
@@ -671,6 +792,32 @@ static int read_nexthop(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* A route of the module outside the group table: a pin's, maybe. */
+static void read_pin_route(const struct nlmsghdr *nlh)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct cfn_pin_hop hop = {};
+	uint32_t table = rtm->rtm_table;
+	struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*rtm))
+	{
+		switch (mnl_attr_get_type(attr)) {
+		case RTA_TABLE:
+			table = mnl_attr_get_u32(attr);
+			break;
+		case RTA_GATEWAY:
+			read_gateway(attr, rtm->rtm_family, &hop.gateway);
+			break;
+		case RTA_OIF:
+			hop.ifindex = mnl_attr_get_u32(attr);
+			break;
+		}
+	}
+	if (hop.gateway.family && !rtm->rtm_dst_len)
+		cfn_pin_adopt(table, &hop);
+}
+
 static int read_route(const struct nlmsghdr *nlh, void *data)
 {
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
@@ -678,9 +825,12 @@ static int read_route(const struct nlmsghdr *nlh, void *data)
 	struct kernel_route *r;
 	struct nlattr *attr;
 
-	if (rtm->rtm_protocol != CFN_RTPROT ||
-	    rtm->rtm_table != CFN_ROUTE_TABLE)
+	if (rtm->rtm_protocol != CFN_RTPROT)
 		return MNL_CB_OK;
+	if (rtm->rtm_table != CFN_ROUTE_TABLE) {
+		read_pin_route(nlh);
+		return MNL_CB_OK;
+	}
 	ks->routes =
 		grow(ks->routes, sizeof(*r), ks->n_routes, &ks->cap_routes);
 	r = memset(&ks->routes[ks->n_routes++], 0, sizeof(*r));
@@ -869,13 +1019,12 @@ static void monitor_read(struct thread *t)
 			mnl_socket_get_fd(monitor), &t_monitor);
 }
 
-/* A route netlink socket, subscribed to the (legacy) event groups. */
-static struct mnl_socket *nl_open(unsigned int events, int flags)
+struct mnl_socket *cfn_nl_open(int bus, unsigned int events, int flags)
 {
 	struct mnl_socket *sock = NULL;
 
 	frr_with_privs (&bgpd_privs) {
-		sock = mnl_socket_open2(NETLINK_ROUTE, flags);
+		sock = mnl_socket_open2(bus, flags);
 		if (sock && mnl_socket_bind(sock, events, MNL_SOCKET_AUTOPID)) {
 			mnl_socket_close(sock);
 			sock = NULL;
@@ -889,7 +1038,7 @@ static void monitor_open(void)
 	unsigned int events =
 		RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
 
-	monitor = nl_open(events, SOCK_NONBLOCK);
+	monitor = cfn_nl_open(NETLINK_ROUTE, events, SOCK_NONBLOCK);
 	if (!monitor) {
 		zlog_warn(
 			"CFN: no netlink monitor (%s): groups are checked every second only",
@@ -905,14 +1054,16 @@ void cfn_nhg_init(struct thread_master *master, cfn_nhg_resync_fn resync)
 	nhg_master = master;
 	resync_fn = resync;
 	groups = list_new();
-	nl = nl_open(0, 0);
+	nl = cfn_nl_open(NETLINK_ROUTE, 0, 0);
 	if (!nl) {
 		zlog_warn(
 			"CFN: no netlink socket (%s): flow affinity unavailable, weighted ECMP instead",
 			safe_strerror(errno));
 		return;
 	}
+	cfn_pin_init();
 	take_over();
+	sync_pins();
 	monitor_open();
 	/* known when the first group is made: a probe would leave zebra
 	 * holding copies of its nexthops (see CFN_NHG_SPACE) */
@@ -928,6 +1079,8 @@ void cfn_nhg_fini(void)
 	THREAD_OFF(t_adopted);
 	while (groups && (g = listnode_head(groups)))
 		destroy(g);
+	if (nl)
+		cfn_pin_fini();
 	if (groups)
 		list_delete(&groups);
 	if (monitor)

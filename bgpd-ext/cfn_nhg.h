@@ -16,6 +16,8 @@
 
 #include "prefix.h"
 
+struct cfn_pin_hop;
+
 #define CFN_NHG_MEMBERS_MAX 31
 #define CFN_RTPROT 207 /* kernel route/nexthop protocol of the module */
 
@@ -80,5 +82,22 @@ struct cfn_nhg_bucket_count {
 };
 bool cfn_nhg_distribution(const struct prefix *sid, uint32_t *group_id,
 			  struct cfn_nhg_bucket_count *counts, size_t *count);
+
+/* The SID's next hops whose connections are pinned: its group's members
+ * and those that left it but serve; how many (at most max). */
+size_t cfn_nhg_pins(const struct prefix *sid, struct cfn_pin_hop *hops,
+		    size_t max);
+
+/* -- netlink, for the module's other kernel state (cfn_pin.c) -- */
+struct mnl_socket;
+struct nlmsghdr;
+/* A netlink socket on the bus, subscribed to the (legacy) groups. */
+struct mnl_socket *cfn_nl_open(int bus, unsigned int events, int flags);
+/* Send one request and wait for its acknowledgement, or the end of its
+ * dump with cb called on each message: 0 or -errno. */
+int cfn_nl_talk(struct mnl_socket *sock, struct nlmsghdr *nlh,
+		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+/* The same, on the module's route netlink socket, without cb. */
+int cfn_nhg_talk(struct nlmsghdr *nlh);
 
 #endif /* CFN_NHG_H */

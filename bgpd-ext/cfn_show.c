@@ -14,6 +14,7 @@
 #include "cfn_dispatch.h"
 #include "cfn_module.h"
 #include "cfn_nhg.h"
+#include "cfn_pin.h"
 #include "cfn_select.h"
 
 #define CFN_STR "Compute-aware anycast (CFN)\n"
@@ -448,6 +449,41 @@ static const char *cfn_candidate_name(const struct cfn_shown_selection *s,
 	return buf;
 }
 
+/* Connections to the SID conntrack pins to each next hop, by gateway. */
+static json_object *cfn_json_pinned(const struct prefix *sid)
+{
+	struct cfn_pin_hop hops[2 * CFN_NHG_MEMBERS_MAX];
+	size_t n = cfn_nhg_pins(sid, hops, array_size(hops));
+	json_object *j = json_object_new_object();
+
+	for (size_t i = 0; i < n; i++) {
+		long count = cfn_pin_connections(sid, &hops[i]);
+		char gw[PREFIX_STRLEN];
+
+		if (count >= 0) {
+			snprintfrr(gw, sizeof(gw), "%pFXh", &hops[i].gateway);
+			json_object_int_add(j, gw, count);
+		}
+	}
+	return j;
+}
+
+static void cfn_text_pinned(struct vty *vty, const struct prefix *sid)
+{
+	struct cfn_pin_hop hops[2 * CFN_NHG_MEMBERS_MAX];
+	size_t n = cfn_nhg_pins(sid, hops, array_size(hops));
+
+	for (size_t i = 0; i < n; i++) {
+		long count = cfn_pin_connections(sid, &hops[i]);
+
+		if (count >= 0)
+			vty_out(vty,
+				"    pinned: %ld connections via %pFXh dev %s\n",
+				count, &hops[i].gateway,
+				ifindex2ifname(hops[i].ifindex, VRF_DEFAULT));
+	}
+}
+
 static json_object *cfn_json_affinity(const struct cfn_shown_selection *s)
 {
 	const struct cfn_buckets *b = &s->buckets;
@@ -466,6 +502,8 @@ static json_object *cfn_json_affinity(const struct cfn_shown_selection *s)
 		return j;
 	json_object_int_add(j, "nexthopGroupId", b->group);
 	json_object_int_add(j, "drainingBuckets", cfn_draining_buckets(s));
+	json_object_boolean_add(j, "connectionPinning", cfn_pin_active());
+	json_object_object_add(j, "pinnedConnections", cfn_json_pinned(&p));
 	jdist = json_object_new_array();
 	for (size_t i = 0; i < b->n; i++) {
 		json_object *jm = json_object_new_object();
@@ -507,6 +545,7 @@ static void cfn_text_affinity(struct vty *vty,
 			b->group, &b->counts[i].gateway,
 			ifindex2ifname(b->counts[i].ifindex, VRF_DEFAULT),
 			b->counts[i].weight, b->counts[i].buckets);
+	cfn_text_pinned(vty, &p);
 	if (cfn_draining_buckets(s))
 		vty_out(vty,
 			"    draining: %u buckets still hold flows to draining %s\n",

@@ -15,6 +15,9 @@ from topolib import Topology, wait_until
 RR = "10.0.0.2"
 EGRESS_IDS = {"e1": "10.0.0.11", "e2": "10.0.0.12", "e3": "10.0.0.13"}
 DAEMONS = ("zebra", "ospfd", "bgpd")
+# The module's table of the SIDs' routes through their resilient groups
+# (bgpd-ext/cfn_pin.h), looked up before main.
+GROUP_TABLE = "252"
 
 
 def ospf_config(router, costs):

@@ -83,9 +83,10 @@ def net(tmp_path_factory):
 
 
 def affinity_route(router):
-    """The module's route to the SID: in the local table, looked up
+    """The module's route to the SID: in its group table, looked up
     before main, where zebra's is."""
-    return router.exec("ip", "route", "show", "table", "local", SID).stdout
+    return router.exec("ip", "route", "show", "table", cfnnet.GROUP_TABLE,
+                       SID).stdout
 
 
 def gateways(topo):

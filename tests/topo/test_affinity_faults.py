@@ -213,7 +213,7 @@ def test_crash_restart_keeps_routes_and_flows(net):
         os.kill(ingress.daemon_pids()["bgpd"], signal.SIGKILL)
         time.sleep(0.5)
         ingress.start_daemons(only=["bgpd"])
-        assert local_route(ingress)  # forwarding all along
+        assert group_route(ingress)  # forwarding all along
         net.wait_established()
         data = wait_chosen(net, ASN)
         assert data["affinity"]["nexthopGroupId"] == group  # taken over
@@ -231,9 +231,19 @@ def ours(router):
     return json.loads(out.stdout or "[]")
 
 
-def local_route(router):
-    return router.exec("ip", "route", "show", "table", "local", "protocol",
-                       "207").stdout.strip()
+def group_route(router):
+    return router.exec("ip", "route", "show", "table", cfnnet.GROUP_TABLE,
+                       "protocol", "207").stdout.strip()
+
+
+def pins(router):
+    """The module's rules (those of its group table and pins) and its
+    nftables table."""
+    rules = [line for family in ("-4", "-6")
+             for line in router.exec("ip", family, "rule").stdout.splitlines()
+             if "proto 207" in line]
+    table = router.exec("nft", "list", "table", "inet", "cfn", check=False)
+    return "\n".join(rules) + (table.stdout if table.returncode == 0 else "")
 
 
 def test_cleanup_after_bgpd_killed_and_started_without_the_module(
@@ -247,17 +257,19 @@ def test_cleanup_after_bgpd_killed_and_started_without_the_module(
     ingress.write_config(ingress.base_config())
     ingress.start_daemons(only=["bgpd"])
     time.sleep(2)
-    assert local_route(ingress) and ours(ingress)  # nothing removes them
+    assert group_route(ingress) and ours(ingress)  # nothing removes them
+    assert pins(ingress)
     cleanup = ["cfn-fib-cleanup", "-n", ingress.ns]
     # -m (frr.service, before start): left to a bgpd that loads the module
     daemons = tmp_path / "daemons"
     monkeypatch.setenv("CFN_FRR_DAEMONS", str(daemons))
     daemons.write_text('bgpd=yes\nbgpd_options="  -A 127.0.0.1 -M cfn"\n')
     assert topolib.run([*cleanup, "-m"]).stdout == ""
-    assert local_route(ingress) and ours(ingress)
+    assert group_route(ingress) and ours(ingress) and pins(ingress)
     daemons.write_text('bgpd=yes\nbgpd_options="  -A 127.0.0.1"\n')
     assert "removed" in topolib.run([*cleanup, "-m"]).stdout
-    assert not local_route(ingress) and not ours(ingress)
+    assert not group_route(ingress) and not ours(ingress)
+    assert not pins(ingress)
     assert topolib.run(cleanup).stdout == ""  # nothing left: says nothing
 
 
