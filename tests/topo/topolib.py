@@ -41,6 +41,14 @@ DAEMON_ARGS = {"bgpd": ["-M", os.environ.get("CFN_MODULE", "cfn")]}
 _live_topologies = []
 
 
+def with_mgmtd(daemons):
+    """FRR 10's zebra takes its configuration (interfaces, addresses)
+    through mgmtd, which frrinit starts first wherever it exists."""
+    if daemons and os.path.exists(os.path.join(FRR_SBIN, "mgmtd")):
+        return ["mgmtd", *[d for d in daemons if d != "mgmtd"]]
+    return list(daemons)
+
+
 def run(cmd, check=True, **kwargs):
     """Run a command (list), returning CompletedProcess with text output."""
     return subprocess.run(cmd, check=check, text=True,
@@ -75,7 +83,7 @@ class Router:
         self.ns = f"{NS_PREFIX}{topo.name}-{name}"
         self.asn = asn
         self.router_id = router_id
-        self.daemons = list(daemons)
+        self.daemons = with_mgmtd(daemons)
         self.link_peers = link_peers  # BGP neighbors on every link
         self.interfaces = {}  # ifname -> (address/len, peer Router, peer address)
         self.config = ""      # extra integrated config appended at boot
@@ -340,11 +348,15 @@ class Topology:
 
 
 def _owned_by_other(ns):
+    """A namespace without an owner file here may be another root's (a
+    chroot has its own /var/run/frr): it is left alone while processes
+    run in it."""
     try:
         with open(os.path.join(FRR_RUN, ns, OWNER_FILE)) as f:
             owner = int(f.read())
     except (OSError, ValueError):
-        return False
+        pids = run(["ip", "netns", "pids", ns], check=False)
+        return pids.returncode == 0 and bool(pids.stdout.strip())
     return owner != os.getpid() and _alive(owner)
 
 
