@@ -12,7 +12,7 @@ import pytest
 
 import cfnnet
 from cfnnet import EGRESS_IDS, gateway_to, kernel_nexthops
-from topolib import wait_until
+from topolib import frr_version, wait_until, zebra_weights
 
 SID = "198.51.100.10/32"
 EQUAL = {"e1": 10, "e2": 10, "e3": 10}
@@ -130,7 +130,8 @@ def test_weighted_mode_sets_kernel_weights(net):
     # scores (L2 + network 7.5) / 2: 8.25, 6.75, 7.75 -> 255, 209, 240
     nexthops = wait_fib(net, "e1", "e2", "e3")
     gw = {n: gateway_to(ingress, n) for n in EGRESS_IDS}
-    assert nexthops == {gw["e1"]: 255, gw["e2"]: 209, gw["e3"]: 240}
+    assert nexthops == zebra_weights({gw["e1"]: 255, gw["e2"]: 209,
+                                      gw["e3"]: 240})
     chosen = {c["nodeId"]: c["weight"] for c in selection(net)["chosen"]}
     assert chosen == {EGRESS_IDS["e1"]: 255, EGRESS_IDS["e2"]: 209,
                       EGRESS_IDS["e3"]: 240}
@@ -246,7 +247,8 @@ def test_balanced_weights_follow_free_capacity(net):
     gw = {n: gateway_to(ingress, n) for n in EGRESS_IDS}
     try:
         wait_until(lambda: kernel_nexthops(ingress, SID) ==
-                   {gw[n]: w for n, w in want.items()}, timeout=30,
+                   zebra_weights({gw[n]: w for n, w in want.items()}),
+                   timeout=30,
                    what=f"kernel weights {want}")
         chosen = {c["nodeId"]: c["weight"]
                   for c in selection(net)["chosen"]}
@@ -260,3 +262,22 @@ def test_balanced_weights_follow_free_capacity(net):
             configure_instance(net, name,
                                "metric background-utilization statistic max",
                                "metric request-rate statistic mean", no=True)
+
+
+def test_attribute_types_bgpd_parses_are_refused(net):
+    """bgpd never keeps an attribute of a code it parses itself: such
+    codes are refused with a reason and change nothing. FRR 10 parses 26
+    (AIGP), which 8.4 does not; 8.4 parses 21, which 10 does not."""
+    ingress = net["ingress"]
+    parsed, free = (26, 21) if frr_version() >= (10, 0) else (21, 26)
+    for code in (1, parsed):
+        out = ingress.vtysh("configure terminal", "router bgp 65000",
+                            f"cfn attribute-type {code}", check=False)
+        assert "one bgpd parses itself" in out
+    assert "cfn attribute-type" not in ingress.vtysh("show running-config")
+    ingress.configure(f"cfn attribute-type {free}", context="router bgp 65000")
+    try:
+        assert (f"cfn attribute-type {free}"
+                in ingress.vtysh("show running-config"))
+    finally:
+        ingress.configure("no cfn attribute-type", context="router bgp 65000")
