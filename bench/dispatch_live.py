@@ -88,8 +88,19 @@ def capacity(site):
 
 
 def effective_capacity():
-    """Total capacity net of the mean background: demand x1."""
+    """Total capacity net of the mean background."""
     return sum(capacity(s) * (1 - bg_mean(SITES[s][2])) for s in SITES)
+
+
+# The model's nominal demand (bench/dispatch_scenario.c) over the capacity
+# its background leaves: mean demand 0.775 x (320 + 260 + 300) = 682 req/s
+# against 400 x 0.367 + 300 x 0.55 + 600 x 0.75 + 1000 x 0.85 = 1612 req/s.
+MODEL_NOMINAL_LOAD = 682.0 / 1611.7
+
+
+def nominal_demand():
+    """Demand x1: the model's nominal load on the capacity left here."""
+    return MODEL_NOMINAL_LOAD * effective_capacity()
 
 
 # -- server role --------------------------------------------------------
@@ -617,9 +628,13 @@ class Bench:
         if "%" in out:
             self.bgp(ing0, f"no cfn service {SERVICE}")
             return f"mode {mode} refused by the module: {out.strip()}"
+        tuning = []
+        if mode == "balanced" and self.args.network_penalty is not None:
+            tuning = [f"cfn service {SERVICE} selection network-penalty "
+                      f"{self.args.network_penalty}"]
         for ing in self.ing.values():
             self.bgp(ing, f"cfn service {SERVICE} sid {SID}",
-                     f"cfn service {SERVICE} selection mode {mode}")
+                     f"cfn service {SERVICE} selection mode {mode}", *tuning)
         for name, site in self.sites.items():
             self.bgp(site, f"cfn service {SERVICE} sid {SID}")
             conf = os.path.join(site.run_dir, "cfn-agent.conf")
@@ -718,7 +733,7 @@ class Bench:
         return out
 
     def run(self, variant, scale, seconds, seed_base):
-        total = scale * effective_capacity()
+        total = scale * nominal_demand()
         weight_sum = sum(i[1] for i in INGRESSES.values())
         t0 = time.time() + 2.0
         # background phase and client arrivals start together
@@ -775,13 +790,17 @@ class Bench:
             "fib_changes_per_min": round(fib / minutes, 1),
             **{f"share_{s}_pct": round(100 * arr[s] / n_arr, 1)
                for s in SITES},
+            **{f"hot_{s}_pct": round(100 * (after_c[s]["hot"] -
+                                            before_c[s]["hot"]) / n_arr, 1)
+               for s in SITES},
         }
 
 
 FIELDS = ["variant", "demand_scale", "offered_rps", "requests", "mean_ms",
           "p50_ms", "p99_ms", "timeouts_pct", "errors_pct", "to_hot_pct",
           "max_excess_share_pp", "updates_per_min", "fib_changes_per_min",
-          *[f"share_{s}_pct" for s in SITES]]
+          *[f"share_{s}_pct" for s in SITES],
+          *[f"hot_{s}_pct" for s in SITES]]
 
 
 def plot(rows, path):
@@ -796,7 +815,7 @@ def plot(rows, path):
             mine = [r for r in rows if r["variant"] == v]
             ax.plot([r["demand_scale"] for r in mine],
                     [r[key] for r in mine], marker="o", label=v)
-        ax.set_xlabel("demand (x effective capacity)")
+        ax.set_xlabel("demand (x the model's nominal load)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
@@ -876,6 +895,9 @@ def main():
                         help="also report request-rate and "
                         "background-utilization: auto = when the module "
                         "knows them")
+    parser.add_argument("--network-penalty", type=int, default=None,
+                        help="balanced mode's network-penalty (default: "
+                        "the module's)")
     args = parser.parse_args()
     bench_imports()
     scales = [float(s) for s in (args.scales or (
@@ -891,7 +913,8 @@ def main():
     started = time.time()
     b = Bench(args)
     rows, skipped = [], []
-    print(f"effective capacity {effective_capacity():.1f} req/s; "
+    print(f"effective capacity {effective_capacity():.1f} req/s, "
+          f"demand x1 {nominal_demand():.1f} req/s; "
           f"levels {scales}; {seconds:.0f} s per run", flush=True)
     try:
         b.start()

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Module entry: registration with bgpd, per-instance state, and the
- * allocator that accounts the core's memory in "show memory".
+ * Module entry: registration with bgpd, the start and stop of every glue
+ * file, the per-second sweep, and the allocator that accounts the core's
+ * memory in "show memory".
  */
 #include <zebra.h>
 
 #include "hook.h"
 #include "libfrr.h"
-#include "linklist.h"
 #include "memory.h"
 #include "module.h"
 #include "thread.h"
@@ -19,11 +19,9 @@
 #include "cfn_module.h"
 
 DEFINE_MGROUP(CFN, "CFN compute-aware anycast");
-DEFINE_MTYPE_STATIC(CFN, CFN_INSTANCE, "CFN per-BGP-instance state");
 DEFINE_MTYPE_STATIC(CFN, CFN_CORE, "CFN core tables");
 DEFINE_MTYPE(CFN, CFN_PENDING, "CFN pending RIB work");
 
-static struct list *cfn_instances;
 static struct thread *cfn_t_sweep;
 
 static void *cfn_core_malloc(size_t size)
@@ -47,75 +45,10 @@ static const struct cfn_allocator cfn_core_allocator = {
 	.free = cfn_core_free,
 };
 
-struct cfn_instance *cfn_instance_get(struct bgp *bgp, bool create)
+static void cfn_instance_release(struct cfn_instance *ci, void *arg)
 {
-	struct listnode *node;
-	struct cfn_instance *ci;
-
-	for (ALL_LIST_ELEMENTS_RO(cfn_instances, node, ci))
-		if (ci->bgp == bgp)
-			return ci;
-	if (!create)
-		return NULL;
-
-	ci = XCALLOC(MTYPE_CFN_INSTANCE, sizeof(*ci));
-	ci->bgp = bgp;
-	ci->attr_type = CFN_ATTR_TYPE_DEFAULT;
-	cfn_service_table_init(&ci->services);
-	cfn_metric_model_default(&ci->model);
-	cfn_policy_default(&ci->policy);
-	cfn_damping_default(&ci->damping);
-	cfn_view_init(&ci->view);
-	listnode_add(cfn_instances, ci);
-	return ci;
-}
-
-void cfn_instance_foreach(void (*fn)(struct cfn_instance *ci, void *arg),
-			  void *arg)
-{
-	struct listnode *node;
-	struct cfn_instance *ci;
-
-	for (ALL_LIST_ELEMENTS_RO(cfn_instances, node, ci))
-		fn(ci, arg);
-}
-
-uint64_t cfn_now_ms(void)
-{
-	struct timeval now;
-
-	monotime(&now);
-	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_usec / 1000;
-}
-
-void cfn_prefix_to_frr(const struct cfn_prefix *in, struct prefix *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = in->family == CFN_FAMILY_IPV6 ? AF_INET6 : AF_INET;
-	out->prefixlen = in->len;
-	memcpy(&out->u.prefix, in->addr, cfn_family_addrlen(in->family));
-}
-
-bool cfn_prefix_from_frr(const struct prefix *in, struct cfn_prefix *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (in->family == AF_INET)
-		out->family = CFN_FAMILY_IPV4;
-	else if (in->family == AF_INET6)
-		out->family = CFN_FAMILY_IPV6;
-	else
-		return false;
-	out->len = in->prefixlen;
-	memcpy(out->addr, &in->u.prefix, cfn_family_addrlen(out->family));
-	return true;
-}
-
-static void cfn_instance_free(struct cfn_instance *ci)
-{
-	THREAD_OFF(ci->t_delayed);
 	cfn_receive_instance_fini(ci);
-	cfn_service_table_fini(&ci->services);
-	XFREE(MTYPE_CFN_INSTANCE, ci);
+	cfn_instance_free(ci);
 }
 
 static int cfn_bgp_delete(struct bgp *bgp)
@@ -126,28 +59,27 @@ static int cfn_bgp_delete(struct bgp *bgp)
 		CFN_DEBUG(events,
 			  "BGP instance %s deleted, dropping its services",
 			  bgp->name_pretty);
-		listnode_delete(cfn_instances, ci);
-		cfn_instance_free(ci);
+		cfn_instance_release(ci, NULL);
 	}
 	return 0;
 }
 
+static void cfn_sweep_instance(struct cfn_instance *ci, void *arg)
+{
+	cfn_originate_sweep(ci, cfn_api_config()->limits.stale_after_s);
+	cfn_fib_sweep(ci);
+}
+
 static void cfn_sweep(struct thread *t)
 {
-	struct listnode *node;
-	struct cfn_instance *ci;
-
-	for (ALL_LIST_ELEMENTS_RO(cfn_instances, node, ci)) {
-		cfn_originate_sweep(ci);
-		cfn_fib_sweep(ci);
-	}
+	cfn_instance_foreach(cfn_sweep_instance, NULL);
 	thread_add_timer(THREAD_ARG(t), cfn_sweep, THREAD_ARG(t), 1,
 			 &cfn_t_sweep);
 }
 
 static int cfn_late_init(struct thread_master *master)
 {
-	cfn_instances = list_new();
+	cfn_instances_init();
 	cfn_vty_init();
 	cfn_show_init();
 	cfn_debug_init();
@@ -161,17 +93,12 @@ static int cfn_late_init(struct thread_master *master)
 
 static int cfn_fini(void)
 {
-	struct cfn_instance *ci;
-
 	THREAD_OFF(cfn_t_sweep);
 	cfn_api_fini();
 	cfn_receive_fini();
 	cfn_fib_fini();
-	while ((ci = listnode_head(cfn_instances))) {
-		listnode_delete(cfn_instances, ci);
-		cfn_instance_free(ci);
-	}
-	list_delete(&cfn_instances);
+	cfn_instance_foreach(cfn_instance_release, NULL);
+	cfn_instances_fini();
 	cfn_allocator_set(NULL);
 	return 0;
 }

@@ -1,66 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * bgpd_cfn: compute-aware anycast for FRR's bgpd.
- * State the module keeps per BGP instance, shared by its glue files.
+ * What each glue file offers the others. Calls run one way: the API and
+ * the configuration -> origination (BGP) -> received view -> selection
+ * and FIB; every file uses the per-instance state (cfn_instance.h).
  */
 #ifndef CFN_MODULE_H
 #define CFN_MODULE_H
 
-#include "memory.h"
-#include "prefix.h"
-
 #include "cfn_api.h"
-#include "cfn_attr.h"
-#include "cfn_damp.h"
-#include "cfn_metric.h"
-#include "cfn_select.h"
-#include "cfn_service.h"
-#include "cfn_view.h"
+#include "cfn_instance.h"
 
-struct bgp;
-struct hash;
-struct thread;
+struct thread_master;
 
-DECLARE_MGROUP(CFN);
 DECLARE_MTYPE(CFN_PENDING);
-
-struct cfn_stats {
-	uint64_t announcements;	  /* SID routes originated or updated */
-	uint64_t withdrawals;	  /* SID routes withdrawn */
-	uint64_t encode_failures; /* attribute larger than fits an UPDATE */
-	uint64_t metrics_dropped; /* L0 left out so that the scores fit */
-	uint64_t sid_updates;	  /* received SID routes re-read */
-	uint64_t paths_decoded;	  /* received paths with valid CFN data */
-	uint64_t decode_errors[CFN_DECODE_ERROR_COUNT];
-	uint64_t view_changes;	    /* per-SID view changes */
-	uint64_t selection_changes; /* choices or weights changed */
-	uint64_t damped;  /* metric updates not sent: not significant */
-	uint64_t delayed; /* metric updates delayed by the rate limit */
-	uint64_t expired; /* instances removed after their hold time */
-};
-
-struct cfn_instance {
-	struct bgp *bgp;
-	uint8_t attr_type;
-	struct cfn_service_table services;
-	struct cfn_metric_model model;
-	struct cfn_policy policy; /* default selection policy */
-	struct cfn_damping damping;
-	struct cfn_view view;
-	struct cfn_stats stats;
-	struct hash *pending; /* struct prefix *: re-read from the RIB */
-	struct thread *t_pending;
-	struct thread *t_delayed; /* the next damping-delayed update */
-	uint64_t delayed_due_ms;  /* when t_delayed fires */
-};
-
-/* cfn_module.c */
-struct cfn_instance *cfn_instance_get(struct bgp *bgp, bool create);
-void cfn_instance_foreach(void (*fn)(struct cfn_instance *ci, void *arg),
-			  void *arg);
-uint64_t cfn_now_ms(void);
-void cfn_prefix_to_frr(const struct cfn_prefix *in, struct prefix *out);
-bool cfn_prefix_from_frr(const struct prefix *in, struct cfn_prefix *out);
 
 /* cfn_originate.c: the egress role */
 void cfn_originate_service(struct cfn_instance *ci,
@@ -68,8 +21,11 @@ void cfn_originate_service(struct cfn_instance *ci,
 void cfn_originate_all(struct cfn_instance *ci);
 /* A metric change: advertised when significant and not too soon. */
 void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service);
-/* Expire instances and send refreshes: every second. */
-void cfn_originate_sweep(struct cfn_instance *ci);
+/*
+ * Expire instances, mark those silent for stale_after_s (0: never) and
+ * send refreshes: every second.
+ */
+void cfn_originate_sweep(struct cfn_instance *ci, uint32_t stale_after_s);
 void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid);
 
 /* cfn_receive.c: the per-service view from received paths */
@@ -82,7 +38,6 @@ void cfn_receive_enqueue(struct cfn_instance *ci, const struct prefix *p,
 			 bool updated);
 
 /* cfn_fib.c: selection -> FIB */
-struct thread_master;
 void cfn_fib_init(struct thread_master *master);
 void cfn_fib_fini(void);
 /* Run the SID's selection; install when it or the next hops changed. */

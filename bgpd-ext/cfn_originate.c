@@ -293,15 +293,15 @@ void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service)
 	bgp_dest_unlock_node(dest);
 }
 
-void cfn_originate_sweep(struct cfn_instance *ci)
+void cfn_originate_sweep(struct cfn_instance *ci, uint32_t stale_after_s)
 {
 	uint64_t now = cfn_now_ms();
 
 	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
 		struct cfn_service *service = cfn_service_at(&ci->services, i);
 		size_t expired = cfn_service_expire(service, now);
-		size_t staled = cfn_service_update_stale(
-			service, now, cfn_api_config()->limits.stale_after_s);
+		size_t staled =
+			cfn_service_update_stale(service, now, stale_after_s);
 
 		if (expired || staled) {
 			ci->stats.expired += expired;

@@ -331,7 +331,6 @@ void cfn_receive_instance_fini(struct cfn_instance *ci)
 		hash_free(ci->pending);
 		ci->pending = NULL;
 	}
-	cfn_view_fini(&ci->view);
 }
 
 void cfn_receive_init(void)

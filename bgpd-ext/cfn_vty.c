@@ -14,6 +14,7 @@
 #include "bgpd/bgp_vty.h"
 
 #include "cfn_attr_bgp.h"
+#include "cfn_config_lines.h"
 #include "cfn_debug.h"
 #include "cfn_module.h"
 
@@ -718,9 +719,61 @@ DEFPY(cfn_damping, cfn_damping_cmd,
 	return CMD_SUCCESS;
 }
 
-static void cfn_write_number(struct vty *vty, double value)
+/*
+ * Running-config lines are the formats of lib/cfn_config_lines.c, which
+ * cfn-netconfd reads too, filled with the values below.
+ */
+#define CFN_VALUE_LEN 64
+#define CFN_U(x) cfn_value_u((char[CFN_VALUE_LEN]){0}, (x))
+#define CFN_G(x) cfn_value_g((char[CFN_VALUE_LEN]){0}, (x))
+#define CFN_VALUES(...) ((const char *const[]){__VA_ARGS__})
+#define CFN_NVALUES(...) (sizeof(CFN_VALUES(__VA_ARGS__)) / sizeof(char *))
+#define cfn_write_line(vty, scope, format, ...)                                \
+	cfn_write_filled(vty, scope, format, CFN_VALUES(__VA_ARGS__),          \
+			 CFN_NVALUES(__VA_ARGS__))
+#define cfn_write_config(vty, id, ...)                                         \
+	cfn_write_line(vty, NULL, cfn_config_lines[id].format, __VA_ARGS__)
+
+static const char *cfn_value_u(char *buf, unsigned int value)
 {
-	vty_out(vty, " %g", value);
+	snprintf(buf, CFN_VALUE_LEN, "%u", value);
+	return buf;
+}
+
+static const char *cfn_value_g(char *buf, double value)
+{
+	snprintf(buf, CFN_VALUE_LEN, "%g", value);
+	return buf;
+}
+
+/* scope: NULL, or the filled-in words that precede a policy line */
+static void cfn_write_filled(struct vty *vty, const char *scope,
+			     const char *format, const char *const *values,
+			     size_t n)
+{
+	char line[512];
+
+	/* the table and the writers are compiled together: a mismatch is
+	 * a bug that must not cut the configuration silently */
+	if (!cfn_config_line_fill(format, values, n, line, sizeof(line))) {
+		zlog_err("CFN: cannot write configuration line '%s'", format);
+		return;
+	}
+	if (scope)
+		vty_out(vty, " cfn %s %s\n", scope, line);
+	else
+		vty_out(vty, " cfn %s\n", line);
+}
+
+static void cfn_config_write_norm(struct vty *vty, const char *name,
+				  const struct cfn_norm *norm)
+{
+	if (norm->method == CFN_NORM_SIGMOID)
+		cfn_write_config(vty, CFN_LINE_METRIC_SIGMOID, name,
+				 CFN_G(norm->midpoint), CFN_G(norm->scale));
+	else
+		cfn_write_config(vty, CFN_LINE_METRIC_MIN_MAX, name,
+				 CFN_G(norm->min), CFN_G(norm->max));
 }
 
 static void cfn_config_write_model(struct vty *vty,
@@ -733,62 +786,54 @@ static void cfn_config_write_model(struct vty *vty,
 		const struct cfn_metric_policy *policy = &model->metric[t];
 		const char *name = cfn_metric_desc((uint16_t)t)->name;
 
-		if (!cfn_norm_equal(&policy->norm, &defaults.metric[t].norm)) {
-			vty_out(vty, " cfn metric %s normalize %s", name,
-				policy->norm.method == CFN_NORM_SIGMOID
-					? "sigmoid"
-					: "min-max");
-			cfn_write_number(vty,
-					 policy->norm.method == CFN_NORM_SIGMOID
-						 ? policy->norm.midpoint
-						 : policy->norm.min);
-			cfn_write_number(vty,
-					 policy->norm.method == CFN_NORM_SIGMOID
-						 ? policy->norm.scale
-						 : policy->norm.max);
-			vty_out(vty, "\n");
-		}
+		if (!cfn_norm_equal(&policy->norm, &defaults.metric[t].norm))
+			cfn_config_write_norm(vty, name, &policy->norm);
 		if (policy->weight != defaults.metric[t].weight)
-			vty_out(vty, " cfn metric %s weight %g\n", name,
-				policy->weight);
+			cfn_write_config(vty, CFN_LINE_METRIC_WEIGHT, name,
+					 CFN_G(policy->weight));
 	}
 	for (unsigned int c = 0; c < CFN_CATEGORY_COUNT; c++)
 		if (model->category_weight[c] != defaults.category_weight[c])
-			vty_out(vty, " cfn category %s weight %g\n",
-				cfn_category_name(c),
-				model->category_weight[c]);
+			cfn_write_config(vty, CFN_LINE_CATEGORY_WEIGHT,
+					 cfn_category_name(c),
+					 CFN_G(model->category_weight[c]));
+}
+
+static void cfn_config_write_instance(struct vty *vty,
+				      const struct cfn_service *service,
+				      const struct cfn_local_instance *inst)
+{
+	char bid[CFN_PREFIX_STRLEN];
+
+	/* a BID is a host address: written without its length */
+	cfn_prefix_format(&inst->bid, bid, sizeof(bid));
+	*strchr(bid, '/') = '\0';
+	cfn_write_config(vty, CFN_LINE_SERVICE_INSTANCE, service->name, bid,
+			 CFN_U(inst->capacity));
+	for (unsigned int m = 0; m < inst->metrics.count; m++) {
+		const struct cfn_metric_value *mv = &inst->metrics.values[m];
+
+		cfn_write_config(vty, CFN_LINE_SERVICE_INSTANCE_METRIC,
+				 service->name, bid,
+				 cfn_metric_desc(mv->type)->name,
+				 CFN_G(cfn_metric_value_units(mv)),
+				 cfn_statistic_name(mv->statistic));
+	}
 }
 
 static void cfn_config_write_service(struct vty *vty,
 				     const struct cfn_service *service)
 {
-	char sid[CFN_PREFIX_STRLEN], bid[CFN_PREFIX_STRLEN];
+	char sid[CFN_PREFIX_STRLEN];
 
-	vty_out(vty, " cfn service %s sid %s\n", service->name,
-		cfn_prefix_format(&service->sid, sid, sizeof(sid)));
+	cfn_write_config(vty, CFN_LINE_SERVICE, service->name,
+			 cfn_prefix_format(&service->sid, sid, sizeof(sid)));
 	for (size_t i = 0; i < service->instances.count; i++) {
 		const struct cfn_local_instance *inst =
 			cfn_instance_at(service, i);
 
-		if (inst->dynamic) /* registered over the API */
-			continue;
-
-		/* a BID is a host address: written without its length */
-		cfn_prefix_format(&inst->bid, bid, sizeof(bid));
-		*strchr(bid, '/') = '\0';
-		vty_out(vty, " cfn service %s instance %s capacity %u\n",
-			service->name, bid, inst->capacity);
-		for (unsigned int m = 0; m < inst->metrics.count; m++) {
-			const struct cfn_metric_value *mv =
-				&inst->metrics.values[m];
-
-			vty_out(vty,
-				" cfn service %s instance %s metric %s %g statistic %s\n",
-				service->name, bid,
-				cfn_metric_desc(mv->type)->name,
-				cfn_metric_value_units(mv),
-				cfn_statistic_name(mv->statistic));
-		}
+		if (!inst->dynamic) /* else registered over the API */
+			cfn_config_write_instance(vty, service, inst);
 	}
 }
 
@@ -826,76 +871,101 @@ static unsigned int cfn_policy_changed(const struct cfn_policy *policy)
 	return fields;
 }
 
+#define cfn_write_policy(vty, scope, id, ...)                                  \
+	cfn_write_line(vty, scope, cfn_policy_lines[id].format, __VA_ARGS__)
+
+/* The policy's numeric settings that are in fields. */
+static void cfn_config_write_policy_limits(struct vty *vty, const char *scope,
+					   const struct cfn_policy *p,
+					   unsigned int fields)
+{
+	if (fields & CFN_POLICY_IGP_COST_MAX)
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_IGP_COST_MAX,
+				 CFN_U(p->igp_cost_max));
+	if (fields & CFN_POLICY_MIN_SCORE)
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_MIN_SCORE,
+				 CFN_U(p->min_score));
+	if (fields & CFN_POLICY_MAX_UTILIZATION)
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_MAX_UTILIZATION,
+				 CFN_G(p->max_utilization));
+	if (fields & CFN_POLICY_STALE_AFTER)
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_STALE_AFTER,
+				 CFN_U(p->stale_after_s));
+	if (fields & CFN_POLICY_HYSTERESIS)
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_HYSTERESIS,
+				 CFN_G(p->hysteresis));
+	if (fields & CFN_POLICY_WEIGHT_THRESHOLD)
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_WEIGHT_THRESHOLD,
+				 CFN_G(p->weight_threshold));
+	if (fields & CFN_POLICY_MAX_PATHS)
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_MAX_PATHS,
+				 CFN_U(p->max_paths));
+	if (fields & CFN_POLICY_NETWORK_PENALTY)
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_NETWORK_PENALTY,
+				 CFN_G(p->network_penalty));
+}
+
+/* scope: the filled-in words of cfn_policy_scopes before each line */
 static void cfn_config_write_policy(struct vty *vty, const char *scope,
 				    const struct cfn_policy *p,
 				    unsigned int fields)
 {
-	/* scope: "" for the default, " service NAME" for one service */
 	if (fields & CFN_POLICY_MODE)
-		vty_out(vty, " cfn%s selection mode %s\n", scope,
-			cfn_select_mode_name(p->mode));
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_MODE,
+				 cfn_select_mode_name(p->mode));
 	if (fields & CFN_POLICY_WEIGHTS)
-		vty_out(vty, " cfn%s selection weight compute %g network %g\n",
-			scope, p->compute_weight, p->network_weight);
-	if (fields & CFN_POLICY_IGP_COST_MAX)
-		vty_out(vty, " cfn%s selection igp-cost-max %u\n", scope,
-			p->igp_cost_max);
-	if (fields & CFN_POLICY_MIN_SCORE)
-		vty_out(vty, " cfn%s selection min-score %u\n", scope,
-			p->min_score);
-	if (fields & CFN_POLICY_MAX_UTILIZATION)
-		vty_out(vty, " cfn%s selection max-utilization %g\n", scope,
-			p->max_utilization);
-	if (fields & CFN_POLICY_STALE_AFTER)
-		vty_out(vty, " cfn%s selection stale-after %u\n", scope,
-			p->stale_after_s);
-	if (fields & CFN_POLICY_HYSTERESIS)
-		vty_out(vty, " cfn%s selection hysteresis %g\n", scope,
-			p->hysteresis);
-	if (fields & CFN_POLICY_WEIGHT_THRESHOLD)
-		vty_out(vty, " cfn%s selection weight-threshold %g\n", scope,
-			p->weight_threshold);
-	if (fields & CFN_POLICY_MAX_PATHS)
-		vty_out(vty, " cfn%s selection max-paths %u\n", scope,
-			p->max_paths);
-	if (fields & CFN_POLICY_NETWORK_PENALTY)
-		vty_out(vty, " cfn%s selection network-penalty %g\n", scope,
-			p->network_penalty);
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_WEIGHT,
+				 CFN_G(p->compute_weight),
+				 CFN_G(p->network_weight));
+	cfn_config_write_policy_limits(vty, scope, p, fields);
 	if ((fields & CFN_POLICY_AFFINITY) && p->affinity_idle_s)
-		vty_out(vty,
-			" cfn%s selection affinity idle-timeout %u buckets %u\n",
-			scope, p->affinity_idle_s, p->affinity_buckets);
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_AFFINITY,
+				 CFN_U(p->affinity_idle_s),
+				 CFN_U(p->affinity_buckets));
+}
+
+static void cfn_config_write_api_limits(struct vty *vty,
+					const struct cfn_api_limits *l,
+					const struct cfn_api_limits *d)
+{
+	if (l->max_frame != d->max_frame)
+		cfn_write_config(vty, CFN_LINE_API_MAX_FRAME,
+				 CFN_U(l->max_frame));
+	if (l->max_instances != d->max_instances)
+		cfn_write_config(vty, CFN_LINE_API_MAX_INSTANCES,
+				 CFN_U(l->max_instances));
+	if (l->default_hold_s != d->default_hold_s)
+		cfn_write_config(vty, CFN_LINE_API_HOLD_TIME,
+				 CFN_U(l->default_hold_s));
+	if (l->stale_after_s != d->stale_after_s)
+		cfn_write_config(vty, CFN_LINE_API_STALE_AFTER,
+				 CFN_U(l->stale_after_s));
 }
 
 static void cfn_config_write_api(struct vty *vty)
 {
 	const struct cfn_api_config *c = cfn_api_config();
 	struct cfn_api_config d;
+	char address[INET_ADDRSTRLEN];
 
 	cfn_api_config_default(&d);
 	if (c->socket_path[0])
-		vty_out(vty, " cfn api socket %s\n", c->socket_path);
+		cfn_write_config(vty, CFN_LINE_API_SOCKET, c->socket_path);
 	if (c->tcp_port)
-		vty_out(vty, " cfn api tcp %pI4 port %u\n", &c->tcp_address,
-			c->tcp_port);
+		cfn_write_config(vty, CFN_LINE_API_TCP,
+				 inet_ntop(AF_INET, &c->tcp_address, address,
+					   sizeof(address)),
+				 CFN_U(c->tcp_port));
 	if (c->max_clients != d.max_clients)
-		vty_out(vty, " cfn api max-clients %u\n", c->max_clients);
+		cfn_write_config(vty, CFN_LINE_API_MAX_CLIENTS,
+				 CFN_U(c->max_clients));
 	if (c->max_clients_per_user != d.max_clients_per_user)
-		vty_out(vty, " cfn api max-clients-per-user %u\n",
-			c->max_clients_per_user);
+		cfn_write_config(vty, CFN_LINE_API_MAX_CLIENTS_PER_USER,
+				 CFN_U(c->max_clients_per_user));
 	if (c->idle_timeout_s != d.idle_timeout_s)
-		vty_out(vty, " cfn api idle-timeout %u\n", c->idle_timeout_s);
-	if (c->limits.max_frame != d.limits.max_frame)
-		vty_out(vty, " cfn api max-frame %u\n", c->limits.max_frame);
-	if (c->limits.max_instances != d.limits.max_instances)
-		vty_out(vty, " cfn api max-instances %u\n",
-			c->limits.max_instances);
-	if (c->limits.default_hold_s != d.limits.default_hold_s)
-		vty_out(vty, " cfn api hold-time %u\n",
-			c->limits.default_hold_s);
-	if (c->limits.stale_after_s != d.limits.stale_after_s)
-		vty_out(vty, " cfn api stale-after %u\n",
-			c->limits.stale_after_s);
+		cfn_write_config(vty, CFN_LINE_API_IDLE_TIMEOUT,
+				 CFN_U(c->idle_timeout_s));
+	cfn_config_write_api_limits(vty, &c->limits, &d.limits);
 }
 
 static void cfn_config_write_damping(struct vty *vty,
@@ -905,19 +975,19 @@ static void cfn_config_write_damping(struct vty *vty,
 
 	cfn_damping_default(&d);
 	if (damping->min_interval_ms != d.min_interval_ms)
-		vty_out(vty, " cfn damping min-interval %u\n",
-			damping->min_interval_ms);
+		cfn_write_config(vty, CFN_LINE_DAMPING_MIN_INTERVAL,
+				 CFN_U(damping->min_interval_ms));
 	if (damping->max_interval_s != d.max_interval_s)
-		vty_out(vty, " cfn damping max-interval %u\n",
-			damping->max_interval_s);
+		cfn_write_config(vty, CFN_LINE_DAMPING_MAX_INTERVAL,
+				 CFN_U(damping->max_interval_s));
 	for (unsigned int t = 1; t <= CFN_METRIC_TYPE_MAX; t++)
 		if (damping->threshold[t].relative != d.threshold[t].relative ||
 		    damping->threshold[t].absolute != d.threshold[t].absolute)
-			vty_out(vty,
-				" cfn damping threshold %s relative %g absolute %g\n",
+			cfn_write_config(
+				vty, CFN_LINE_DAMPING_THRESHOLD,
 				cfn_metric_desc((uint16_t)t)->name,
-				damping->threshold[t].relative * 100,
-				damping->threshold[t].absolute);
+				CFN_G(damping->threshold[t].relative * 100),
+				CFN_G(damping->threshold[t].absolute));
 }
 
 static int cfn_config_write(struct bgp *bgp, struct vty *vty)
@@ -929,18 +999,22 @@ static int cfn_config_write(struct bgp *bgp, struct vty *vty)
 	if (!ci)
 		return 0;
 	if (ci->attr_type != CFN_ATTR_TYPE_DEFAULT)
-		vty_out(vty, " cfn attribute-type %u\n", ci->attr_type);
+		cfn_write_config(vty, CFN_LINE_ATTRIBUTE_TYPE,
+				 CFN_U(ci->attr_type));
 	cfn_config_write_model(vty, &ci->model);
 	cfn_config_write_damping(vty, &ci->damping);
-	cfn_config_write_policy(vty, "", &ci->policy,
-				cfn_policy_changed(&ci->policy));
+	cfn_config_write_policy(vty,
+				cfn_policy_scopes[CFN_SCOPE_DEFAULT].format,
+				&ci->policy, cfn_policy_changed(&ci->policy));
 	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
 		const struct cfn_service *service =
 			cfn_service_at(&ci->services, i);
-		char scope[sizeof(service->name) + 10];
+		char scope[sizeof(service->name) + 32];
 
 		cfn_config_write_service(vty, service);
-		snprintf(scope, sizeof(scope), " service %s", service->name);
+		cfn_config_line_fill(
+			cfn_policy_scopes[CFN_SCOPE_SERVICE].format,
+			CFN_VALUES(service->name), 1, scope, sizeof(scope));
 		cfn_config_write_policy(vty, scope, &service->policy,
 					service->policy_fields);
 	}

@@ -33,30 +33,6 @@ PORT = 9100
 IDLE = 5
 ASN = flownet.EGRESS_ASN
 
-# Tells each connection which egress took it, then echoes.
-SERVER = """
-import socket, sys, threading
-name, port = sys.argv[1].encode(), int(sys.argv[2])
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", port))
-s.listen(1024)
-def serve(c):
-    try:
-        c.sendall(name + b"\\n")
-        while True:
-            data = c.recv(64)
-            if not data:
-                break
-            c.sendall(data)
-    except OSError:
-        pass
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-"""
-
 # Long-lived connections, each sending a byte every 0.3 s and expecting
 # it back; writes {index: [egress, alive]} after every round.
 CLIENT = """
@@ -90,51 +66,23 @@ while True:
     time.sleep(0.3)
 """
 
-# New connections: which egress answers each.
-PROBE = """
-import json, socket, sys
-addr, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-seen = []
-for i in range(count):
-    try:
-        c = socket.create_connection((addr, port), timeout=2)
-        seen.append(c.recv(64).decode().strip())
-        c.close()
-    except OSError:
-        seen.append(None)
-print(json.dumps(seen))
-"""
-
-
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
     work = tmp_path_factory.mktemp("tcp")
-    for name, text in (("server", SERVER), ("client", CLIENT),
-                       ("probe", PROBE)):
-        (work / f"{name}.py").write_text(text)
+    (work / "client.py").write_text(CLIENT)
     topo = flownet.build("aft")
-    egresses = [topo[name] for name in ASN]
     with topo:
         flownet.prepare(topo)
+        flownet.serve_tcp(topo, work, SID, PORT)
         ingress = topo["ingress"]
-        for egress in egresses:
-            route_back(egress)
-            egress.exec("ip", "addr", "add", SID, "dev", "lo")
-            add_instance(egress)
-            egress.popen(sys.executable, str(work / "server.py"),
-                         egress.name, str(PORT), log="server.log")
+        for name in ASN:
+            add_instance(topo[name])
         ingress.configure(f"cfn service video sid {SID}",
                           "cfn service video selection affinity "
                           f"idle-timeout {IDLE} buckets 256",
                           context="router bgp 65000")
         topo.work = work
         yield topo
-
-
-def route_back(egress):
-    """Replies to the client go back through the ingress."""
-    back = egress.interfaces["eth-ingress"][2]
-    egress.exec("ip", "route", "replace", "default", "via", back)
 
 
 def bid(egress):
@@ -177,9 +125,7 @@ def buckets(topo):
 
 
 def probe(topo, count):
-    out = topo["client"].exec(sys.executable, str(topo.work / "probe.py"),
-                              ADDR, str(PORT), str(count)).stdout
-    return json.loads(out)
+    return flownet.probe(topo, topo.work, ADDR, PORT, count)
 
 
 class Connections:
@@ -228,7 +174,7 @@ def test_link_flap_restores_the_group(net, side):
     wait_chosen(net, ASN)
     both_in_group(net)
     flap(net[side], "eth-egress1" if side == "ingress" else "eth-ingress")
-    route_back(net["egress1"])  # the flap took it away
+    flownet.route_back(net["egress1"])  # the flap took it away
     net.wait_established()
     wait_chosen(net, ASN)
     both_in_group(net)  # the kernel's deletion of e1's member is repaired

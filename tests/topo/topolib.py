@@ -340,11 +340,15 @@ class Topology:
 
 
 def _owned_by_other(ns):
+    """A namespace without an owner file here may be another root's (a
+    chroot has its own /var/run/frr): it is left alone while processes
+    run in it."""
     try:
         with open(os.path.join(FRR_RUN, ns, OWNER_FILE)) as f:
             owner = int(f.read())
     except (OSError, ValueError):
-        return False
+        pids = run(["ip", "netns", "pids", ns], check=False)
+        return pids.returncode == 0 and bool(pids.stdout.strip())
     return owner != os.getpid() and _alive(owner)
 
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfn_config_lines.h"
 #include "nc_cli.h"
 
 #define ROOT "/" NC_CLI_MODULE ":cfn"
@@ -11,86 +12,6 @@
 #define MAX_TEXT 512
 #define MAX_DEF 256 /* a path or format of the table */
 #define MAX_VALUE 64
-
-/*
- * A node of the configuration and the words of its command after "cfn".
- * Placeholders: {.} the node's value, {leaf} a child leaf, {list:key} the
- * key of the enclosing list entry.
- */
-struct line_def {
-	const char *path; /* below /frr-cfn:cfn */
-	const char *format;
-};
-
-static const struct line_def base_lines[] = {
-	{"/attribute-type", "attribute-type {.}"},
-	{"/api/socket", "api socket {.}"},
-	{"/api/tcp", "api tcp {address} port {port}"},
-	{"/api/max-clients", "api max-clients {.}"},
-	{"/api/max-clients-per-user", "api max-clients-per-user {.}"},
-	{"/api/idle-timeout", "api idle-timeout {.}"},
-	{"/api/max-frame", "api max-frame {.}"},
-	{"/api/max-instances", "api max-instances {.}"},
-	{"/api/hold-time", "api hold-time {.}"},
-	{"/api/stale-after", "api stale-after {.}"},
-	{"/metric/normalize/min-max",
-	 "metric {metric:type} normalize min-max {min} {max}"},
-	{"/metric/normalize/sigmoid",
-	 "metric {metric:type} normalize sigmoid {midpoint} {scale}"},
-	{"/metric/weight", "metric {metric:type} weight {.}"},
-	{"/category/weight", "category {category:name} weight {.}"},
-	{"/damping/min-interval", "damping min-interval {.}"},
-	{"/damping/max-interval", "damping max-interval {.}"},
-	{"/damping/threshold",
-	 "damping threshold {metric} relative {relative} absolute {absolute}"},
-	{"/service", "service {name} sid {sid}"},
-	{"/service/instance",
-	 "service {service:name} instance {bid} capacity {capacity}"},
-	{"/service/instance/metric",
-	 "service {service:name} instance {instance:bid} metric {type} {value} statistic {statistic}"},
-};
-
-/* The selection policy, once as the default and once per service. */
-static const struct line_def policy_scopes[] = {
-	{"/selection", "selection"},
-	{"/service/selection", "service {service:name} selection"},
-};
-
-static const struct line_def policy_lines[] = {
-	{"/mode", "mode {.}"},
-	{"/weight", "weight compute {compute} network {network}"},
-	{"/igp-cost-max", "igp-cost-max {.}"},
-	{"/min-score", "min-score {.}"},
-	{"/max-utilization", "max-utilization {.}"},
-	{"/stale-after", "stale-after {.}"},
-	{"/hysteresis", "hysteresis {.}"},
-	{"/weight-threshold", "weight-threshold {.}"},
-	{"/max-paths", "max-paths {.}"},
-	{"/network-penalty", "network-penalty {.}"},
-	{"/affinity", "affinity idle-timeout {idle-timeout} buckets {buckets}"},
-};
-
-#define N_BASE (sizeof(base_lines) / sizeof(base_lines[0]))
-#define N_SCOPES (sizeof(policy_scopes) / sizeof(policy_scopes[0]))
-#define N_POLICY (sizeof(policy_lines) / sizeof(policy_lines[0]))
-#define N_DEFS (N_BASE + N_SCOPES * N_POLICY)
-
-/* The i-th entry of the table, composing policy lines with their scope. */
-static void line_def_at(size_t i, char *path, char *format)
-{
-	const struct line_def *scope, *line;
-
-	if (i < N_BASE) {
-		snprintf(path, MAX_DEF, "%s", base_lines[i].path);
-		snprintf(format, MAX_DEF, "%s", base_lines[i].format);
-		return;
-	}
-	i -= N_BASE;
-	scope = &policy_scopes[i / N_POLICY];
-	line = &policy_lines[i % N_POLICY];
-	snprintf(path, MAX_DEF, "%s%s", scope->path, line->path);
-	snprintf(format, MAX_DEF, "%s %s", scope->format, line->format);
-}
 
 static size_t split_words(char *text, char **words)
 {
@@ -287,8 +208,8 @@ LY_ERR nc_cli_render(const struct lyd_node *tree, struct nc_cli_lines *out)
 	LY_ERR err = LY_SUCCESS;
 
 	*out = (struct nc_cli_lines){};
-	for (size_t i = 0; tree && !err && i < N_DEFS; i++) {
-		line_def_at(i, path, format);
+	for (size_t i = 0; tree && !err && i < CFN_CONFIG_LINE_TOTAL; i++) {
+		cfn_config_line_at(i, path, format, MAX_DEF);
 		err = render_def(tree, path, format, out);
 	}
 	if (err)
@@ -494,8 +415,9 @@ static bool parse_line(const struct ly_ctx *ctx, struct lyd_node **tree,
 
 	snprintf(buf, sizeof(buf), "%s", line);
 	n = split_words(buf, words);
-	for (size_t i = 0; !matched && n <= MAX_WORDS && i < N_DEFS; i++) {
-		line_def_at(i, path, format);
+	for (size_t i = 0;
+	     !matched && n <= MAX_WORDS && i < CFN_CONFIG_LINE_TOTAL; i++) {
+		cfn_config_line_at(i, path, format, MAX_DEF);
 		ncaps = match_line(words, n, format, fmt_buf, caps, &matched);
 		if (matched)
 			*err = apply_captures(ctx, tree, path, caps, ncaps);
