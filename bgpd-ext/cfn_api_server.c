@@ -17,13 +17,14 @@
 #include <zebra.h>
 
 #include <grp.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "libfrr.h"
 #include "network.h"
 #include "privs.h"
 #include "sockunion.h"
-#include "thread.h"
+#include "cfn_frr_compat.h"
 
 #include "bgpd/bgpd.h"
 
@@ -48,16 +49,16 @@ struct cfn_api_client {
 	size_t in_len, in_cap;
 	uint8_t *out;
 	size_t out_len;
-	struct thread *t_read, *t_write, *t_idle;
+	struct cfn_event *t_read, *t_write, *t_idle;
 };
 
 struct cfn_api_listener {
 	int fd;
-	struct thread *t_accept;
+	struct cfn_event *t_accept;
 };
 
 static struct {
-	struct thread_master *master;
+	struct cfn_event_loop *master;
 	struct cfn_api_listener unix_listener, tcp_listener;
 	struct list *clients;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -79,9 +80,9 @@ void cfn_api_set_config(const struct cfn_api_config *config)
 static void cfn_api_client_close(struct cfn_api_client *client, const char *why)
 {
 	CFN_DEBUG(events, "API client %s closed: %s", client->name, why);
-	THREAD_OFF(client->t_read);
-	THREAD_OFF(client->t_write);
-	THREAD_OFF(client->t_idle);
+	EVENT_OFF(client->t_read);
+	EVENT_OFF(client->t_write);
+	EVENT_OFF(client->t_idle);
 	close(client->fd);
 	listnode_delete(api.clients, client);
 	XFREE(MTYPE_CFN_API_BUFFER, client->in);
@@ -89,7 +90,7 @@ static void cfn_api_client_close(struct cfn_api_client *client, const char *why)
 	XFREE(MTYPE_CFN_API_CLIENT, client);
 }
 
-static void cfn_api_write(struct thread *t);
+static void cfn_api_write(struct cfn_event *t);
 
 static void cfn_api_flush(struct cfn_api_client *client)
 {
@@ -104,13 +105,13 @@ static void cfn_api_flush(struct cfn_api_client *client)
 		memmove(client->out, client->out + n, client->out_len);
 	}
 	if (client->out_len)
-		thread_add_write(api.master, cfn_api_write, client, client->fd,
-				 &client->t_write);
+		event_add_write(api.master, cfn_api_write, client, client->fd,
+				&client->t_write);
 }
 
-static void cfn_api_write(struct thread *t)
+static void cfn_api_write(struct cfn_event *t)
 {
-	cfn_api_flush(THREAD_ARG(t));
+	cfn_api_flush(EVENT_ARG(t));
 }
 
 static bool cfn_api_queue(struct cfn_api_client *client, const uint8_t *data,
@@ -128,19 +129,19 @@ static bool cfn_api_queue(struct cfn_api_client *client, const uint8_t *data,
 	return true;
 }
 
-static void cfn_api_idle(struct thread *t)
+static void cfn_api_idle(struct cfn_event *t)
 {
 	api.stats.idle_clients++;
-	cfn_api_client_close(THREAD_ARG(t), "idle");
+	cfn_api_client_close(EVENT_ARG(t), "idle");
 }
 
 /* Every request restarts the idle timeout. */
 static void cfn_api_idle_restart(struct cfn_api_client *client)
 {
-	THREAD_OFF(client->t_idle);
+	EVENT_OFF(client->t_idle);
 	if (api.config.idle_timeout_s)
-		thread_add_timer(api.master, cfn_api_idle, client,
-				 api.config.idle_timeout_s, &client->t_idle);
+		event_add_timer(api.master, cfn_api_idle, client,
+				api.config.idle_timeout_s, &client->t_idle);
 }
 
 /*
@@ -218,9 +219,9 @@ static bool cfn_api_frames(struct cfn_api_client *client)
 	return true;
 }
 
-static void cfn_api_read(struct thread *t)
+static void cfn_api_read(struct cfn_event *t)
 {
-	struct cfn_api_client *client = THREAD_ARG(t);
+	struct cfn_api_client *client = EVENT_ARG(t);
 	size_t want = api.config.limits.max_frame + CFN_API_FRAME_HEADER;
 	ssize_t n;
 
@@ -242,8 +243,8 @@ static void cfn_api_read(struct thread *t)
 		if (!listnode_lookup(api.clients, client))
 			return;
 	}
-	thread_add_read(api.master, cfn_api_read, client, client->fd,
-			&client->t_read);
+	event_add_read(api.master, cfn_api_read, client, client->fd,
+		       &client->t_read);
 }
 
 /* Who is connected: its name for humans, its user for the limits. */
@@ -332,17 +333,17 @@ static void cfn_api_refuse(struct cfn_api_client *client, const char *why)
 	XFREE(MTYPE_CFN_API_CLIENT, client);
 }
 
-static void cfn_api_accept(struct thread *t)
+static void cfn_api_accept(struct cfn_event *t)
 {
-	struct cfn_api_listener *listener = THREAD_ARG(t);
+	struct cfn_api_listener *listener = EVENT_ARG(t);
 	struct cfn_api_client *client;
 	union sockunion su = {};
 	socklen_t sulen = sizeof(su);
 	int fd = accept(listener->fd, &su.sa, &sulen);
 	char why[128];
 
-	thread_add_read(api.master, cfn_api_accept, listener, listener->fd,
-			&listener->t_accept);
+	event_add_read(api.master, cfn_api_accept, listener, listener->fd,
+		       &listener->t_accept);
 	if (fd < 0)
 		return;
 	set_nonblocking(fd);
@@ -357,13 +358,13 @@ static void cfn_api_accept(struct thread *t)
 	}
 	listnode_add(api.clients, client);
 	CFN_DEBUG(events, "API client %s connected", client->name);
-	thread_add_read(api.master, cfn_api_read, client, fd, &client->t_read);
+	event_add_read(api.master, cfn_api_read, client, fd, &client->t_read);
 	cfn_api_idle_restart(client);
 }
 
 static void cfn_api_listener_stop(struct cfn_api_listener *listener)
 {
-	THREAD_OFF(listener->t_accept);
+	EVENT_OFF(listener->t_accept);
 	if (listener->fd >= 0)
 		close(listener->fd);
 	listener->fd = -1;
@@ -373,8 +374,8 @@ static void cfn_api_listener_start(struct cfn_api_listener *listener, int fd)
 {
 	listener->fd = fd;
 	set_nonblocking(fd);
-	thread_add_read(api.master, cfn_api_accept, listener, fd,
-			&listener->t_accept);
+	event_add_read(api.master, cfn_api_accept, listener, fd,
+		       &listener->t_accept);
 }
 
 static int cfn_api_unix_socket(const char *path)
@@ -433,10 +434,10 @@ void cfn_api_reconfigure(void)
 
 	if (cfg->socket_path[0])
 		strlcpy(path, cfg->socket_path, sizeof(path));
-	else if (snprintf(path, sizeof(path), "%s/cfn-api.sock", frr_vtydir) >=
-		 (int)sizeof(path)) {
+	else if (snprintf(path, sizeof(path), "%s/cfn-api.sock",
+			  cfn_frr_rundir) >= (int)sizeof(path)) {
 		zlog_err("CFN: %s/cfn-api.sock: path too long for a socket",
-			 frr_vtydir);
+			 cfn_frr_rundir);
 		return;
 	}
 	if (api.unix_listener.fd < 0 || strcmp(path, api.path) != 0) {
@@ -480,7 +481,7 @@ void cfn_api_config_default(struct cfn_api_config *cfg)
 	cfg->idle_timeout_s = 60;
 }
 
-void cfn_api_init(struct thread_master *master)
+void cfn_api_init(struct cfn_event_loop *master)
 {
 	api.master = master;
 	api.clients = list_new();

@@ -8,12 +8,11 @@
 #include "bgpd/bgp_memory.h"
 
 #include "cfn_attr_bgp.h"
+#include "cfn_frr_compat.h"
 
 bool cfn_attr_type_usable(unsigned int type)
 {
-	static const uint8_t parsed[] = {1,  2,	 3,  4,	 5,  6,	 7,  8,
-					 9,  10, 14, 15, 16, 17, 18, 21,
-					 22, 23, 25, 32, 35, 40, 51};
+	static const uint8_t parsed[] = CFN_BGPD_PARSED_ATTRS;
 
 	if (type == 0 || type > 255)
 		return false;

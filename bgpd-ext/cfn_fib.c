@@ -343,10 +343,10 @@ static void cfn_fib_resync(const struct prefix *p)
 		cfn_instance_foreach(cfn_fib_resync_sid, &sid);
 }
 
-void cfn_fib_init(struct thread_master *master)
+void cfn_fib_init(struct cfn_event_loop *master)
 {
 	cfn_nhg_init(master, cfn_fib_resync);
-	cfn_zclient = zclient_new(master, &zclient_options_default, NULL, 0);
+	cfn_zclient = zclient_new(master, CFN_ZCLIENT_OPTIONS, NULL, 0);
 	zclient_init(cfn_zclient, ZEBRA_ROUTE_BGP, CFN_ZEBRA_INSTANCE,
 		     &bgpd_privs);
 	cfn_zclient->zebra_connected = cfn_zebra_connected;

@@ -7,7 +7,7 @@
 
 #include "linklist.h"
 #include "memory.h"
-#include "thread.h"
+#include "cfn_frr_compat.h"
 
 #include "cfn_instance.h"
 
@@ -61,7 +61,7 @@ void cfn_instance_foreach(void (*fn)(struct cfn_instance *ci, void *arg),
 void cfn_instance_free(struct cfn_instance *ci)
 {
 	listnode_delete(cfn_instances, ci);
-	THREAD_OFF(ci->t_delayed);
+	EVENT_OFF(ci->t_delayed);
 	cfn_view_fini(&ci->view);
 	cfn_service_table_fini(&ci->services);
 	XFREE(MTYPE_CFN_INSTANCE, ci);

@@ -10,6 +10,8 @@
 #include "memory.h"
 #include "prefix.h"
 
+#include "cfn_frr_compat.h"
+
 #include "cfn_attr.h"
 #include "cfn_damp.h"
 #include "cfn_metric.h"
@@ -20,7 +22,7 @@
 
 struct bgp;
 struct hash;
-struct thread;
+
 
 DECLARE_MGROUP(CFN);
 
@@ -49,9 +51,9 @@ struct cfn_instance {
 	struct cfn_view view;
 	struct cfn_stats stats;
 	struct hash *pending; /* struct prefix *: re-read from the RIB */
-	struct thread *t_pending;
-	struct thread *t_delayed; /* the next damping-delayed update */
-	uint64_t delayed_due_ms;  /* when t_delayed fires */
+	struct cfn_event *t_pending;
+	struct cfn_event *t_delayed; /* the next damping-delayed update */
+	uint64_t delayed_due_ms;     /* when t_delayed fires */
 };
 
 void cfn_instances_init(void);

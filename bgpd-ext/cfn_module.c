@@ -10,7 +10,7 @@
 #include "libfrr.h"
 #include "memory.h"
 #include "module.h"
-#include "thread.h"
+#include "cfn_frr_compat.h"
 
 #include "bgpd/bgpd.h"
 
@@ -22,7 +22,7 @@ DEFINE_MGROUP(CFN, "CFN compute-aware anycast");
 DEFINE_MTYPE_STATIC(CFN, CFN_CORE, "CFN core tables");
 DEFINE_MTYPE(CFN, CFN_PENDING, "CFN pending RIB work");
 
-static struct thread *cfn_t_sweep;
+static struct cfn_event *cfn_t_sweep;
 
 static void *cfn_core_malloc(size_t size)
 {
@@ -70,14 +70,13 @@ static void cfn_sweep_instance(struct cfn_instance *ci, void *arg)
 	cfn_fib_sweep(ci);
 }
 
-static void cfn_sweep(struct thread *t)
+static void cfn_sweep(struct cfn_event *t)
 {
 	cfn_instance_foreach(cfn_sweep_instance, NULL);
-	thread_add_timer(THREAD_ARG(t), cfn_sweep, THREAD_ARG(t), 1,
-			 &cfn_t_sweep);
+	event_add_timer(EVENT_ARG(t), cfn_sweep, EVENT_ARG(t), 1, &cfn_t_sweep);
 }
 
-static int cfn_late_init(struct thread_master *master)
+static int cfn_late_init(struct cfn_event_loop *master)
 {
 	cfn_instances_init();
 	cfn_vty_init();
@@ -86,14 +85,14 @@ static int cfn_late_init(struct thread_master *master)
 	cfn_receive_init();
 	cfn_fib_init(master);
 	cfn_api_init(master);
-	thread_add_timer(master, cfn_sweep, master, 1, &cfn_t_sweep);
+	event_add_timer(master, cfn_sweep, master, 1, &cfn_t_sweep);
 	zlog_info("CFN: module %s loaded", CFN_VERSION);
 	return 0;
 }
 
 static int cfn_fini(void)
 {
-	THREAD_OFF(cfn_t_sweep);
+	EVENT_OFF(cfn_t_sweep);
 	cfn_api_fini();
 	cfn_receive_fini();
 	cfn_fib_fini();

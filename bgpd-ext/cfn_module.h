@@ -11,7 +11,6 @@
 #include "cfn_api.h"
 #include "cfn_instance.h"
 
-struct thread_master;
 
 DECLARE_MTYPE(CFN_PENDING);
 
@@ -38,7 +37,7 @@ void cfn_receive_enqueue(struct cfn_instance *ci, const struct prefix *p,
 			 bool updated);
 
 /* cfn_fib.c: selection -> FIB */
-void cfn_fib_init(struct thread_master *master);
+void cfn_fib_init(struct cfn_event_loop *master);
 void cfn_fib_fini(void);
 /* Run the SID's selection; install when it or the next hops changed. */
 void cfn_fib_select(struct cfn_instance *ci, struct cfn_sid_view *sv,
@@ -75,7 +74,7 @@ struct cfn_api_stats {
 	uint64_t slow_clients;	   /* closed: did not read their replies */
 };
 
-void cfn_api_init(struct thread_master *master);
+void cfn_api_init(struct cfn_event_loop *master);
 void cfn_api_fini(void);
 void cfn_api_config_default(struct cfn_api_config *config);
 const struct cfn_api_config *cfn_api_config(void);

@@ -18,7 +18,7 @@
 
 #include "log.h"
 #include "privs.h"
-#include "thread.h"
+#include "cfn_frr_compat.h"
 #include "zclient.h"
 
 #include "cfn_module.h"
@@ -79,8 +79,8 @@ struct cfn_nhg {
 
 static struct mnl_socket *nl;
 static struct mnl_socket *monitor; /* link and address events */
-static struct thread_master *nhg_master;
-static struct thread *t_monitor, *t_resync, *t_adopted;
+static struct cfn_event_loop *nhg_master;
+static struct cfn_event *t_monitor, *t_resync, *t_adopted;
 static cfn_nhg_resync_fn resync_fn;
 static unsigned int nl_seq;
 static bool supported;
@@ -568,7 +568,7 @@ void cfn_nhg_remove(const struct prefix *sid)
  * The end of a takeover: groups that no selection was installed over go,
  * and members of the previous bgpd's leave like any other from now on.
  */
-static void end_takeover(struct thread *t)
+static void end_takeover(struct cfn_event *t)
 {
 	struct listnode *node, *next;
 	struct cfn_nhg *g;
@@ -791,8 +791,8 @@ static void take_over(void)
 		zlog_info(
 			"CFN: took over %zu resilient groups of a previous bgpd for %u s",
 			adopted, CFN_NHG_ADOPT_GRACE_S);
-		thread_add_timer(nhg_master, end_takeover, NULL,
-				 CFN_NHG_ADOPT_GRACE_S, &t_adopted);
+		event_add_timer(nhg_master, end_takeover, NULL,
+				CFN_NHG_ADOPT_GRACE_S, &t_adopted);
 	}
 	XFREE(MTYPE_TMP, ks.nhs);
 	XFREE(MTYPE_TMP, ks.routes);
@@ -800,7 +800,7 @@ static void take_over(void)
 
 /* -- interface and address events ------------------------------------ */
 
-static void resync(struct thread *t)
+static void resync(struct cfn_event *t)
 {
 	struct listnode *node, *next;
 	struct cfn_nhg *g;
@@ -829,7 +829,7 @@ static void suspect_interface(uint32_t ifindex)
 		any |= g->suspect || g->incomplete;
 	}
 	if (any)
-		thread_add_timer_msec(nhg_master, resync, NULL, 10, &t_resync);
+		event_add_timer_msec(nhg_master, resync, NULL, 10, &t_resync);
 }
 
 static int interface_event(const struct nlmsghdr *nlh, void *data)
@@ -851,7 +851,7 @@ static int interface_event(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static void monitor_read(struct thread *t)
+static void monitor_read(struct cfn_event *t)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	ssize_t n;
@@ -860,8 +860,8 @@ static void monitor_read(struct thread *t)
 		mnl_cb_run(buf, (size_t)n, 0, 0, interface_event, NULL);
 	if (n < 0 && errno == ENOBUFS)
 		suspect_interface(0); /* events were lost: check everything */
-	thread_add_read(nhg_master, monitor_read, NULL,
-			mnl_socket_get_fd(monitor), &t_monitor);
+	event_add_read(nhg_master, monitor_read, NULL,
+		       mnl_socket_get_fd(monitor), &t_monitor);
 }
 
 /* A route netlink socket, subscribed to the (legacy) event groups. */
@@ -891,11 +891,11 @@ static void monitor_open(void)
 			safe_strerror(errno));
 		return;
 	}
-	thread_add_read(nhg_master, monitor_read, NULL,
-			mnl_socket_get_fd(monitor), &t_monitor);
+	event_add_read(nhg_master, monitor_read, NULL,
+		       mnl_socket_get_fd(monitor), &t_monitor);
 }
 
-void cfn_nhg_init(struct thread_master *master, cfn_nhg_resync_fn resync)
+void cfn_nhg_init(struct cfn_event_loop *master, cfn_nhg_resync_fn resync)
 {
 	nhg_master = master;
 	resync_fn = resync;
@@ -918,9 +918,9 @@ void cfn_nhg_fini(void)
 {
 	struct cfn_nhg *g;
 
-	THREAD_OFF(t_monitor);
-	THREAD_OFF(t_resync);
-	THREAD_OFF(t_adopted);
+	EVENT_OFF(t_monitor);
+	EVENT_OFF(t_resync);
+	EVENT_OFF(t_adopted);
 	while (groups && (g = listnode_head(groups)))
 		destroy(g);
 	if (groups)

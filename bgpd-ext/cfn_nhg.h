@@ -16,6 +16,8 @@
 
 #include "prefix.h"
 
+#include "cfn_frr_compat.h"
+
 #define CFN_NHG_MEMBERS_MAX 31
 #define CFN_RTPROT 207 /* kernel route/nexthop protocol of the module */
 
@@ -45,7 +47,6 @@ struct cfn_nhg_request {
 /* Install again the group of a SID whose next hops the kernel changed. */
 typedef void (*cfn_nhg_resync_fn)(const struct prefix *sid);
 
-struct thread_master;
 
 /*
  * Open netlink, remove what a previous bgpd left behind, and watch
@@ -54,7 +55,7 @@ struct thread_master;
  * and handed to resync. Kernel support for resilient groups is learnt
  * from the first group made.
  */
-void cfn_nhg_init(struct thread_master *master, cfn_nhg_resync_fn resync);
+void cfn_nhg_init(struct cfn_event_loop *master, cfn_nhg_resync_fn resync);
 void cfn_nhg_fini(void);
 bool cfn_nhg_supported(void);
 

@@ -113,7 +113,7 @@ static void cfn_install_path(struct cfn_instance *ci, struct bgp_dest *dest,
 		bgp_path_info_set_flag(dest, pi, BGP_PATH_VALID);
 		bgp_path_info_add(dest, pi);
 	}
-	bgp_process(bgp, dest, afi, SAFI_UNICAST);
+	cfn_bgp_process_path(bgp, dest, pi, afi, SAFI_UNICAST);
 	cfn_receive_enqueue(ci, bgp_dest_get_prefix(dest), true);
 }
 
@@ -131,7 +131,7 @@ void cfn_withdraw_sid(struct cfn_instance *ci, const struct cfn_prefix *sid)
 	pi = cfn_local_path(ci->bgp, dest);
 	if (pi && !CHECK_FLAG(pi->flags, BGP_PATH_REMOVED)) {
 		bgp_path_info_delete(dest, pi);
-		bgp_process(ci->bgp, dest, afi, SAFI_UNICAST);
+		cfn_bgp_process_path(ci->bgp, dest, pi, afi, SAFI_UNICAST);
 		cfn_receive_enqueue(ci, &p, true);
 		ci->stats.withdrawals++;
 		CFN_DEBUG(updates, "withdraw %pFX", &p);
@@ -218,7 +218,7 @@ static bool cfn_advertised(struct cfn_instance *ci,
 	return value && cfn_attr_decode(value, len, attr) == CFN_DECODE_OK;
 }
 
-static void cfn_send_delayed(struct thread *t);
+static void cfn_send_delayed(struct cfn_event *t);
 
 /* The delayed-update timer, at due if that is sooner than it is set. */
 static void cfn_delayed_at(struct cfn_instance *ci, uint64_t due)
@@ -227,17 +227,16 @@ static void cfn_delayed_at(struct cfn_instance *ci, uint64_t due)
 
 	if (ci->t_delayed && ci->delayed_due_ms <= due)
 		return;
-	THREAD_OFF(ci->t_delayed);
+	EVENT_OFF(ci->t_delayed);
 	ci->delayed_due_ms = due;
-	thread_add_timer_msec(bm->master, cfn_send_delayed, ci,
-			      due > now ? (long)(due - now) : 0,
-			      &ci->t_delayed);
+	event_add_timer_msec(bm->master, cfn_send_delayed, ci,
+			     due > now ? (long)(due - now) : 0, &ci->t_delayed);
 }
 
 /* A delayed update goes when its interval ends, not at the next sweep. */
-static void cfn_send_delayed(struct thread *t)
+static void cfn_send_delayed(struct cfn_event *t)
 {
-	struct cfn_instance *ci = THREAD_ARG(t);
+	struct cfn_instance *ci = EVENT_ARG(t);
 	uint64_t now = cfn_now_ms();
 
 	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {

@@ -11,7 +11,7 @@
 
 #include "hash.h"
 #include "jhash.h"
-#include "thread.h"
+#include "cfn_frr_compat.h"
 #include "zclient.h"
 
 #include "nexthop.h"
@@ -28,9 +28,6 @@
 
 extern struct zclient *zclient; /* bgpd's, defined in bgp_zebra.c */
 
-static zclient_handler *bgp_nexthop_update_handler;
-static zclient_handler *const *bgp_zclient_handlers;
-static zclient_handler **cfn_zclient_handlers;
 
 /* A prefix to re-read; "updated" when a BGP update touched it. */
 struct cfn_pending {
@@ -253,9 +250,9 @@ static int cfn_reread_one(struct hash_bucket *bucket, void *arg)
 	return HASHWALK_CONTINUE;
 }
 
-static void cfn_process_pending(struct thread *t)
+static void cfn_process_pending(struct cfn_event *t)
 {
-	struct cfn_instance *ci = THREAD_ARG(t);
+	struct cfn_instance *ci = EVENT_ARG(t);
 
 	hash_walk(ci->pending, cfn_reread_one, ci);
 	hash_clean(ci->pending, cfn_pending_free);
@@ -273,8 +270,7 @@ void cfn_receive_enqueue(struct cfn_instance *ci, const struct prefix *p,
 	prefix_copy(&key.prefix, p);
 	pending = hash_get(ci->pending, &key, cfn_pending_alloc);
 	pending->updated |= updated;
-	thread_add_event(bm->master, cfn_process_pending, ci, 0,
-			 &ci->t_pending);
+	event_add_event(bm->master, cfn_process_pending, ci, 0, &ci->t_pending);
 }
 
 static int cfn_bgp_process(struct bgp *bgp, afi_t afi, safi_t safi,
@@ -300,12 +296,9 @@ static void cfn_enqueue_view(struct cfn_instance *ci, void *arg)
 }
 
 /* IGP cost or reachability of some next hop changed: re-read all SIDs. */
-static int cfn_nexthop_update(ZAPI_CALLBACK_ARGS)
+static void cfn_nexthops_changed(void)
 {
-	int ret = bgp_nexthop_update_handler(cmd, zclient, length, vrf_id);
-
 	cfn_instance_foreach(cfn_enqueue_view, NULL);
-	return ret;
 }
 
 /* Re-read the whole unicast RIB, e.g. after the attribute type changed. */
@@ -325,7 +318,7 @@ void cfn_receive_rescan(struct cfn_instance *ci)
 
 void cfn_receive_instance_fini(struct cfn_instance *ci)
 {
-	THREAD_OFF(ci->t_pending);
+	EVENT_OFF(ci->t_pending);
 	if (ci->pending) {
 		hash_clean(ci->pending, cfn_pending_free);
 		hash_free(ci->pending);
@@ -336,29 +329,13 @@ void cfn_receive_instance_fini(struct cfn_instance *ci)
 void cfn_receive_init(void)
 {
 	hook_register(bgp_process, cfn_bgp_process);
-	if (!zclient || zclient->n_handlers <= ZEBRA_NEXTHOP_UPDATE ||
-	    !zclient->handlers[ZEBRA_NEXTHOP_UPDATE]) {
+	if (!cfn_nht_follow(zclient, cfn_nexthops_changed, MTYPE_CFN_PENDING))
 		zlog_warn(
 			"CFN: cannot follow IGP cost changes: bgpd's zebra client has no nexthop handler");
-		return;
-	}
-	cfn_zclient_handlers =
-		XCALLOC(MTYPE_CFN_PENDING,
-			zclient->n_handlers * sizeof(*cfn_zclient_handlers));
-	memcpy(cfn_zclient_handlers, zclient->handlers,
-	       zclient->n_handlers * sizeof(*cfn_zclient_handlers));
-	bgp_zclient_handlers = zclient->handlers;
-	bgp_nexthop_update_handler = cfn_zclient_handlers[ZEBRA_NEXTHOP_UPDATE];
-	cfn_zclient_handlers[ZEBRA_NEXTHOP_UPDATE] = cfn_nexthop_update;
-	zclient->handlers = cfn_zclient_handlers;
 }
 
 void cfn_receive_fini(void)
 {
 	hook_unregister(bgp_process, cfn_bgp_process);
-	if (cfn_zclient_handlers) {
-		if (zclient && zclient->handlers == cfn_zclient_handlers)
-			zclient->handlers = bgp_zclient_handlers;
-		XFREE(MTYPE_CFN_PENDING, cfn_zclient_handlers);
-	}
+	cfn_nht_unfollow(zclient, MTYPE_CFN_PENDING);
 }

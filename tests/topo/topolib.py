@@ -22,7 +22,9 @@ SIGTERM, or a previous run that died (``Topology.cleanup_stale``).
 import atexit
 import ipaddress
 import json
+import functools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -39,6 +41,32 @@ DEFAULT_DAEMONS = ("zebra", "bgpd")
 DAEMON_ARGS = {"bgpd": ["-M", os.environ.get("CFN_MODULE", "cfn")]}
 
 _live_topologies = []
+
+
+@functools.lru_cache(maxsize=None)
+def frr_version():
+    """(major, minor) of the FRR whose daemons the tests run."""
+    out = run([os.path.join(FRR_SBIN, "bgpd"), "--version"]).stdout
+    found = re.search(r"bgpd version (\d+)\.(\d+)", out)
+    return int(found.group(1)), int(found.group(2))
+
+
+def zebra_weights(weights):
+    """The kernel weights zebra installs for a route's nexthop weights:
+    FRR 8.4 as given (1..255); FRR 10 rescaled to 1..254 relative to the
+    largest, unless all are 1 (zebra/zapi_msg.c, zapi_read_nexthops)."""
+    top = max(weights.values())
+    if frr_version() < (10, 0) or top == 1:
+        return dict(weights)
+    return {k: max(1, w * 254 // top) for k, w in weights.items()}
+
+
+def with_mgmtd(daemons):
+    """FRR 10's zebra takes its configuration (interfaces, addresses)
+    through mgmtd, which frrinit starts first wherever it exists."""
+    if daemons and os.path.exists(os.path.join(FRR_SBIN, "mgmtd")):
+        return ["mgmtd", *[d for d in daemons if d != "mgmtd"]]
+    return list(daemons)
 
 
 def run(cmd, check=True, **kwargs):
@@ -75,7 +103,7 @@ class Router:
         self.ns = f"{NS_PREFIX}{topo.name}-{name}"
         self.asn = asn
         self.router_id = router_id
-        self.daemons = list(daemons)
+        self.daemons = with_mgmtd(daemons)
         self.link_peers = link_peers  # BGP neighbors on every link
         self.interfaces = {}  # ifname -> (address/len, peer Router, peer address)
         self.config = ""      # extra integrated config appended at boot
@@ -142,6 +170,25 @@ class Router:
                                 stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
 
+    def start_daemon(self, daemon):
+        """Start one daemon detached (-d). Its early output goes to a file,
+        not a pipe: FRR 10's daemons keep stdout open after detaching."""
+        pid_file = os.path.join(self.run_dir, f"{daemon}.pid")
+        out_file = os.path.join(self.run_dir, f"{daemon}.start")
+        with open(out_file, "w") as out:
+            started = subprocess.run(
+                ["ip", "netns", "exec", self.ns,
+                 os.path.join(FRR_SBIN, daemon), "-d", "-N", self.ns,
+                 "-P", "0", "-i", pid_file,
+                 "--log", f"file:{self.log_file(daemon)}",
+                 "--log-level", "debug", *DAEMON_ARGS.get(daemon, [])],
+                stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, check=False)
+        if started.returncode != 0:
+            with open(out_file) as out:
+                raise RuntimeError(f"{self.name}: {daemon} did not start:\n"
+                                   f"{out.read()}")
+
     def start_daemons(self, only=None):
         """Start the daemons (or those named in `only`) and load frr.conf
         with vtysh -b, like frrinit."""
@@ -149,12 +196,7 @@ class Router:
         shutil.chown(self.run_dir, "frr", "frr")
         shutil.chown(self.etc_dir, "frr", "frr")
         for daemon in only or self.daemons:
-            pid_file = os.path.join(self.run_dir, f"{daemon}.pid")
-            self.exec(os.path.join(FRR_SBIN, daemon), "-d", "-N", self.ns,
-                      "-P", "0", "-i", pid_file,
-                      "--log", f"file:{self.log_file(daemon)}",
-                      "--log-level", "debug",
-                      *DAEMON_ARGS.get(daemon, []))
+            self.start_daemon(daemon)
         for daemon in only or self.daemons:
             sock = os.path.join(self.run_dir, f"{daemon}.vty")
             wait_until(lambda: os.path.exists(sock), timeout=15,
