@@ -185,7 +185,7 @@ static void cfn_edgemeta_drop_peer(struct hash_bucket *bucket, void *arg)
 
 static int cfn_edgemeta_peer_status(struct peer *peer)
 {
-	if (!peer_established(peer))
+	if (!cfn_peer_established(peer))
 		hash_iterate(cfn_edgemeta_table, cfn_edgemeta_drop_peer, peer);
 	return 0;
 }

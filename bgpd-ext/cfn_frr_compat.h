@@ -79,6 +79,13 @@
 	bgp_process(bgp, dest, afi, safi)
 #endif
 
+/* FRR 10 keeps a peer's session state in its connection. */
+#if CFN_FRR_10
+#define cfn_peer_established(peer) peer_established((peer)->connection)
+#else
+#define cfn_peer_established(peer) peer_established(peer)
+#endif
+
 /*
  * The attribute codes bgpd parses itself: a CFN attribute must use
  * another, or bgpd would never keep it as an unknown transitive one.
