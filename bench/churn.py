@@ -132,8 +132,9 @@ def egress_config(index, sids, variant):
     lines = [f"router bgp {ASN}"]
     if variant == "cfn":
         # reports come every REPORT_S; a stalled driver must not turn
-        # into stale-flag churn of its own
-        lines.append(" cfn api stale-after 0")
+        # into stale-flag churn of its own, and the connections stay open
+        # while a large network converges before the trace starts
+        lines += [" cfn api stale-after 0", " cfn api idle-timeout 0"]
         lines += [f" cfn service s{i} sid {sid(i)}" for i in sids]
     else:
         lines += [f" network {sid(i)}" for i in sids]
