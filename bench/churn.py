@@ -126,7 +126,7 @@ def reflector_config(clients):
     return "\n".join(lines) + "\n"
 
 
-def egress_config(index, sids, variant):
+def egress_config(sids, variant):
     """cfn: the services the egress hosts (their instances come over the
     API); plain: the same prefixes as network statements."""
     lines = [f"router bgp {ASN}"]
@@ -176,7 +176,7 @@ def build(variant, egresses, hosted):
                                                          roles["rr"])
     for k, egress in enumerate(roles["egress"]):
         egress.config = (client_config(egress, roles["rr"]) +
-                         egress_config(k, hosted[k], variant))
+                         egress_config(hosted[k], variant))
     return topo, hub, roles, uplinks, direct
 
 
@@ -268,6 +268,7 @@ class Egress:
                                   * args.instances + k)
                               for k in range(args.instances)]
                           for i in sids}
+        self.rng = rng
         self.sites = {i: Site(rng, args.instances) for i in sids}
         self.next_id = 1
 
@@ -283,18 +284,18 @@ class Egress:
                                    f"batch (status {status})")
         return len(self.instances)
 
-    def register(self, rng):
+    def register(self):
         def make(req_id, i):
-            loads = self.sites[i].loads(0.0, rng)
+            loads = self.sites[i].loads(0.0, self.rng)
             return cfnapi.batch(req_id, f"s{i}", registers=[
                 cfnapi.instance_report(b, capacity=8, hold=3600,
                                        metrics=[reaction.cpu_metric(load)])
                 for b, load in zip(self.instances[i], loads)])
         return self.send(make)
 
-    def report(self, t, rng):
+    def report(self, t):
         def make(req_id, i):
-            loads = self.sites[i].loads(t, rng)
+            loads = self.sites[i].loads(t, self.rng)
             return cfnapi.batch(req_id, f"s{i}", updates=[
                 cfnapi.instance_report(b, metrics=[reaction.cpu_metric(load)])
                 for b, load in zip(self.instances[i], loads)])
@@ -304,9 +305,9 @@ class Egress:
 class Trace(threading.Thread):
     """Reports every egress's instances every REPORT_S until stopped."""
 
-    def __init__(self, egresses, rng):
+    def __init__(self, egresses):
         super().__init__(daemon=True)
-        self.egresses, self.rng = egresses, rng
+        self.egresses = egresses
         self.stopping = threading.Event()
         self.batches = 0
         self.late_ticks = 0  # reports that took longer than REPORT_S
@@ -319,7 +320,7 @@ class Trace(threading.Thread):
             while not self.stopping.is_set():
                 t = time.monotonic() - t0
                 for egress in self.egresses:
-                    self.batches += egress.report(t, self.rng)
+                    self.batches += egress.report(t)
                 wait = t0 + tick * REPORT_S - time.monotonic()
                 self.late_ticks += wait < 0
                 tick += 1
@@ -439,76 +440,90 @@ def reaction_summary(rows, phase):
             f"react_{phase}_p99_ms": round(p99, 1)}
 
 
-def measure_plain(size, args):
+def measure(variant, size, args):
+    """One network of the size: (result, reaction rows)."""
     egresses, sids = size
     hosted = placement(sids, egresses, args.sites)
-    topo, hub, roles, uplinks, direct = build("plain", egresses, hosted)
-    result = {"variant": "plain", "egresses": egresses, "sids": sids,
-              "bindings": 0}
+    topo, hub, roles, uplinks, direct = build(variant, egresses, hosted)
+    result = {"variant": variant, "egresses": egresses, "sids": sids,
+              "bindings": (sids * args.sites * args.instances
+                           if variant == "cfn" else 0)}
     with topo:
-        t0 = time.monotonic()
+        started = time.monotonic()
         static_routes(topo, hub, roles, uplinks, direct)
-        wait_converged(roles, REFLECTORS * sids * args.sites)
-        result["converge_s"] = round(time.monotonic() - t0, 1)
-        result["paths_sid0"] = len(roles["ingress"][0].vtysh_json(
-            f"show bgp ipv4 unicast {sid(0)} json").get("paths", []))
-        before = counters(roles)
-        time.sleep(args.plain_seconds)
-        result.update(window_rates(before, counters(roles), roles))
-        result.update(rss(roles))
-    return result, []
-
-
-def measure_cfn(size, args):
-    egresses, sids = size
-    hosted = placement(sids, egresses, args.sites)
-    topo, hub, roles, uplinks, direct = build("cfn", egresses, hosted)
-    rng = random.Random(17)
-    result = {"variant": "cfn", "egresses": egresses, "sids": sids,
-              "bindings": sids * args.sites * args.instances}
-    with topo:
-        t0 = time.monotonic()
-        static_routes(topo, hub, roles, uplinks, direct)
-        for egress in roles["egress"]:
-            wait_until(lambda e=egress: os.path.exists(
-                os.path.join(e.run_dir, "cfn-api.sock")),
-                what=f"{egress.name} API socket")
-        drivers = [Egress(router, k, hosted[k], egresses, args, rng)
-                   for k, router in enumerate(roles["egress"])]
-        for driver in drivers:
-            driver.register(rng)
-        marker = Marker(topo, roles)
-        wait_converged(roles, REFLECTORS * (sids * args.sites +
-                                            len(MARKER_EGRESSES)))
-        result["converge_s"] = round(time.monotonic() - t0, 1)
-        result["paths_sid0"], result["view_egresses_sid0"] = \
-            redundancy_check(roles["ingress"][0], args.sites)
-        result.update(rss(roles))
-        rows = []
-        before = counters(roles)
-        for _ in range(args.changes):
-            rows += marker.change("idle")
-        idle = window_rates(before, counters(roles), roles)
-        result.update({f"idle_{k}": v for k, v in idle.items()})
-        trace = Trace(drivers, rng)
-        trace.start()
-        time.sleep(WARMUP_S)
-        before = counters(roles)
-        while time.monotonic() - before["t"] < args.seconds:
-            rows += marker.change("churn")
-        after = counters(roles)
-        trace.stop()
-        result.update(window_rates(before, after, roles))
-        result["batches_per_s"] = round(trace.batches /
-                                        (after["t"] - before["t"] +
-                                         WARMUP_S), 1)
-        result["late_ticks"] = trace.late_ticks
-        result.update({f"churn_{k}": v for k, v in rss(roles).items()})
-        for phase in ("idle", "churn"):
-            result.update(reaction_summary(rows, phase))
-        for driver in drivers:
-            driver.client.close()
+        phases = cfn_phases if variant == "cfn" else plain_phase
+        rows = phases(topo, roles, hosted, args, result, started)
     return result, [(egresses, sids, *row) for row in rows]
+
+
+def plain_phase(topo, roles, hosted, args, result, started):
+    """Converge, then a window in which nothing changes."""
+    wait_converged(roles, REFLECTORS * result["sids"] * args.sites)
+    result["converge_s"] = round(time.monotonic() - started, 1)
+    result["paths_sid0"] = len(roles["ingress"][0].vtysh_json(
+        f"show bgp ipv4 unicast {sid(0)} json").get("paths", []))
+    before = counters(roles)
+    time.sleep(args.plain_seconds)
+    result.update(window_rates(before, counters(roles), roles))
+    result.update(rss(roles))
+    return []
+
+
+def cfn_phases(topo, roles, hosted, args, result, started):
+    """Register every instance and the marker, converge, time the marker
+    on the idle network, then under the trace."""
+    drivers = register_all(roles["egress"], hosted, args)
+    marker = Marker(topo, roles)
+    wait_converged(roles, REFLECTORS * (result["sids"] * args.sites +
+                                        len(MARKER_EGRESSES)))
+    result["converge_s"] = round(time.monotonic() - started, 1)
+    result["paths_sid0"], result["view_egresses_sid0"] = \
+        redundancy_check(roles["ingress"][0], args.sites)
+    result.update(rss(roles))
+    before = counters(roles)
+    rows = [row for _ in range(args.changes)
+            for row in marker.change("idle")]
+    idle = window_rates(before, counters(roles), roles)
+    result.update({f"idle_{k}": v for k, v in idle.items()})
+    rows += churn_phase(drivers, marker, roles, args, result)
+    result.update({f"churn_{k}": v for k, v in rss(roles).items()})
+    for phase in ("idle", "churn"):
+        result.update(reaction_summary(rows, phase))
+    for driver in drivers:
+        driver.client.close()
+    return rows
+
+
+def register_all(egresses, hosted, args):
+    """An API connection per egress, every instance registered."""
+    rng = random.Random(17)  # the same trace at every size
+    for egress in egresses:
+        wait_until(lambda e=egress: os.path.exists(
+            os.path.join(e.run_dir, "cfn-api.sock")),
+            what=f"{egress.name} API socket")
+    drivers = [Egress(router, k, hosted[k], len(egresses), args, rng)
+               for k, router in enumerate(egresses)]
+    for driver in drivers:
+        driver.register()
+    return drivers
+
+
+def churn_phase(drivers, marker, roles, args, result):
+    """The trace running: the window's rates, marker changes throughout."""
+    trace = Trace(drivers)
+    trace.start()
+    time.sleep(WARMUP_S)
+    before = counters(roles)
+    rows = []
+    while time.monotonic() - before["t"] < args.seconds:
+        rows += marker.change("churn")
+    after = counters(roles)
+    trace.stop()
+    result.update(window_rates(before, after, roles))
+    result["batches_per_s"] = round(
+        trace.batches / (after["t"] - before["t"] + WARMUP_S), 1)
+    result["late_ticks"] = trace.late_ticks
+    return rows
 
 
 # -- reporting ------------------------------------------------------------
@@ -624,8 +639,8 @@ def main():
     results, reactions = [], []
     started = time.monotonic()
     for size in sizes:
-        for measure in (measure_plain, measure_cfn):
-            result, rows = measure(size, args)
+        for variant in ("plain", "cfn"):
+            result, rows = measure(variant, size, args)
             results.append(result)
             reactions += rows
             print(f"{result['variant']} {size[0]}x{size[1]} done at "
