@@ -55,8 +55,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import (KernelRouteMonitor, cpu_seconds,  # noqa: E402
-                      default_csv, median_p99, print_table, pyplot, rss_kib,
-                      save_plot, write_csv)
+                      default_csv, median_p99, print_markdown_table,
+                      print_table, pyplot, rss_kib, save_plot, write_csv)
 
 import cfnapi  # noqa: E402
 import cfnnet  # noqa: E402
@@ -607,7 +607,10 @@ def report(results, reactions, results_dir):
          most_egresses)
     plot(results, os.path.join(results_dir, "churn_nodes.png"), "egresses",
          most_sids)
-    print_table(SUMMARY, [[r.get(k, "") for k in SUMMARY] for r in results])
+    rows = [[r.get(k, "") for k in SUMMARY] for r in results]
+    print_table(SUMMARY, rows)
+    print()
+    print_markdown_table(SUMMARY, rows)  # for doc/benchmarks.md
 
 
 def main():
