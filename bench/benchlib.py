@@ -69,7 +69,11 @@ def rss_kib(router, daemon="bgpd"):
 
 def cpu_seconds(router, daemon="bgpd"):
     """CPU time (user + system) one of the router's daemons has used."""
-    pid = router.daemon_pids()[daemon]
+    return process_cpu_seconds(router.daemon_pids()[daemon])
+
+
+def process_cpu_seconds(pid):
+    """CPU time (user + system) a process has used."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     # utime and stime: fields 14 and 15 of proc(5), in clock ticks
