@@ -103,15 +103,6 @@ def site_of(i, egress, egresses, sites):
     return ((egress - i) % egresses) // (egresses // sites)
 
 
-def client_config(router, reflectors):
-    lines = [f"router bgp {ASN}"]
-    for rr in reflectors:
-        lines += [f" neighbor {rr.router_id} remote-as {ASN}",
-                  f" neighbor {rr.router_id} update-source lo",
-                  f" neighbor {rr.router_id} timers connect 1"]
-    return "\n".join(lines + ["exit"]) + "\n"
-
-
 def reflector_config(clients):
     """Every client in one peer group: one update group, as an operator
     would configure a reflector with many clients."""
@@ -170,13 +161,14 @@ def build(variant, egresses, hosted):
     direct = {(i.name, e): topo.add_link(i, topo[e])[1]
               for i in roles["ingress"] for e in MARKER_EGRESSES}
     clients = roles["ingress"] + roles["egress"]
+    rr_ids = [rr.router_id for rr in roles["rr"]]
     for rr in roles["rr"]:
         rr.config = reflector_config(clients)
     for ingress in roles["ingress"]:
-        ingress.config = ingress_config() + client_config(ingress,
-                                                         roles["rr"])
+        ingress.config = ingress_config() + cfnnet.ibgp_client_config(
+            rr_ids)
     for k, egress in enumerate(roles["egress"]):
-        egress.config = (client_config(egress, roles["rr"]) +
+        egress.config = (cfnnet.ibgp_client_config(rr_ids) +
                          egress_config(hosted[k], variant))
     return topo, hub, roles, uplinks, direct
 
