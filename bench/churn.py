@@ -337,17 +337,20 @@ class Trace:
 
 # -- measurements ---------------------------------------------------------
 
-def updates_received(router):
+def updates(router, direction="Recv"):
+    """UPDATEs the router received (or sent: "Sent") on all sessions."""
     peers = router.vtysh_json("show bgp neighbors json")
-    return sum(p["messageStats"]["updatesRecv"] for p in peers.values())
+    return sum(p["messageStats"][f"updates{direction}"]
+               for p in peers.values())
 
 
 def counters(roles, trace=None):
     """What the window measures, read at its start and its end."""
     values = {"t": time.monotonic(),
               "cpu_driver": trace.cpu_seconds() if trace else 0.0,
-              "upd_rr": updates_received(roles["rr"][0]),
-              "upd_ingress": updates_received(roles["ingress"][0])}
+              "upd_rr": updates(roles["rr"][0]),
+              "upd_rr_sent": updates(roles["rr"][0], "Sent"),
+              "upd_ingress": updates(roles["ingress"][0])}
     for role, daemon in (("rr", "bgpd"), ("ingress", "bgpd"),
                          ("ingress", "zebra"), ("egress", "bgpd")):
         values[f"cpu_{role}_{daemon}"] = sum(cpu_seconds(r, daemon)
@@ -360,7 +363,7 @@ def window_rates(before, after, roles):
     role)."""
     seconds = after["t"] - before["t"]
     result = {"window_s": round(seconds, 1)}
-    for key in ("upd_rr", "upd_ingress"):
+    for key in ("upd_rr", "upd_rr_sent", "upd_ingress"):
         result[f"{key}_per_s"] = round((after[key] - before[key]) / seconds,
                                        1)
     for key in before:
