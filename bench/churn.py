@@ -400,7 +400,8 @@ class Marker:
         for ingress in self.ingresses:
             wait_until(lambda i=ingress: self.gw[(i.name, "e1")] in str(
                 cfnnet.kernel_nexthops(i, reaction.SID)),
-                timeout=60, what=f"{ingress.name}: marker via e1")
+                timeout=CONVERGE_TIMEOUT_S,
+                what=f"{ingress.name}: marker via e1")
         self.monitors = {i.name: KernelRouteMonitor(i)
                          for i in self.ingresses}
         self.changes = 0
