@@ -266,16 +266,18 @@ class Egress:
         self.next_id = 1
 
     def send(self, make):
-        """Pipeline one request per SID, then read every reply."""
+        """Pipeline one request per SID; replies() reads them."""
         for i in self.instances:
             self.client.send(make(self.next_id, i))
             self.next_id += 1
+        return len(self.instances)
+
+    def replies(self):
         for i in self.instances:
             status = cfnapi.reply_status(self.client.reply())
             if status != 0:
                 raise RuntimeError(f"{self.router.name}: API refused a "
                                    f"batch (status {status})")
-        return len(self.instances)
 
     def register(self):
         def make(req_id, i):
@@ -321,8 +323,12 @@ class Trace:
         tick = 1
         while not self.stopping.is_set():
             t = time.monotonic() - t0
+            # every egress's requests first, then the replies: the
+            # egresses' bgpds answer in parallel, not one after the other
             for egress in egresses:
                 self.batches.value += egress.report(t)
+            for egress in egresses:
+                egress.replies()
             wait = t0 + tick * REPORT_S - time.monotonic()
             self.late_ticks.value += wait < 0
             tick += 1
@@ -510,6 +516,7 @@ def register_all(egresses, hosted, args):
                for k, router in enumerate(egresses)]
     for driver in drivers:
         driver.register()
+        driver.replies()
     return drivers
 
 
