@@ -69,7 +69,11 @@ def rss_kib(router, daemon="bgpd"):
 
 def cpu_seconds(router, daemon="bgpd"):
     """CPU time (user + system) one of the router's daemons has used."""
-    pid = router.daemon_pids()[daemon]
+    return process_cpu_seconds(router.daemon_pids()[daemon])
+
+
+def process_cpu_seconds(pid):
+    """CPU time (user + system) a process has used."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     # utime and stime: fields 14 and 15 of proc(5), in clock ticks
@@ -117,20 +121,31 @@ class KernelRouteMonitor:
 
     def __init__(self, router, log="monitor.log"):
         self.path = os.path.join(router.run_dir, log)
+        self.read_to = 0     # the log is read once, as it grows
+        self.by_dst = {}     # destination -> [RouteEvent]
         router.popen("ip", "-ts", "monitor", "route", log=log)
         time.sleep(0.5)  # "ip monitor" must listen before the first change
 
-    def events(self, prefix):
-        dst = prefix.split("/")[0]
-        found = []
-        with open(self.path) as f:
-            for line in f:
+    def _read_new_lines(self):
+        """Parse what the log gained since the last call (a busy FIB, as
+        under churn, logs far more than the prefixes being timed)."""
+        with open(self.path, "rb") as f:
+            f.seek(self.read_to)
+            for raw in f:
+                if not raw.endswith(b"\n"):
+                    break  # half-written: read it again next time
+                self.read_to += len(raw)
+                line = raw.decode(errors="replace")
                 m = self.STAMP.match(line)
-                if m and m.group(3) in (prefix, dst):
+                if m:
                     when = datetime.datetime.fromisoformat(m.group(1))
-                    found.append(RouteEvent(when.timestamp(),
-                                            bool(m.group(2)), line))
-        return found
+                    self.by_dst.setdefault(m.group(3), []).append(
+                        RouteEvent(when.timestamp(), bool(m.group(2)), line))
+
+    def events(self, prefix):
+        self._read_new_lines()
+        dst = prefix.split("/")[0]
+        return sorted(self.by_dst.get(prefix, []) + self.by_dst.get(dst, []))
 
     def first_after(self, prefix, t0, want):
         """Time of the first event for prefix at or after t0 that

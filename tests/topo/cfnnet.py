@@ -34,14 +34,13 @@ def ospf_config(router, costs):
     return "\n".join(lines) + "\n"
 
 
-def ibgp_client_config():
-    return "\n".join([
-        "router bgp 65000",
-        " timers bgp 3 9",
-        f" neighbor {RR} remote-as 65000",
-        f" neighbor {RR} update-source lo",
-        f" neighbor {RR} timers connect 1",
-        "exit"]) + "\n"
+def ibgp_client_config(reflectors=(RR,)):
+    lines = ["router bgp 65000", " timers bgp 3 9"]
+    for rr in reflectors:
+        lines += [f" neighbor {rr} remote-as 65000",
+                  f" neighbor {rr} update-source lo",
+                  f" neighbor {rr} timers connect 1"]
+    return "\n".join(lines + ["exit"]) + "\n"
 
 
 def rr_config(clients):
