@@ -19,6 +19,8 @@ def test_ipv6_sid_to_fib():
         router.config = "\n".join([
             f"router bgp {router.asn}",
             f" neighbor {peer} remote-as {asn}",
+            # CFN data from eBGP is ignored unless trusted (doc/cli.md)
+            f" cfn neighbor {peer} data accept",
             " address-family ipv6 unicast",
             f"  neighbor {peer} activate",
             " exit-address-family", "exit"]) + "\n"
