@@ -63,6 +63,18 @@ STREAM_LEAK = pytest.mark.xfail(strict=True, reason=(
     "(alto.md: a stream ends when its client closes it)"))
 CONTROL_GET = pytest.mark.xfail(strict=True, reason=(
     "defect: GET of a control URI gives 404, not 405 (alto.md, Errors)"))
+BAD_UTF8 = pytest.mark.xfail(strict=True, reason=(
+    "defect: invalid UTF-8 in a request is echoed raw in the error, whose "
+    "JSON is then not UTF-8 (RFC 8259 8.1)"))
+ABSOLUTE_FORM = pytest.mark.xfail(strict=True, reason=(
+    "defect: absolute-form request target gets 404 (RFC 7230 5.3.2: a "
+    "server MUST accept it)"))
+NO_HOST = pytest.mark.xfail(strict=True, reason=(
+    "defect: HTTP/1.1 request without Host served (RFC 7230 5.4: MUST "
+    "answer 400)"))
+GUESSABLE = pytest.mark.xfail(strict=True, reason=(
+    "defect: control URIs are sequential numbers (RFC 8895 7.1: SHOULD "
+    "contain sufficient random redundancy to be hard to guess)"))
 CONFIG_WHERE = pytest.mark.xfail(strict=True, reason=(
     "defect: this configuration error does not name the file and line "
     "(alto.md: stops at start with the file, line and reason)"))
@@ -655,6 +667,22 @@ HOSTILE = [
      {"cost-type": COST, "endpoints": {"srcs": ["ipv4:1.2.3"],
                                        "dsts": ["ipv4:10.1.1.1"]}}, 400,
      "E_INVALID_FIELD_VALUE", "srcs"),
+    ("quote in value", "/endpointcost", EC_PARAMS,
+     {"cost-type": COST, "endpoints": {"dsts": ['ipv4:"}{<script>\\']}},
+     400, "E_INVALID_FIELD_VALUE", "dsts"),
+    ("control chars", "/endpointcost", EC_PARAMS,
+     {"cost-type": COST, "endpoints": {"dsts": ["ipv4:\u0000\u001b[2J"]}},
+     400, "E_INVALID_FIELD_VALUE", "dsts"),
+    ("60000-char value", "/endpointcost", EC_PARAMS,
+     {"cost-type": COST, "endpoints": {"dsts": ["ipv4:" + "1" * 60000]}},
+     400, "E_INVALID_FIELD_VALUE", "dsts"),
+    ("prefix not address", "/endpointcost", EC_PARAMS,
+     {"cost-type": COST, "endpoints": {"dsts": ["ipv4:10.1.1.1/32"]}}, 400,
+     "E_INVALID_FIELD_VALUE", "dsts"),
+    ("cost-mode number", "/endpointcost", EC_PARAMS,
+     '{"cost-type":{"cost-metric":"routingcost","cost-mode":1e999},'
+     '"endpoints":{"dsts":["ipv4:10.1.1.1"]}}', 400,
+     "E_INVALID_FIELD_TYPE", "cost-mode"),
     ("257 dsts", "/endpointcost", EC_PARAMS,
      {"cost-type": COST, "endpoints": {"dsts": many(257)}}, 400,
      "E_INVALID_FIELD_VALUE", "dsts"),
@@ -724,6 +752,17 @@ def test_hostile_body_is_rejected_with_reason(net, ns, case):
     alive(net)
 
 
+@BAD_UTF8
+def test_invalid_utf8_is_rejected_in_valid_json(net, ns):
+    body = (b'{"cost-type":{"cost-metric":"routingcost","cost-mode":'
+            b'"numerical"},"endpoints":{"dsts":["ipv4:\xff\xfe\xc0"]}}')
+    reply = post(ns, "/endpointcost", body, EC_PARAMS)
+    assert reply.status == 400
+    reply.body.decode("utf-8")  # the answer is UTF-8 (RFC 8259 8.1)
+    assert reply.error()["code"] in ("E_SYNTAX", "E_INVALID_FIELD_VALUE")
+    alive(net)
+
+
 def test_bad_value_names_the_value(ns):
     reply = post(ns, "/endpointcost",
                  {"cost-type": COST, "endpoints": {"dsts": ["ipv4:300.1.1.1"]}},
@@ -758,6 +797,63 @@ def test_malformed_http_gets_4xx_or_close(net, ns, data):
     status = status_of(answer)
     assert status is None or 400 <= status < 600, answer[:200]
     alive(net)
+
+
+@ABSOLUTE_FORM
+def test_absolute_form_target(ns):
+    """RFC 7230 5.3.2: a server MUST accept the absolute form."""
+    answer = raw_exchange(ns, b"GET http://127.0.0.1:8181/networkmap HTTP/1.1"
+                          b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    assert status_of(answer) == 200, answer[:200]
+
+
+@NO_HOST
+def test_http11_without_host_is_400(ns):
+    """RFC 7230 5.4: a server MUST answer 400 to HTTP/1.1 without Host."""
+    answer = raw_exchange(ns, b"GET /networkmap HTTP/1.1\r\n\r\n")
+    assert status_of(answer) == 400, answer[:200]
+
+
+def test_http10_without_host(ns):
+    answer = raw_exchange(ns, b"GET /networkmap HTTP/1.0\r\n\r\n")
+    assert status_of(answer) == 200, answer[:200]
+
+
+def test_expect_100_continue(net):
+    """curl sends Expect: 100-continue for large bodies."""
+    body = json.dumps({"cost-type": COST, "endpoints": {"dsts": many(256)}})
+    out = net["ingress"].exec(
+        "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+        "-H", "Expect: 100-continue", "-H", f"Content-Type: {EC_PARAMS}",
+        "--data-binary", body, f"http://127.0.0.1:{PORT}/endpointcost",
+        check=False)
+    assert out.stdout == "200"
+
+
+def test_idle_connection_closed_but_not_a_stream(net, ns):
+    """alto.md: an idle connection is closed after 60 s, not an update
+    stream."""
+    stream = Stream(ns, {"add": {"l2": {"resource-id": "propmap-filtered",
+                                        "input": l2_filter()}}})
+    idle = connect(ns, timeout=75)
+    try:
+        stream.open()
+        stream.next_event()
+        idle.sendall(b"GET /networkmap HTTP/1.1\r\nHost: x\r\n")
+        start = time.monotonic()
+        try:
+            idle.recv(100)  # b"" when closed, or a 408
+        except ConnectionResetError:
+            pass
+        waited = time.monotonic() - start
+        assert 55 < waited < 70, waited
+        set_load(net, e2=60)
+        stream.until(patch_sets_l2(BIDS["e2"], 4), timeout=20,
+                     what="the stream alive after 60 s")
+    finally:
+        idle.close()
+        stream.close()
+        set_load(net, e2=LOADS["e2"])
 
 
 def test_huge_header(net, ns):
@@ -1087,6 +1183,53 @@ class Mirror:
             self.apply(kind, json.loads(data) if data else None)
 
 
+@GUESSABLE
+def test_control_uris_are_hard_to_guess(ns):
+    params = {"add": {"nm": {"resource-id": "networkmap"}}}
+    streams = [Stream(ns, params) for _ in range(2)]
+    try:
+        tokens = [s.open().rsplit("/", 1)[1] for s in streams]
+    finally:
+        for stream in streams:
+            stream.close()
+    assert all(len(token) >= 16 for token in tokens), tokens
+
+
+def test_patches_rebuild_what_get_serves(net, ns):
+    """Full maps, then merge patches applied as RFC 7386 says, equal the
+    maps a GET serves after a load change."""
+    stream = Stream(ns, {"add": {"score": {"resource-id": "costmap-score"},
+                                 "ord": {"resource-id":
+                                         "costmap-routingcost-ord"},
+                                 "pm": {"resource-id": "propmap"}}})
+    mirror = Mirror(stream)
+    try:
+        stream.open()
+        mirror.until(lambda r: len(r) == 3, what="full maps")
+        set_load(net, e1=45, e3=20)
+        mirror.until(lambda r: r["pm"]["property-map"][f"ipv4:{BIDS['e3']}"]
+                     ["priv:l2"] == 8, what="e3's L2 8")
+        mirror.matches(ns, "score", "/costmap/score")
+        mirror.matches(ns, "ord", "/costmap/routingcost-ord")
+        mirror.matches(ns, "pm", "/propmap")
+    finally:
+        stream.close()
+        set_load(net, e1=LOADS["e1"], e3=LOADS["e3"])
+
+
+def test_stream_control_refuses_a_client_id_in_use(ns):
+    stream = Stream(ns, {"add": {"nm": {"resource-id": "networkmap"}}})
+    try:
+        uri = stream.open()
+        stream.next_event()
+        reply = post(ns, uri, {"add": {"nm": {"resource-id": "propmap"}}},
+                     US_PARAMS)
+        assert reply.status == 400
+        assert reply.error()["code"] == "E_INVALID_FIELD_VALUE"
+    finally:
+        stream.close()
+
+
 @CONTROL_GET
 def test_stream_control_checks_its_body(ns):
     stream = Stream(ns, {"add": {"nm": {"resource-id": "networkmap"}}})
@@ -1333,6 +1476,10 @@ def test_tls_with_certificate_and_password(tls):
     assert curl(router, pki, "-u", "alice:wrong")[0] == 401
     assert curl(router, pki, "-u", "mallory:s3cret")[0] == 401
     assert curl(router, pki, "-H", "Authorization: Basic !!!!")[0] == 401
+    assert curl(router, pki, "-H", "Authorization: Basic YWxpY2U=")[0] == 401
+    assert curl(router, pki, "-H", "Authorization: Bearer s3cret")[0] == 401
+    assert curl(router, pki, "-H", "Authorization: Basic " + "QUFB" * 5000)[
+        0] in (401, 431, 400)
     assert curl(router, pki, "-u", "alice:s3cret", cert=None)[0] == 403
     assert curl(router, pki, "-u", "alice:s3cret", cert="intruder")[0] in (
         403, None)
