@@ -1503,3 +1503,89 @@ def test_auth_refusals_counted(tls):
                       "-u", "alice:s3cret",
                       f"https://127.0.0.1:{TLS_PORT}/stats").stdout
     assert json.loads(out)["authRefused"] == before + 1
+
+
+# -- aggregation, with a hostile peer ---------------------------------------------
+
+EVIL_PEER = r'''
+import socket, sys, threading, time
+MODES = [
+    b"event: application/alto-networkmap+json,networkmap\r\ndata: {not json\r\n\r\n",
+    b"event: application/alto-networkmap+json,networkmap\r\ndata: {\"network-map\": 5}\r\n\r\n",
+    b"event: application/alto-propmap+json,propmap\r\ndata: " + b"[" * 100000 + b"\r\n\r\n",
+    b"event: application/merge-patch+json,nosuch\r\ndata: {}\r\n\r\n",
+    b"event: application/alto-networkmap+json,networkmap\r\ndata: " + b"A" * (8 << 20),
+]
+def serve(conn, mode):
+    try:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+                     b"event: application/alto-updatestreamcontrol+json\r\n"
+                     b"data: {\"control-uri\":\"/updates/control/1\"}\r\n\r\n")
+        conn.sendall(MODES[mode % len(MODES)])
+        time.sleep(3)
+    except OSError:
+        pass
+    conn.close()
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("0.0.0.0", int(sys.argv[1]))); srv.listen(16)
+mode = 0
+while True:
+    conn, _ = srv.accept()
+    threading.Thread(target=serve, args=(conn, mode), daemon=True).start()
+    mode += 1
+    print(mode, flush=True)
+'''
+EVIL_PORT = 8190
+
+
+def agg_pids(ns, port):
+    try:
+        reply = request(ns, "GET", "/aggregate/networkmap", port=port)
+    except OSError:  # not listening yet
+        return {}
+    return reply.json()["network-map"] if reply.status == 200 else {}
+
+
+def test_aggregation_survives_a_hostile_peer(net):
+    ingress, e1, rr = net["ingress"], net["e1"], net["rr"]
+    port = OPEN_PORT + 2
+    _, east = start_altod(e1, "altod-east", "listen 10.0.0.11",
+                          "allow-plain-http yes", "domain east", port=PORT)
+    evil = rr.popen("/usr/bin/python3", "-c", EVIL_PEER, str(EVIL_PORT),
+                    log="evil-peer.log")
+    _, agg = start_altod(ingress, "altod-agg",
+                         f"aggregate east http://10.0.0.11:{PORT}",
+                         f"aggregate evil http://{cfnnet.RR}:{EVIL_PORT}",
+                         port=port)
+    try:
+        wait_until(lambda: f"east:egress-{EGRESS_IDS['e1']}" in
+                   agg_pids(ingress.ns, port), timeout=60,
+                   what="east in the aggregate")
+        pids = agg_pids(ingress.ns, port)
+        assert "local:clients" in pids and "east:clients" in pids
+        assert all(re.fullmatch(r"(local|east):[\w.-]+", p) for p in pids), pids
+        ird = request(ingress.ns, "GET", "/directory", port=port).json()
+        assert {"east", "evil"} <= set(ird["meta"]["priv:aggregated-domains"])
+        assert {"agg-networkmap", "agg-propmap"} <= set(ird["resources"])
+        pmap = request(ingress.ns, "GET", "/aggregate/propmap",
+                       port=port).json()["property-map"]
+        entity = pmap[f"agg-networkmap.pid:east:egress-{EGRESS_IDS['e1']}"]
+        assert entity["priv:domain"] == "east"
+        # the hostile peer goes through each of its answers twice
+        wait_until(lambda: len(open(os.path.join(
+            rr.run_dir, "evil-peer.log")).read().split()) >= 10,
+            timeout=60, what="the aggregator to meet every hostile answer")
+        assert agg.poll() is None, "cfn-altod died of a hostile peer"
+        assert not any(p.startswith("evil:") for p in agg_pids(ingress.ns,
+                                                                  port))
+        east.terminate()
+        east.wait(timeout=10)
+        wait_until(lambda: not any(p.startswith("east:") for p in
+                                   agg_pids(ingress.ns, port)),
+                   timeout=20, what="east out of the aggregate")
+        assert "local:clients" in agg_pids(ingress.ns, port)
+    finally:
+        for proc in (agg, east, evil):
+            proc.terminate()
+            proc.wait(timeout=10)
