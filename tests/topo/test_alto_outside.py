@@ -282,7 +282,7 @@ def wait_served(ns, host="127.0.0.1", port=PORT, timeout=60):
 
 @pytest.fixture(scope="module")
 def net():
-    topo = cfnnet.build("aox", {"e1": 10, "e2": 10, "e3": 10})
+    topo = cfnnet.build("aoxw", {"e1": 10, "e2": 10, "e3": 10})
     with topo:
         cfnnet.wait_converged(topo)
         cfnnet.offer_service(topo, SID)
@@ -981,6 +981,36 @@ def test_max_clients_per_ip(net, limited):
                timeout=5, what="served again once the others close")
 
 
+def test_max_clients_over_several_addresses(net, limited):
+    """20 from each of two local addresses fill max-clients 40: a 41st
+    from a third is closed at once."""
+    held = []
+
+    def hold(source):
+        sock = ns_socket(limited)
+        sock.settimeout(5)
+        sock.bind((source, 0))
+        sock.connect(("127.0.0.1", LIMITED_PORT))
+        sock.sendall(b"GET /networkmap HTTP/1.1\r\nHost: x\r\n")
+        held.append(sock)
+        return sock
+    try:
+        for source in ("127.0.0.1", "10.0.0.1"):
+            for _ in range(20):
+                hold(source)
+        time.sleep(0.5)
+        extra = hold("127.0.0.2")
+        extra.sendall(b"\r\n")
+        try:
+            answer = extra.recv(100)
+        except (ConnectionResetError, socket.timeout):
+            answer = b""
+        assert answer == b"", "41st connection served"
+    finally:
+        for sock in held:
+            sock.close()
+
+
 @STREAM_LEAK
 def test_max_streams(limited):
     params = {"add": {"nm": {"resource-id": "networkmap"}}}
@@ -1320,6 +1350,8 @@ def test_stream_and_maps_across_bgpd_restart(net, ns):
         assert reply.media_type == "text/plain"
         assert reply.body.decode().startswith("bgpd's view is unavailable")
         assert get(ns, "/directory").status == 200
+        reply = post(ns, "/endpointcost", EC_BODY, EC_PARAMS)
+        assert reply.status == 503 and reply.headers.get("retry-after") == "1"
         ingress.start_daemons(only=["bgpd"])
         # the service was declared with vtysh, not in frr.conf
         ingress.configure(f"cfn service video sid {SID}",
@@ -1486,6 +1518,35 @@ def test_tls_with_certificate_and_password(tls):
     assert curl(router, pki, "-u", "alice:s3cret", scheme="http")[0] is None
     assert curl(router, pki, "-u", "alice:s3cret",
                 path="/directory")[0] == 200
+
+
+def test_credentials_checked_on_every_request(tls):
+    """alto.md: credentials are checked on every request, also the second
+    one of a kept-alive connection."""
+    import base64
+    import ssl
+    router, pki = tls
+    wait_until(lambda: curl(router, pki, "-u", "alice:s3cret")[0] == 200,
+               timeout=30, what="TLS server serving")
+    context = ssl.create_default_context(cafile=f"{pki}/ca.crt")
+    context.load_cert_chain(f"{pki}/client.crt", f"{pki}/client.key")
+    conn = http.client.HTTPSConnection("127.0.0.1", TLS_PORT,
+                                       context=context, timeout=10)
+    conn.sock = context.wrap_socket(connect(router.ns, port=TLS_PORT),
+                                    server_hostname="127.0.0.1")
+    token = base64.b64encode(b"alice:s3cret").decode()
+    try:
+        conn.request("GET", "/networkmap",
+                     headers={"Authorization": f"Basic {token}"})
+        first = conn.getresponse()
+        first.read()
+        assert first.status == 200
+        conn.request("GET", "/networkmap")
+        second = conn.getresponse()
+        second.read()
+        assert second.status == 401
+    finally:
+        conn.close()
 
 
 def test_auth_refusals_counted(tls):
