@@ -360,6 +360,18 @@ def test_ird_lists_every_documented_resource(ns):
     assert "agg-networkmap" not in resources  # no `aggregate` lines
 
 
+def test_ird_update_stream_capabilities(ns):
+    """RFC 8895 (IRD entry of an update stream): it uses the resources it
+    can follow and names their patch media types."""
+    stream = get(ns, "/directory").json()["resources"]["update-stream"]
+    uses = set(stream["uses"])
+    assert {"networkmap", "costmap-score", "propmap",
+            "propmap-filtered"} <= uses
+    media = stream["capabilities"]["incremental-change-media-types"]
+    for rid in uses:
+        assert "application/merge-patch+json" in media[rid], rid
+
+
 def test_network_map_pids(ns):
     reply = get(ns, "/networkmap")
     assert reply.media_type == "application/alto-networkmap+json"
