@@ -400,12 +400,15 @@ static enum MHD_Result serve_control(struct MHD_Connection *conn,
 	const char *type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
 	struct alto_updatestream_params params;
 	struct alto_error error;
+	bool well_formed =
+		strlen(id_text) == CONTROL_ID_LEN &&
+		strspn(id_text, "0123456789abcdef") == CONTROL_ID_LEN;
+	uint64_t id = well_formed ? strtoull(id_text, NULL, 16) : 0;
 	unsigned int status;
 	json_object *req;
-	uint64_t id;
 
-	if (strlen(id_text) != CONTROL_ID_LEN ||
-	    strspn(id_text, "0123456789abcdef") != CONTROL_ID_LEN)
+	/* a stream that is not there is 404 whatever the body says */
+	if (!well_formed || !alto_sse_exists(id))
 		return refuse(conn, MHD_HTTP_NOT_FOUND,
 			      ALTO_E_INVALID_FIELD_VALUE, "uri", id_text,
 			      "no such update stream");
@@ -414,7 +417,6 @@ static enum MHD_Result serve_control(struct MHD_Connection *conn,
 			      ALTO_E_INVALID_FIELD_VALUE, "content-type", type,
 			      "stream control takes "
 			      "application/alto-updatestreamparams+json");
-	id = strtoull(id_text, NULL, 16);
 	req = alto_parse_json(rq->body ? rq->body : "", rq->len, &error);
 	if (!req)
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, &error);

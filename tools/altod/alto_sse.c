@@ -325,6 +325,25 @@ alto_sse_open(struct MHD_Connection *conn,
 	return resp;
 }
 
+static struct stream *find_stream(uint64_t id)
+{
+	struct stream *s;
+
+	for (s = sse.streams; s && s->id != id; s = s->next)
+		;
+	return s;
+}
+
+bool alto_sse_exists(uint64_t id)
+{
+	bool found;
+
+	pthread_mutex_lock(&sse.lock);
+	found = find_stream(id) != NULL;
+	pthread_mutex_unlock(&sse.lock);
+	return found;
+}
+
 unsigned int alto_sse_control(uint64_t id,
 			      const struct alto_updatestream_params *params,
 			      struct alto_error *error)
@@ -333,8 +352,7 @@ unsigned int alto_sse_control(uint64_t id,
 	struct stream *s;
 
 	pthread_mutex_lock(&sse.lock);
-	for (s = sse.streams; s && s->id != id; s = s->next)
-		;
+	s = find_stream(id);
 	if (!s)
 		fail(error, ALTO_E_INVALID_FIELD_VALUE, "uri", "",
 		     "no such update stream");

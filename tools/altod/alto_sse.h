@@ -31,6 +31,9 @@ alto_sse_open(struct MHD_Connection *conn,
 	      const struct alto_updatestream_params *params,
 	      struct alto_error *error, unsigned int *status);
 
+/* Is there a stream of this ID (of its control URI)? */
+bool alto_sse_exists(uint64_t id);
+
 /* Apply params to stream id (of its control URI); the HTTP status. */
 unsigned int alto_sse_control(uint64_t id,
 			      const struct alto_updatestream_params *params,
