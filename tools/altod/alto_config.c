@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alto_config.h"
 #include "cfn_client.h"
@@ -25,6 +26,21 @@ void alto_config_default(struct alto_config *config)
 static bool set_string(char *dst, size_t len, const char *value)
 {
 	return (size_t)snprintf(dst, len, "%s", value) < len;
+}
+
+/* A file read at start: checked now, so that the error names its line. */
+static bool set_file(char *dst, size_t size, const char *path, char *why,
+		     size_t len)
+{
+	if (access(path, R_OK)) {
+		snprintf(why, len, "cannot read %s: %s", path, strerror(errno));
+		return false;
+	}
+	if (!set_string(dst, size, path)) {
+		snprintf(why, len, "path longer than %zu: %s", size - 1, path);
+		return false;
+	}
+	return true;
 }
 
 static bool set_u32(uint32_t *dst, const char *value, uint32_t min,
@@ -121,14 +137,16 @@ static bool apply(struct alto_config *c, const char *key, const char *value,
 	} else if (!strcmp(key, "api-socket"))
 		ok = set_string(c->api_socket, sizeof(c->api_socket), value);
 	else if (!strcmp(key, "tls-cert"))
-		ok = set_string(c->tls_cert, sizeof(c->tls_cert), value);
+		return set_file(c->tls_cert, sizeof(c->tls_cert), value, why,
+				len);
 	else if (!strcmp(key, "tls-key"))
-		ok = set_string(c->tls_key, sizeof(c->tls_key), value);
+		return set_file(c->tls_key, sizeof(c->tls_key), value, why,
+				len);
 	else if (!strcmp(key, "tls-client-ca"))
-		ok = set_string(c->tls_client_ca, sizeof(c->tls_client_ca),
-				value);
+		return set_file(c->tls_client_ca, sizeof(c->tls_client_ca),
+				value, why, len);
 	else if (!strcmp(key, "users"))
-		ok = set_string(c->users, sizeof(c->users), value);
+		return set_file(c->users, sizeof(c->users), value, why, len);
 	else if (!strcmp(key, "allow-plain-http"))
 		ok = set_bool(&c->allow_plain_http, value);
 	else if (!strcmp(key, "max-clients"))
@@ -154,8 +172,8 @@ static bool apply(struct alto_config *c, const char *key, const char *value,
 }
 
 /* One line; false with the reason in why. */
-static bool load_line(struct alto_config *config, char *line, char *why,
-		      size_t len)
+static bool load_line(struct alto_config *config, char *line,
+		      unsigned int lineno, char *why, size_t len)
 {
 	char *save = NULL, *key, *value, *url;
 
@@ -174,6 +192,10 @@ static bool load_line(struct alto_config *config, char *line, char *why,
 		snprintf(why, len, "\"%s\" needs one value", key);
 		return false;
 	}
+	if (!strcmp(key, "listen"))
+		config->listen_line = lineno;
+	else if (!strncmp(key, "tls-", 4))
+		config->tls_line = lineno;
 	return apply(config, key, value, why, len);
 }
 
@@ -191,7 +213,7 @@ bool alto_config_load(struct alto_config *config, const char *path, char *err,
 	}
 	while (ok && fgets(line, sizeof(line), f)) {
 		lineno++;
-		ok = load_line(config, line, why, sizeof(why));
+		ok = load_line(config, line, lineno, why, sizeof(why));
 	}
 	if (!ok)
 		snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
@@ -210,14 +232,17 @@ bool alto_config_loopback(const struct alto_config *config)
 	       IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
-const char *alto_config_refusal(const struct alto_config *config)
+const char *alto_config_refusal(const struct alto_config *config,
+				unsigned int *line)
 {
 	bool tls = config->tls_cert[0] || config->tls_key[0];
 
+	*line = config->tls_line;
 	if (tls && !(config->tls_cert[0] && config->tls_key[0]))
 		return "tls-cert and tls-key go together";
 	if (config->tls_client_ca[0] && !tls)
 		return "tls-client-ca needs tls-cert and tls-key";
+	*line = config->listen_line;
 	if (!tls && !alto_config_loopback(config) && !config->allow_plain_http)
 		return "plain HTTP on a non-loopback address: configure "
 		       "tls-cert and tls-key, or allow-plain-http yes";

@@ -40,6 +40,9 @@ struct alto_config {
 	char domain[ALTO_DOMAIN_LEN + 1]; /* this node's, in aggregates */
 	struct alto_domain domains[ALTO_DOMAINS_MAX];
 	size_t n_domains;
+	/* where listen and the last tls-* key were set (0: not in the
+	 * file), for the lines of alto_config_refusal's reasons */
+	unsigned int listen_line, tls_line;
 };
 
 void alto_config_default(struct alto_config *config);
@@ -51,7 +54,11 @@ bool alto_config_load(struct alto_config *config, const char *path, char *err,
 /* Is the listen address a loopback one (plain HTTP allowed there)? */
 bool alto_config_loopback(const struct alto_config *config);
 
-/* Why the configuration cannot be served, or NULL when it can. */
-const char *alto_config_refusal(const struct alto_config *config);
+/*
+ * Why the configuration cannot be served, or NULL when it can; *line is
+ * the file's line the reason is about (0: a default).
+ */
+const char *alto_config_refusal(const struct alto_config *config,
+				unsigned int *line);
 
 #endif /* ALTO_CONFIG_H */

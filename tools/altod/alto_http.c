@@ -17,6 +17,7 @@
 
 #define ERROR_MEDIA_TYPE "application/alto-error+json"
 #define CONTROL_PREFIX "/updates/control/"
+#define CONTROL_ID_LEN 16 /* hex digits of a stream's random ID */
 #define CONNECTION_TIMEOUT_S 60
 #define REALM "cfn-altod"
 
@@ -36,13 +37,11 @@ static struct {
 
 /* -- responses ---------------------------------------------------------- */
 
-static enum MHD_Result send_text(struct MHD_Connection *conn,
-				 unsigned int status, const char *type,
-				 char *text, const char *etag, time_t modified)
+static struct MHD_Response *text_response(const char *type, char *text,
+					  const char *etag, time_t modified)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
 		strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	enum MHD_Result ret;
 	char date[64];
 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -57,9 +56,23 @@ static enum MHD_Result send_text(struct MHD_Connection *conn,
 	/* a cache must ask again: the view changes at any time */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				"no-cache");
-	ret = MHD_queue_response(conn, status, resp);
+	return resp;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int status,
+			     struct MHD_Response *resp)
+{
+	enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn,
+				 unsigned int status, const char *type,
+				 char *text, const char *etag, time_t modified)
+{
+	return queue(conn, status, text_response(type, text, etag, modified));
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *conn,
@@ -71,16 +84,41 @@ static enum MHD_Result send_error(struct MHD_Connection *conn,
 			 NULL, 0);
 }
 
+static void set_error(struct alto_error *error, enum alto_error_code code,
+		      const char *field, const char *value, const char *message)
+{
+	*error = (struct alto_error){.code = code};
+	snprintf(error->field, sizeof(error->field), "%s", field);
+	snprintf(error->value, sizeof(error->value), "%s", value ? value : "");
+	snprintf(error->message, sizeof(error->message), "%s", message);
+}
+
 static enum MHD_Result refuse(struct MHD_Connection *conn, unsigned int status,
 			      enum alto_error_code code, const char *field,
 			      const char *value, const char *message)
 {
-	struct alto_error error = {.code = code};
+	struct alto_error error;
 
-	snprintf(error.field, sizeof(error.field), "%s", field);
-	snprintf(error.value, sizeof(error.value), "%s", value ? value : "");
-	snprintf(error.message, sizeof(error.message), "%s", message);
+	set_error(&error, code, field, value, message);
 	return send_error(conn, status, &error);
+}
+
+/* 405, with the methods the resource takes (RFC 7231 6.5.5). */
+static enum MHD_Result refuse_method(struct MHD_Connection *conn,
+				     const char *method, const char *allow)
+{
+	struct alto_error error;
+	struct MHD_Response *resp;
+	char message[64];
+
+	http.errors++;
+	snprintf(message, sizeof(message), "this resource takes %s", allow);
+	set_error(&error, ALTO_E_INVALID_FIELD_VALUE, "method", method,
+		  message);
+	resp = text_response(ERROR_MEDIA_TYPE, alto_error_body(&error), NULL,
+			     0);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	return queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 }
 
 /* bgpd's view is not there: not the client's fault, try again soon. */
@@ -121,15 +159,62 @@ static const char *header(struct MHD_Connection *conn, const char *name)
 	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
-/* Does an Accept header take the media type (or is there none)? */
+/*
+ * How specifically one media range of an Accept header (len octets, no
+ * parameters) names type: 0 not at all, 1 as any type, 2 as any subtype
+ * of its top-level type, 3 as itself. Media types compare without case
+ * (RFC 7231 3.1.1.1).
+ */
+static int range_match(const char *range, size_t len, const char *type)
+{
+	size_t major = strcspn(type, "/");
+
+	if (len == 3 && !strncmp(range, "*/*", 3))
+		return 1;
+	if (len == major + 2 && range[major + 1] == '*' &&
+	    !strncasecmp(range, type, major + 1))
+		return 2;
+	return len == strlen(type) && !strncasecmp(range, type, len) ? 3 : 0;
+}
+
+/* Does a media range's parameter list (up to end) say q=0? */
+static bool q_zero(const char *params, const char *end)
+{
+	for (const char *p = params; p && p < end; p = strchr(p + 1, ';')) {
+		const char *name = p + 1 + strspn(p + 1, " \t");
+
+		if (name + 2 < end && !strncasecmp(name, "q=", 2))
+			return strtod(name + 2, NULL) == 0;
+	}
+	return false;
+}
+
+/*
+ * Does an Accept header take the media type (or is there none)? The
+ * most specific range that names it decides: q=0 refuses (RFC 7231
+ * 5.3.2).
+ */
 static bool acceptable(const char *accept, const char *type)
 {
-	char major[64];
+	int best = 0;
+	bool refused = false;
 
-	if (!accept || strstr(accept, type) || strstr(accept, "*/*"))
+	if (!accept)
 		return true;
-	snprintf(major, sizeof(major), "%.*s/*", (int)strcspn(type, "/"), type);
-	return strstr(accept, major) != NULL;
+	for (const char *p = accept; *p; p += *p == ',') {
+		const char *end = p + strcspn(p, ",");
+		const char *range = p + strspn(p, " \t");
+		size_t len = strcspn(range, ";, \t");
+		int match = range < end ? range_match(range, len, type) : 0;
+
+		if (match > best) {
+			best = match;
+			refused = q_zero(
+				memchr(range, ';', (size_t)(end - range)), end);
+		}
+		p = end;
+	}
+	return best && !refused;
 }
 
 /* Content-Type without parameters, compared without case. */
@@ -315,13 +400,15 @@ static enum MHD_Result serve_control(struct MHD_Connection *conn,
 	const char *type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
 	struct alto_updatestream_params params;
 	struct alto_error error;
-	unsigned long id;
+	bool well_formed =
+		strlen(id_text) == CONTROL_ID_LEN &&
+		strspn(id_text, "0123456789abcdef") == CONTROL_ID_LEN;
+	uint64_t id = well_formed ? strtoull(id_text, NULL, 16) : 0;
 	unsigned int status;
 	json_object *req;
-	char *end;
 
-	id = strtoul(id_text, &end, 10);
-	if (*end || end == id_text)
+	/* a stream that is not there is 404 whatever the body says */
+	if (!well_formed || !alto_sse_exists(id))
 		return refuse(conn, MHD_HTTP_NOT_FOUND,
 			      ALTO_E_INVALID_FIELD_VALUE, "uri", id_text,
 			      "no such update stream");
@@ -411,8 +498,11 @@ static enum MHD_Result route(struct MHD_Connection *conn, const char *url,
 			     const char *method, struct request *rq)
 {
 	const struct alto_resource *r = alto_store_find_uri(url);
-	bool get = !strcmp(method, MHD_HTTP_METHOD_GET);
+	/* libmicrohttpd sends no body in answer to HEAD */
+	bool get = !strcmp(method, MHD_HTTP_METHOD_GET) ||
+		   !strcmp(method, MHD_HTTP_METHOD_HEAD);
 	bool post = !strcmp(method, MHD_HTTP_METHOD_POST);
+	bool control = !strncmp(url, CONTROL_PREFIX, strlen(CONTROL_PREFIX));
 
 	if (rq->too_big)
 		return refuse(conn, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -420,18 +510,29 @@ static enum MHD_Result route(struct MHD_Connection *conn, const char *url,
 			      "the body is larger than max-body");
 	if (!strcmp(url, "/stats") && get && from_loopback(conn))
 		return serve_stats(conn);
-	if (!strncmp(url, CONTROL_PREFIX, strlen(CONTROL_PREFIX)) && post)
-		return serve_control(conn, url + strlen(CONTROL_PREFIX), rq);
+	if (control)
+		return post ? serve_control(conn, url + strlen(CONTROL_PREFIX),
+					    rq)
+			    : refuse_method(conn, method, "POST");
 	if (!r)
 		return refuse(conn, MHD_HTTP_NOT_FOUND,
 			      ALTO_E_INVALID_FIELD_VALUE, "uri", url,
 			      "no such resource (see /directory)");
 	if (r->accepts ? !post : !get)
-		return refuse(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-			      ALTO_E_INVALID_FIELD_VALUE, "method", method,
-			      r->accepts ? "this resource takes POST"
-					 : "this resource takes GET");
+		return refuse_method(conn, method,
+				     r->accepts ? "POST" : "GET, HEAD");
 	return r->accepts ? serve_post(conn, r, rq) : serve_get(conn, r);
+}
+
+/* The path of a request target in absolute form (RFC 7230 5.3.2). */
+static const char *origin_form(const char *url)
+{
+	const char *path;
+
+	if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
+		return url;
+	path = strchr(strstr(url, "//") + 2, '/');
+	return path ? path : "/";
 }
 
 /* Collect the body (up to max-body), then answer. */
@@ -469,7 +570,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	auth = alto_auth_check(conn);
 	if (auth != ALTO_AUTH_OK)
 		return refuse_auth(conn, auth);
-	return route(conn, url, method, rq);
+	return route(conn, origin_form(url), method, rq);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -538,8 +639,10 @@ bool alto_http_start(const struct alto_config *c, char *err, size_t errlen)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned int)c->max_clients_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
-		completed, NULL,
+		(unsigned int)CONNECTION_TIMEOUT_S,
+		/* HTTP/1.1 without Host gets 400 (RFC 7230 5.4) */
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 		tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, http.tls_key,
 		MHD_OPTION_HTTPS_MEM_CERT, http.tls_cert,
 		http.tls_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,

@@ -85,6 +85,8 @@ json_object *alto_parse_json(const char *body, size_t len,
 		fail(error, ALTO_E_SYNTAX, NULL, NULL, "cannot parse");
 		return NULL;
 	}
+	/* JSON text is UTF-8 (RFC 8259 8.1); errors echo its strings */
+	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, body, (int)len);
 	used = json_tokener_get_parse_end(tok);
 	if (obj && json_tokener_get_error(tok) == json_tokener_success)

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "alto_maps.h"
 #include "alto_sse.h"
@@ -20,7 +23,7 @@ struct substream {
 };
 
 struct stream {
-	unsigned long id;
+	uint64_t id; /* random: a control URI is hard to guess (RFC 8895 7.1) */
 	struct MHD_Connection *conn;
 	char *buf;
 	size_t len, sent;
@@ -33,7 +36,6 @@ struct stream {
 static struct {
 	pthread_mutex_t lock;
 	struct stream *streams;
-	unsigned long next_id;
 	uint32_t max_streams;
 	struct alto_sse_stats stats;
 } sse = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -293,10 +295,14 @@ alto_sse_open(struct MHD_Connection *conn,
 	} else if (params->n_remove) {
 		fail(error, ALTO_E_INVALID_FIELD_VALUE, "remove", "",
 		     "a new stream has nothing to remove");
+	} else if (getrandom(&s->id, sizeof(s->id), 0) != sizeof(s->id)) {
+		*status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		fail(error, ALTO_E_INVALID_FIELD_VALUE, "", "",
+		     "no random control URI");
 	} else {
-		s->id = ++sse.next_id;
 		s->conn = conn;
-		snprintf(uri, sizeof(uri), "/updates/control/%lu", s->id);
+		snprintf(uri, sizeof(uri), "/updates/control/%016" PRIx64,
+			 s->id);
 		emit_control(s, "control-uri", json_object_new_string(uri));
 		if (apply(s, params, error))
 			resp = MHD_create_response_from_callback(
@@ -319,7 +325,26 @@ alto_sse_open(struct MHD_Connection *conn,
 	return resp;
 }
 
-unsigned int alto_sse_control(unsigned long id,
+static struct stream *find_stream(uint64_t id)
+{
+	struct stream *s;
+
+	for (s = sse.streams; s && s->id != id; s = s->next)
+		;
+	return s;
+}
+
+bool alto_sse_exists(uint64_t id)
+{
+	bool found;
+
+	pthread_mutex_lock(&sse.lock);
+	found = find_stream(id) != NULL;
+	pthread_mutex_unlock(&sse.lock);
+	return found;
+}
+
+unsigned int alto_sse_control(uint64_t id,
 			      const struct alto_updatestream_params *params,
 			      struct alto_error *error)
 {
@@ -327,8 +352,7 @@ unsigned int alto_sse_control(unsigned long id,
 	struct stream *s;
 
 	pthread_mutex_lock(&sse.lock);
-	for (s = sse.streams; s && s->id != id; s = s->next)
-		;
+	s = find_stream(id);
 	if (!s)
 		fail(error, ALTO_E_INVALID_FIELD_VALUE, "uri", "",
 		     "no such update stream");
@@ -389,6 +413,31 @@ void alto_sse_stats(struct alto_sse_stats *stats)
 {
 	pthread_mutex_lock(&sse.lock);
 	*stats = sse.stats;
+	pthread_mutex_unlock(&sse.lock);
+}
+
+/* Has the client closed (or half-closed) its end of the connection? */
+static bool client_gone(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct pollfd pfd = {.events = POLLRDHUP};
+
+	if (!info)
+		return false;
+	pfd.fd = info->connect_fd;
+	return poll(&pfd, 1, 0) == 1 &&
+	       (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+void alto_sse_end_closed(void)
+{
+	pthread_mutex_lock(&sse.lock);
+	for (struct stream *s = sse.streams; s; s = s->next)
+		if (s->suspended && client_gone(s->conn)) {
+			s->ended = true;
+			wake(s);
+		}
 	pthread_mutex_unlock(&sse.lock);
 }
 

@@ -31,8 +31,11 @@ alto_sse_open(struct MHD_Connection *conn,
 	      const struct alto_updatestream_params *params,
 	      struct alto_error *error, unsigned int *status);
 
-/* Apply params to stream id (the control URI); the HTTP status. */
-unsigned int alto_sse_control(unsigned long id,
+/* Is there a stream of this ID (of its control URI)? */
+bool alto_sse_exists(uint64_t id);
+
+/* Apply params to stream id (of its control URI); the HTTP status. */
+unsigned int alto_sse_control(uint64_t id,
 			      const struct alto_updatestream_params *params,
 			      struct alto_error *error);
 
@@ -41,6 +44,13 @@ void alto_sse_changed(const struct alto_resource *resource, json_object *patch,
 		      const char *body, json_object *model);
 
 void alto_sse_stats(struct alto_sse_stats *stats);
+
+/*
+ * End the streams whose client closed the connection. libmicrohttpd does
+ * not watch a suspended connection, so without this a stream that sees
+ * no change would keep its max-streams slot after its client left.
+ */
+void alto_sse_end_closed(void);
 
 /* End every stream (at exit). */
 void alto_sse_end_all(void);

@@ -42,6 +42,7 @@ static bool configure(const char *path, bool explicit,
 {
 	char err[512];
 	const char *refusal;
+	unsigned int line;
 
 	alto_config_default(config);
 	if ((explicit || access(path, F_OK) == 0) &&
@@ -49,9 +50,9 @@ static bool configure(const char *path, bool explicit,
 		syslog(LOG_ERR, "%s", err);
 		return false;
 	}
-	refusal = alto_config_refusal(config);
+	refusal = alto_config_refusal(config, &line);
 	if (refusal) {
-		syslog(LOG_ERR, "%s: %s", path, refusal);
+		syslog(LOG_ERR, "%s:%u: %s", path, line, refusal);
 		return false;
 	}
 	if (!alto_auth_init(config, err, sizeof(err))) {
@@ -101,8 +102,10 @@ int main(int argc, char **argv)
 	syslog(LOG_INFO, "serving ALTO on %s port %u (%s), bgpd API %s",
 	       config.listen, config.port,
 	       config.tls_cert[0] ? "HTTPS" : "plain HTTP", config.api_socket);
-	while (!stopping)
-		pause();
+	while (!stopping) {
+		sleep(1);
+		alto_sse_end_closed();
+	}
 	alto_view_stop();
 	alto_aggregate_stop();
 	alto_http_stop();
