@@ -69,8 +69,13 @@ static void egress_pid(const char *node_id, char *pid)
 /* "192.0.2.10/32" -> "sid-192.0.2.10-32": PID names have no '/'. */
 static void sid_pid(const char *sid, char *pid)
 {
+	char *slash;
+
 	snprintf(pid, PID_LEN, "sid-%s", sid);
-	pid[strcspn(pid, "/")] = '-';
+	/* a SID without a length (bgpd sends none such) keeps its name */
+	slash = strchr(pid, '/');
+	if (slash)
+		*slash = '-';
 }
 
 /* The chosen egress of a SID with the highest weight, or NULL. */
