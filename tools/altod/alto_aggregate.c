@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <netdb.h>
 #include <poll.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,20 +264,36 @@ static void add_pids(json_object *out, json_object *nm, const char *domain)
 	}
 }
 
-json_object *alto_aggregate_networkmap(json_object *local, const char *domain)
+/*
+ * The local map and every peer's latest (the peer field at `latest`),
+ * each added by `add` under its domain, as {member: map}.
+ */
+static json_object *
+aggregate(json_object *local, const char *domain, size_t latest,
+	  void (*add)(json_object *map, json_object *from, const char *domain),
+	  const char *member)
 {
 	json_object *map = json_object_new_object();
 	json_object *out = json_object_new_object();
 
-	add_pids(map, local, domain);
+	add(map, local, domain);
 	pthread_mutex_lock(&agg.lock);
-	for (size_t i = 0; i < agg.n_peers; i++)
-		if (agg.peers[i].networkmap)
-			add_pids(map, agg.peers[i].networkmap,
-				 agg.peers[i].domain->name);
+	for (size_t i = 0; i < agg.n_peers; i++) {
+		json_object *from =
+			*(json_object **)((char *)&agg.peers[i] + latest);
+
+		if (from)
+			add(map, from, agg.peers[i].domain->name);
+	}
 	pthread_mutex_unlock(&agg.lock);
-	json_object_object_add(out, "network-map", map);
+	json_object_object_add(out, member, map);
 	return out;
+}
+
+json_object *alto_aggregate_networkmap(json_object *local, const char *domain)
+{
+	return aggregate(local, domain, offsetof(struct peer, networkmap),
+			 add_pids, "network-map");
 }
 
 #define PID_ENTITY "networkmap.pid:"
@@ -325,18 +342,8 @@ static void add_entities(json_object *out, json_object *pm, const char *domain)
 
 json_object *alto_aggregate_propmap(json_object *local, const char *domain)
 {
-	json_object *map = json_object_new_object();
-	json_object *out = json_object_new_object();
-
-	add_entities(map, local, domain);
-	pthread_mutex_lock(&agg.lock);
-	for (size_t i = 0; i < agg.n_peers; i++)
-		if (agg.peers[i].propmap)
-			add_entities(map, agg.peers[i].propmap,
-				     agg.peers[i].domain->name);
-	pthread_mutex_unlock(&agg.lock);
-	json_object_object_add(out, "property-map", map);
-	return out;
+	return aggregate(local, domain, offsetof(struct peer, propmap),
+			 add_entities, "property-map");
 }
 
 void alto_aggregate_feed(const char *body, size_t len)
