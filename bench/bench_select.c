@@ -23,6 +23,8 @@ static void make_egress(struct cfn_egress *e, uint32_t node)
 {
 	struct cfn_metric_value cpu = {CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
 				       (uint32_t)(node * 997 % 10000)};
+	struct cfn_metric_list metrics = {.values = &cpu, .count = 1};
+	struct cfn_metric_value *pool;
 
 	memset(e, 0, sizeof(*e));
 	e->node_id = node;
@@ -30,11 +32,11 @@ static void make_egress(struct cfn_egress *e, uint32_t node)
 	e->reachable = true;
 	e->attr.node_id = node;
 	e->attr.scores.l2 = (uint8_t)(node * 3 % 11);
-	e->attr.n_instances = 2;
-	e->attr.instances = calloc(2, sizeof(*e->attr.instances));
+	pool = cfn_attr_alloc_instances(&e->attr, 2, 2);
 	for (int i = 0; i < 2; i++) {
 		e->attr.instances[i].scores.l2 = e->attr.scores.l2;
-		cfn_metric_set_put(&e->attr.instances[i].metrics, &cpu);
+		pool = cfn_instance_store_metrics(&e->attr.instances[i],
+						  &metrics, pool);
 	}
 }
 

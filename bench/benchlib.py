@@ -80,15 +80,24 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def memory_bytes(router, name_prefix, daemon="bgpd"):
-    """Bytes the daemon accounts to the memory types whose name starts
-    with name_prefix ("show memory": name, count, size, total, ...)."""
-    total = 0
+def memory_types(router, daemon="bgpd"):
+    """{memory type: (allocations, bytes)} as the daemon accounts them
+    ("show memory": name, count, size, total, ...)."""
+    types = {}
     for line in router.vtysh(f"show memory {daemon}").splitlines():
         name, _, fields = line.partition(":")
-        if name.startswith(name_prefix) and len(fields.split()) >= 3:
-            total += int(fields.split()[2])
-    return total
+        fields = fields.split()
+        if len(fields) >= 3 and fields[0].isdigit() and fields[2].isdigit():
+            types[name.strip()] = (int(fields[0]), int(fields[2]))
+    return types
+
+
+def memory_bytes(router, name_prefix, daemon="bgpd"):
+    """Bytes the daemon accounts to the memory types whose name starts
+    with name_prefix."""
+    return sum(size for name, (_, size) in memory_types(router,
+                                                        daemon).items()
+               if name.startswith(name_prefix))
 
 
 def plot_path(csv_path, suffix=""):

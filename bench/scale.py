@@ -13,7 +13,9 @@ every prefix (show bgp summary), holds every SID in its per-service view
 (show bgp cfn, cfn only) and has every route in its kernel FIB (selection
 installed through zebra). Reported per variant: config load time, times
 to Established, RIB, view and FIB, bgpd and zebra RSS before and after,
-the module's accounted memory, and the session's bytes (ss). Derived: the
+the module's accounted memory, and the session's bytes (ss). bgpd's
+memory by type ("show memory") goes to a CSV of its own (_memory.csv),
+and the types that grow most with CFN are printed per binding. Derived: the
 ratios cfn / plain, bytes of memory per SID/BID binding ((RSS growth with
 CFN - without) / bindings) and on the wire, and the length of one SID's
 CFN attribute as the module encodes it (its debug log).
@@ -30,8 +32,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from benchlib import (cpu_seconds, default_csv,  # noqa: E402
-                      memory_bytes, plot_path, print_table, pyplot, rss_kib,
-                      save_plot, write_csv)
+                      memory_bytes, memory_types, plot_path, print_table,
+                      pyplot, rss_kib, save_plot, write_csv)
 
 from topolib import VTYSH, Topology, run, wait_until  # noqa: E402
 
@@ -194,7 +196,7 @@ def load_phase(egress, make, sids, instances):
             "egress_bgpd_rss_config_kib": rss_kib(egress)}
 
 
-def measure(variant, sids, instances, timeline):
+def measure(variant, sids, instances, timeline, memory_rows):
     topo = Topology("bench-scale")
     egress = topo.add_router("egress", asn=EGRESS_AS)
     ingress = topo.add_router("ingress", asn=INGRESS_AS)
@@ -224,6 +226,9 @@ def measure(variant, sids, instances, timeline):
             result[f"{name}_module_bytes"] = memory_bytes(router, "CFN ")
             result[f"{name}_transit_bytes"] = memory_bytes(router,
                                                            "BGP transit")
+            memory_rows += [(variant, name, mtype, count, size)
+                            for mtype, (count, size)
+                            in memory_types(router).items()]
         result["ingress_zebra_routes"] = zebra_routes(ingress)
         result["session_bytes"] = session_bytes(ingress)
         result["updates_received"] = updates_received(ingress)
@@ -277,6 +282,21 @@ def derived(cfn, plain, instances):
     return rows
 
 
+def memory_growth(memory_rows, router, bindings, top=12):
+    """The bgpd memory types that hold the most more with CFN than
+    without, as (type, bytes per binding, allocations per binding)
+    rows."""
+    held = {}
+    for variant, name, mtype, count, size in memory_rows:
+        if name == router:
+            sign = 1 if variant == "cfn" else -1
+            was = held.get(mtype, (0, 0))
+            held[mtype] = (was[0] + sign * count, was[1] + sign * size)
+    ranked = sorted(held.items(), key=lambda item: -item[1][1])[:top]
+    return [(mtype, f"{size / bindings:.1f}", f"{count / bindings:.2f}")
+            for mtype, (count, size) in ranked]
+
+
 def plot(timeline, results, path):
     """Convergence at the ingress over time, and RSS before and after."""
     plt = pyplot()
@@ -326,20 +346,28 @@ def main():
     args = parser.parse_args()
     if not 0 < args.sids <= MAX_SIDS or not 0 < args.instances <= 64:
         parser.error(f"--sids 1..{MAX_SIDS}, --instances 1..64")
-    timeline = []
-    results = [measure(v, args.sids, args.instances, timeline)
+    timeline, memory_rows = [], []
+    results = [measure(v, args.sids, args.instances, timeline, memory_rows)
                for v in ("cfn", "plain")]
     header = list(results[0])
     write_csv(args.csv, header, [[r.get(k, "") for k in header]
                                  for r in results])
     write_csv(args.csv.replace(".csv", "_timeline.csv"),
               ["variant", "seconds", "reading", "count"], timeline)
+    write_csv(args.csv.replace(".csv", "_memory.csv"),
+              ["variant", "router", "type", "allocations", "bytes"],
+              memory_rows)
     plot(timeline, results, plot_path(args.csv))
     print_table(["measure"] + [r["variant"] for r in results],
                 [[k] + [r.get(k, "") for r in results] for k in header
                  if k != "variant"])
     print()
     print_table(["derived", "value"], derived(*results, args.instances))
+    for router in ("ingress", "egress"):
+        print()
+        print_table([f"{router} bgpd memory type, cfn - plain",
+                     "bytes per binding", "allocations per binding"],
+                    memory_growth(memory_rows, router, results[0]["bindings"]))
 
 
 if __name__ == "__main__":

@@ -74,12 +74,12 @@ static void cfn_json_scores(json_object *obj, const struct cfn_scores *scores)
 	json_object_object_add(obj, "l1", jl1);
 }
 
-static json_object *cfn_json_metrics(const struct cfn_metric_set *set)
+static json_object *cfn_json_metrics(struct cfn_metric_list list)
 {
 	json_object *jarr = json_object_new_array();
 
-	for (unsigned int i = 0; i < set->count; i++) {
-		const struct cfn_metric_value *mv = &set->values[i];
+	for (unsigned int i = 0; i < list.count; i++) {
+		const struct cfn_metric_value *mv = &list.values[i];
 		const struct cfn_metric_desc *desc = cfn_metric_desc(mv->type);
 		json_object *jm = json_object_new_object();
 
@@ -93,10 +93,10 @@ static json_object *cfn_json_metrics(const struct cfn_metric_set *set)
 	return jarr;
 }
 
-static void cfn_text_metrics(struct vty *vty, const struct cfn_metric_set *set)
+static void cfn_text_metrics(struct vty *vty, struct cfn_metric_list list)
 {
-	for (unsigned int i = 0; i < set->count; i++) {
-		const struct cfn_metric_value *mv = &set->values[i];
+	for (unsigned int i = 0; i < list.count; i++) {
+		const struct cfn_metric_value *mv = &list.values[i];
 		const struct cfn_metric_desc *desc = cfn_metric_desc(mv->type);
 
 		vty_out(vty, "        %s %g %s (%s)\n", desc->name,
@@ -262,7 +262,7 @@ static json_object *cfn_json_egress(const struct cfn_show *show,
 					inst->flags & CFN_INSTANCE_DRAINING);
 		cfn_json_scores(jinst, &inst->scores);
 		json_object_object_add(jinst, "metrics",
-				       cfn_json_metrics(&inst->metrics));
+				       cfn_json_metrics(inst->metrics));
 		json_object_array_add(jinstances, jinst);
 	}
 	json_object_object_add(jegress, "instances", jinstances);
@@ -297,7 +297,7 @@ static void cfn_text_egress(const struct cfn_show *show,
 			inst->flags & CFN_INSTANCE_STALE ? ", STALE" : "",
 			inst->flags & CFN_INSTANCE_DRAINING ? ", DRAINING"
 							    : "");
-		cfn_text_metrics(vty, &inst->metrics);
+		cfn_text_metrics(vty, inst->metrics);
 	}
 }
 
@@ -778,7 +778,9 @@ static json_object *cfn_json_local(const struct cfn_show *show,
 		json_object_double_add(j, "secondsSinceReport",
 				       cfn_age_s(show, inst->last_seen_ms));
 	}
-	json_object_object_add(j, "metrics", cfn_json_metrics(&inst->metrics));
+	json_object_object_add(
+		j, "metrics",
+		cfn_json_metrics(cfn_metric_set_list(&inst->metrics)));
 	return j;
 }
 
@@ -829,7 +831,8 @@ static void cfn_print_instances(struct cfn_instance *ci, void *arg)
 				cfn_instance_takes_new_flows(service, inst)
 					? ""
 					: " DRAINING");
-			cfn_text_metrics(show->vty, &inst->metrics);
+			cfn_text_metrics(show->vty,
+					 cfn_metric_set_list(&inst->metrics));
 		}
 	}
 }

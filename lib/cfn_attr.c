@@ -18,6 +18,11 @@
 /* The most an instance takes with scores only: an IPv6 one. */
 #define INSTANCE_SCORES_MAX_LEN (TLV_HEADER_LEN + INSTANCE_FIXED_LEN + 16)
 
+_Static_assert(sizeof(struct cfn_instance_info) %
+			       _Alignof(struct cfn_metric_value) ==
+		       0,
+	       "L0 values can follow the instances in one allocation");
+
 _Static_assert(HEADER_LEN + TLV_HEADER_LEN + EGRESS_LEN +
 			       CFN_ATTR_MAX_INSTANCES *
 				       INSTANCE_SCORES_MAX_LEN <=
@@ -196,13 +201,15 @@ static enum cfn_decode_error decode_subtlv(uint8_t type, struct reader *value,
 }
 
 static enum cfn_decode_error decode_instance(struct reader *value,
-					     struct cfn_instance_info *inst)
+					     struct cfn_instance_info *inst,
+					     struct cfn_metric_set *metrics)
 {
 	enum cfn_decode_error error;
 	uint8_t afi;
 	size_t addrlen;
 
 	memset(inst, 0, sizeof(*inst));
+	metrics->count = 0;
 	if (value->left < INSTANCE_FIXED_LEN)
 		return CFN_DECODE_BAD_LENGTH;
 	get_u8(value, &afi);
@@ -223,7 +230,9 @@ static enum cfn_decode_error decode_instance(struct reader *value,
 	if (!get_bytes(value, inst->bid.addr, addrlen))
 		return CFN_DECODE_BAD_LENGTH;
 
-	return walk_tlvs(*value, decode_subtlv, &inst->metrics);
+	error = walk_tlvs(*value, decode_subtlv, metrics);
+	inst->metrics = cfn_metric_set_list(metrics);
+	return error;
 }
 
 static int instance_cmp(const void *a, const void *b)
@@ -241,20 +250,15 @@ static bool has_duplicate_bid(const struct cfn_attr *attr)
 	return false;
 }
 
-/* Count instance TLVs first so that one allocation holds them all. */
-static enum cfn_decode_error count_instance(uint8_t type, struct reader *value,
-					    void *count)
-{
-	(void)value;
-	if (type == CFN_TLV_INSTANCE &&
-	    ++*(size_t *)count > CFN_ATTR_MAX_INSTANCES)
-		return CFN_DECODE_TOO_MANY;
-	return CFN_DECODE_OK;
-}
-
+/*
+ * The attribute as it is decoded, with room for the most instances and
+ * metrics; cfn_attr_copy then stores exactly what it holds.
+ */
 struct decoding {
-	struct cfn_attr *attr;
+	struct cfn_attr *attr; /* its instances: the array below */
 	bool have_egress;
+	struct cfn_instance_info instances[CFN_ATTR_MAX_INSTANCES];
+	struct cfn_metric_set metrics[CFN_ATTR_MAX_INSTANCES];
 };
 
 static enum cfn_decode_error decode_tlv(uint8_t type, struct reader *value,
@@ -268,9 +272,14 @@ static enum cfn_decode_error decode_tlv(uint8_t type, struct reader *value,
 		d->have_egress = true;
 		return decode_egress(value, d->attr);
 	}
-	if (type == CFN_TLV_INSTANCE)
-		return decode_instance(
-			value, &d->attr->instances[d->attr->n_instances++]);
+	if (type == CFN_TLV_INSTANCE) {
+		uint16_t i = d->attr->n_instances;
+
+		if (i == CFN_ATTR_MAX_INSTANCES)
+			return CFN_DECODE_TOO_MANY;
+		d->attr->n_instances++;
+		return decode_instance(value, &d->instances[i], &d->metrics[i]);
+	}
 	return CFN_DECODE_OK; /* unknown TLVs are skipped */
 }
 
@@ -278,10 +287,10 @@ enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
 				      struct cfn_attr *out)
 {
 	struct reader r = {.p = data, .left = len};
-	struct decoding decoding = {.attr = out};
+	struct cfn_attr decoded = {};
+	struct decoding decoding;
 	enum cfn_decode_error error;
 	uint8_t version, flags;
-	size_t count;
 
 	memset(out, 0, sizeof(*out));
 	if (len > CFN_ATTR_MAX_LEN)
@@ -290,27 +299,21 @@ enum cfn_decode_error cfn_attr_decode(const uint8_t *data, size_t len,
 		return CFN_DECODE_TRUNCATED;
 	if (version != CFN_ATTR_VERSION)
 		return CFN_DECODE_BAD_VERSION;
-	out->flags = flags;
-	count = 0;
-	error = walk_tlvs(r, count_instance, &count);
-	if (error)
-		return error;
-	if (count) {
-		out->instances = cfn_calloc(count, sizeof(*out->instances));
-		if (!out->instances)
-			return CFN_DECODE_NOMEM;
-	}
+	decoded.flags = flags;
+	decoded.instances = decoding.instances;
+	decoding.attr = &decoded;
+	decoding.have_egress = false;
 	error = walk_tlvs(r, decode_tlv, &decoding);
 	if (!error && !decoding.have_egress)
 		error = CFN_DECODE_MISSING_EGRESS;
-	if (!error && out->n_instances > 1) {
-		qsort(out->instances, out->n_instances, sizeof(*out->instances),
-		      instance_cmp);
-		if (has_duplicate_bid(out))
+	if (!error && decoded.n_instances > 1) {
+		qsort(decoded.instances, decoded.n_instances,
+		      sizeof(*decoded.instances), instance_cmp);
+		if (has_duplicate_bid(&decoded))
 			error = CFN_DECODE_DUPLICATE_INSTANCE;
 	}
-	if (error)
-		cfn_attr_free(out);
+	if (!error && !cfn_attr_copy(out, &decoded))
+		error = CFN_DECODE_NOMEM;
 	return error;
 }
 
@@ -438,6 +441,39 @@ bool cfn_sequence_newer(uint32_t a, uint32_t b)
 	return ahead != 0 && ahead < UINT32_C(0x80000000);
 }
 
+struct cfn_metric_value *cfn_attr_alloc_instances(struct cfn_attr *attr,
+						  size_t n_instances,
+						  size_t n_metrics)
+{
+	size_t instances_size = n_instances * sizeof(*attr->instances);
+	struct cfn_instance_info *block;
+
+	if (n_instances > UINT16_MAX ||
+	    n_metrics > (SIZE_MAX - instances_size) /
+				sizeof(struct cfn_metric_value))
+		return NULL;
+	block = cfn_calloc(1,
+			   instances_size +
+				   n_metrics * sizeof(struct cfn_metric_value));
+	if (!block)
+		return NULL;
+	attr->instances = block;
+	attr->n_instances = (uint16_t)n_instances;
+	return (struct cfn_metric_value *)(block + n_instances);
+}
+
+struct cfn_metric_value *
+cfn_instance_store_metrics(struct cfn_instance_info *inst,
+			   const struct cfn_metric_list *metrics,
+			   struct cfn_metric_value *pool)
+{
+	if (metrics->count)
+		memcpy(pool, metrics->values, metrics->count * sizeof(*pool));
+	inst->metrics.values = pool;
+	inst->metrics.count = metrics->count;
+	return pool + metrics->count;
+}
+
 void cfn_attr_free(struct cfn_attr *attr)
 {
 	cfn_free(attr->instances);
@@ -450,7 +486,7 @@ static bool instance_equal(const struct cfn_instance_info *a,
 	return cfn_prefix_equal(&a->bid, &b->bid) && a->flags == b->flags &&
 	       a->capacity == b->capacity &&
 	       memcmp(&a->scores, &b->scores, sizeof(a->scores)) == 0 &&
-	       cfn_metric_set_equal(&a->metrics, &b->metrics);
+	       cfn_metric_list_equal(&a->metrics, &b->metrics);
 }
 
 bool cfn_attr_equal(const struct cfn_attr *a, const struct cfn_attr *b)
@@ -469,16 +505,24 @@ bool cfn_attr_equal(const struct cfn_attr *a, const struct cfn_attr *b)
 
 bool cfn_attr_copy(struct cfn_attr *dst, const struct cfn_attr *src)
 {
+	struct cfn_metric_value *pool;
+	size_t n_metrics = 0;
+
 	*dst = *src;
 	dst->instances = NULL;
 	if (!src->n_instances)
 		return true;
-	dst->instances = cfn_calloc(src->n_instances, sizeof(*dst->instances));
-	if (!dst->instances) {
+	for (unsigned int i = 0; i < src->n_instances; i++)
+		n_metrics += src->instances[i].metrics.count;
+	pool = cfn_attr_alloc_instances(dst, src->n_instances, n_metrics);
+	if (!pool) {
 		memset(dst, 0, sizeof(*dst));
 		return false;
 	}
-	memcpy(dst->instances, src->instances,
-	       src->n_instances * sizeof(*dst->instances));
+	for (unsigned int i = 0; i < src->n_instances; i++) {
+		dst->instances[i] = src->instances[i];
+		pool = cfn_instance_store_metrics(
+			&dst->instances[i], &src->instances[i].metrics, pool);
+	}
 	return true;
 }

@@ -49,7 +49,11 @@ struct cfn_instance_info {
 	uint8_t flags;
 	struct cfn_scores scores;
 	uint32_t capacity;
-	struct cfn_metric_set metrics;
+	/* Exactly the values received: every node keeps an instance per
+	 * SID/BID binding, most with one or two metrics of the eight
+	 * allowed, so the values are stored after the attribute's
+	 * instances (cfn_attr_alloc_instances), not in a set of eight. */
+	struct cfn_metric_list metrics;
 };
 
 struct cfn_attr {
@@ -62,7 +66,9 @@ struct cfn_attr {
 	 * data (Edge Metadata, cfn_edgemeta.h): it serves without any. */
 	bool site_level;
 	uint16_t n_instances;
-	struct cfn_instance_info *instances; /* sorted by BID after decode */
+	/* sorted by BID after decode; their L0 values follow them in the
+	 * same allocation */
+	struct cfn_instance_info *instances;
 };
 
 enum cfn_decode_error {
@@ -108,9 +114,26 @@ size_t cfn_attr_encode(const struct cfn_attr *attr, bool with_metrics,
  */
 bool cfn_sequence_newer(uint32_t a, uint32_t b);
 
+/*
+ * Room for n_instances (> 0) zeroed instances and n_metrics L0 values in
+ * one allocation, which cfn_attr_free frees; sets attr->instances and
+ * attr->n_instances. Returns where the values go (see
+ * cfn_instance_store_metrics), or NULL when out of memory (attr is then
+ * unchanged).
+ */
+struct cfn_metric_value *cfn_attr_alloc_instances(struct cfn_attr *attr,
+						  size_t n_instances,
+						  size_t n_metrics);
+/* Copy metrics to *pool for the instance; returns the next free place. */
+struct cfn_metric_value *
+cfn_instance_store_metrics(struct cfn_instance_info *inst,
+			   const struct cfn_metric_list *metrics,
+			   struct cfn_metric_value *pool);
+
 void cfn_attr_free(struct cfn_attr *attr);
 bool cfn_attr_equal(const struct cfn_attr *a, const struct cfn_attr *b);
-/* Deep copy; false when out of memory (dst is then empty). */
+/* Deep copy, in one allocation; false when out of memory (dst is then
+ * empty). */
 bool cfn_attr_copy(struct cfn_attr *dst, const struct cfn_attr *src);
 
 #endif /* CFN_ATTR_H */

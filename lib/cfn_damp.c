@@ -36,12 +36,12 @@ static bool same_instances(const struct cfn_attr *a, const struct cfn_attr *b)
 }
 
 static const struct cfn_metric_value *
-find_value(const struct cfn_metric_set *set, const struct cfn_metric_value *v)
+find_value(const struct cfn_metric_list *list, const struct cfn_metric_value *v)
 {
-	for (unsigned int i = 0; i < set->count; i++)
-		if (set->values[i].type == v->type &&
-		    set->values[i].statistic == v->statistic)
-			return &set->values[i];
+	for (unsigned int i = 0; i < list->count; i++)
+		if (list->values[i].type == v->type &&
+		    list->values[i].statistic == v->statistic)
+			return &list->values[i];
 	return NULL;
 }
 
@@ -58,8 +58,8 @@ static bool metric_moved(const struct cfn_damping *damping,
 }
 
 static bool metrics_moved(const struct cfn_damping *damping,
-			  const struct cfn_metric_set *sent,
-			  const struct cfn_metric_set *next)
+			  const struct cfn_metric_list *sent,
+			  const struct cfn_metric_list *next)
 {
 	if (sent->count != next->count)
 		return true;

@@ -12,9 +12,11 @@ static bool instance_candidate(const struct cfn_local_instance *local,
 			       cfn_dispatch_resolve_fn resolve, void *arg,
 			       struct cfn_egress *out)
 {
+	struct cfn_metric_value *pool;
+
 	memset(out, 0, sizeof(*out));
-	out->attr.instances = cfn_calloc(1, sizeof(*out->attr.instances));
-	if (!out->attr.instances)
+	pool = cfn_attr_alloc_instances(&out->attr, 1, info->metrics.count);
+	if (!pool)
 		return false;
 	out->node_id = local->id;
 	out->nexthop = info->bid;
@@ -25,8 +27,9 @@ static bool instance_candidate(const struct cfn_local_instance *local,
 	out->attr.node_id = local->id;
 	out->attr.scores = info->scores;
 	out->attr.capacity = info->capacity;
-	out->attr.n_instances = 1;
 	out->attr.instances[0] = *info;
+	cfn_instance_store_metrics(&out->attr.instances[0], &info->metrics,
+				   pool);
 	/* the egress's own drain is for the ingresses: what still arrives
 	 * here goes to the instances as before */
 	if (!local->draining)

@@ -161,20 +161,28 @@ bool cfn_metric_value_from_units(uint16_t type, enum cfn_statistic statistic,
 	return true;
 }
 
-static int metric_index(const struct cfn_metric_set *set, uint16_t type,
+static int metric_index(const struct cfn_metric_list *list, uint16_t type,
 			uint8_t statistic)
 {
-	for (int i = 0; i < set->count; i++)
-		if (set->values[i].type == type &&
-		    set->values[i].statistic == statistic)
+	for (int i = 0; i < list->count; i++)
+		if (list->values[i].type == type &&
+		    list->values[i].statistic == statistic)
 			return i;
 	return -1;
+}
+
+static int set_index(const struct cfn_metric_set *set, uint16_t type,
+		     uint8_t statistic)
+{
+	struct cfn_metric_list list = cfn_metric_set_list(set);
+
+	return metric_index(&list, type, statistic);
 }
 
 bool cfn_metric_set_put(struct cfn_metric_set *set,
 			const struct cfn_metric_value *value)
 {
-	int i = metric_index(set, value->type, value->statistic);
+	int i = set_index(set, value->type, value->statistic);
 
 	if (i >= 0) {
 		set->values[i] = *value;
@@ -186,8 +194,8 @@ bool cfn_metric_set_put(struct cfn_metric_set *set,
 	return true;
 }
 
-bool cfn_metric_set_equal(const struct cfn_metric_set *a,
-			  const struct cfn_metric_set *b)
+bool cfn_metric_list_equal(const struct cfn_metric_list *a,
+			   const struct cfn_metric_list *b)
 {
 	if (a->count != b->count)
 		return false;
@@ -199,10 +207,19 @@ bool cfn_metric_set_equal(const struct cfn_metric_set *a,
 	return true;
 }
 
+bool cfn_metric_set_equal(const struct cfn_metric_set *a,
+			  const struct cfn_metric_set *b)
+{
+	struct cfn_metric_list la = cfn_metric_set_list(a);
+	struct cfn_metric_list lb = cfn_metric_set_list(b);
+
+	return cfn_metric_list_equal(&la, &lb);
+}
+
 bool cfn_metric_set_remove(struct cfn_metric_set *set, uint16_t type,
 			   uint8_t statistic)
 {
-	int i = metric_index(set, type, statistic);
+	int i = set_index(set, type, statistic);
 
 	if (i < 0)
 		return false;
@@ -283,24 +300,24 @@ double cfn_metric_normalize(const struct cfn_metric_desc *desc,
  * that best describes the window: mean, then current, max, min.
  */
 static const struct cfn_metric_value *
-representative_value(const struct cfn_metric_set *set, uint16_t type)
+representative_value(const struct cfn_metric_list *list, uint16_t type)
 {
 	static const uint8_t preference[] = {CFN_STAT_MEAN, CFN_STAT_CURRENT,
 					     CFN_STAT_MAX, CFN_STAT_MIN};
 
 	for (size_t p = 0; p < sizeof(preference); p++) {
-		int i = metric_index(set, type, preference[p]);
+		int i = metric_index(list, type, preference[p]);
 
 		if (i >= 0)
-			return &set->values[i];
+			return &list->values[i];
 	}
 	return NULL;
 }
 
-bool cfn_metric_set_value(const struct cfn_metric_set *set, uint16_t type,
-			  double *units)
+bool cfn_metric_list_value(const struct cfn_metric_list *list, uint16_t type,
+			   double *units)
 {
-	const struct cfn_metric_value *value = representative_value(set, type);
+	const struct cfn_metric_value *value = representative_value(list, type);
 
 	if (value)
 		*units = cfn_metric_value_units(value);
@@ -316,12 +333,13 @@ void cfn_scores_compute(const struct cfn_metric_model *model,
 			const struct cfn_metric_set *set,
 			struct cfn_scores *scores)
 {
+	struct cfn_metric_list list = cfn_metric_set_list(set);
 	double sum[CFN_CATEGORY_COUNT] = {}, weight[CFN_CATEGORY_COUNT] = {};
 	double l2 = 0, l2_weight = 0;
 
 	for (unsigned int t = 1; t <= CFN_METRIC_TYPE_MAX; t++) {
 		const struct cfn_metric_value *value =
-			representative_value(set, (uint16_t)t);
+			representative_value(&list, (uint16_t)t);
 		const struct cfn_metric_policy *policy = &model->metric[t];
 
 		if (!value || policy->weight <= 0)

@@ -72,10 +72,28 @@ struct cfn_metric_value {
 
 #define CFN_METRICS_MAX 8 /* L0 values per instance */
 
+/* The L0 values of a configured instance, room for the most. */
 struct cfn_metric_set {
 	uint8_t count;
 	struct cfn_metric_value values[CFN_METRICS_MAX];
 };
+
+/*
+ * L0 values stored elsewhere, exactly as many as there are: a received
+ * instance's (cfn_attr keeps those of all its instances in one block), or
+ * a set's, read through cfn_metric_set_list.
+ */
+struct cfn_metric_list {
+	const struct cfn_metric_value *values;
+	uint8_t count;
+};
+
+static inline struct cfn_metric_list
+cfn_metric_set_list(const struct cfn_metric_set *set)
+{
+	return (struct cfn_metric_list){.values = set->values,
+					.count = set->count};
+}
 
 /* Scores: 0..10, 10 best; CFN_SCORE_NONE where nothing was measured. */
 #define CFN_SCORE_MAX 10
@@ -134,11 +152,13 @@ bool cfn_metric_set_put(struct cfn_metric_set *set,
 bool cfn_metric_set_remove(struct cfn_metric_set *set, uint16_t type,
 			   uint8_t statistic);
 /* Same values in the same order. */
+bool cfn_metric_list_equal(const struct cfn_metric_list *a,
+			   const struct cfn_metric_list *b);
 bool cfn_metric_set_equal(const struct cfn_metric_set *a,
 			  const struct cfn_metric_set *b);
 /* The value (in units) that stands for a metric in scores; see .c */
-bool cfn_metric_set_value(const struct cfn_metric_set *set, uint16_t type,
-			  double *units);
+bool cfn_metric_list_value(const struct cfn_metric_list *list, uint16_t type,
+			   double *units);
 
 void cfn_metric_model_default(struct cfn_metric_model *model);
 bool cfn_norm_equal(const struct cfn_norm *a, const struct cfn_norm *b);

@@ -109,7 +109,7 @@ static double peak_utilization(const struct cfn_egress *egress)
 	for (unsigned int i = 0; i < egress->attr.n_instances; i++)
 		for (size_t u = 0;
 		     u < sizeof(utilizations) / sizeof(*utilizations); u++)
-			if (cfn_metric_set_value(
+			if (cfn_metric_list_value(
 				    &egress->attr.instances[i].metrics,
 				    utilizations[u], &value))
 				peak = fmax(peak, value);
@@ -125,8 +125,8 @@ static double instance_background(const struct cfn_instance_info *inst)
 {
 	double percent;
 
-	if (cfn_metric_set_value(&inst->metrics, CFN_METRIC_BACKGROUND_UTIL,
-				 &percent))
+	if (cfn_metric_list_value(&inst->metrics, CFN_METRIC_BACKGROUND_UTIL,
+				  &percent))
 		return percent / 100;
 	if (inst->scores.l2 > CFN_SCORE_MAX)
 		return 0;
@@ -157,8 +157,8 @@ static double request_rate(const struct cfn_egress *egress)
 	double sum = 0, rate;
 
 	for (unsigned int i = 0; i < egress->attr.n_instances; i++)
-		if (cfn_metric_set_value(&egress->attr.instances[i].metrics,
-					 CFN_METRIC_REQUEST_RATE, &rate))
+		if (cfn_metric_list_value(&egress->attr.instances[i].metrics,
+					  CFN_METRIC_REQUEST_RATE, &rate))
 			sum += rate;
 	return sum;
 }

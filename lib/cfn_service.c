@@ -281,12 +281,22 @@ static uint32_t add_capacity(uint32_t total, uint32_t capacity)
 	return capacity > UINT32_MAX - total ? UINT32_MAX : total + capacity;
 }
 
+static size_t metric_count(const struct cfn_service *service)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < service->instances.count; i++)
+		count += cfn_instance_at(service, i)->metrics.count;
+	return count;
+}
+
 enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
 				    const struct cfn_metric_model *model,
 				    uint32_t node_id, uint32_t sequence,
 				    struct cfn_attr *out)
 {
 	struct cfn_scores_sum sum = {};
+	struct cfn_metric_value *pool = NULL;
 	size_t count = service->instances.count;
 	unsigned int level = score_level(service);
 	/* capacity for new flows: a stale instance still serves them */
@@ -296,20 +306,20 @@ enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
 	out->flags = service->draining ? CFN_ATTR_DRAINING : 0;
 	out->node_id = node_id;
 	out->sequence = sequence;
-	if (count) {
-		out->instances = cfn_calloc(count, sizeof(*out->instances));
-		if (!out->instances)
-			return CFN_ERR_NOMEM;
-	}
+	if (count && !(pool = cfn_attr_alloc_instances(out, count,
+						       metric_count(service))))
+		return CFN_ERR_NOMEM;
 	for (size_t i = 0; i < count; i++) {
 		const struct cfn_local_instance *local =
 			cfn_instance_at(service, i);
 		struct cfn_instance_info *info = &out->instances[i];
+		struct cfn_metric_list metrics =
+			cfn_metric_set_list(&local->metrics);
 
 		info->bid = local->bid;
 		info->flags = instance_flags(service, local);
 		info->capacity = local->capacity;
-		info->metrics = local->metrics;
+		pool = cfn_instance_store_metrics(info, &metrics, pool);
 		cfn_scores_compute(model, &local->metrics, &info->scores);
 		if (out_of_service(service, local) == level)
 			cfn_scores_add(&sum, &info->scores, local->capacity);
@@ -318,7 +328,6 @@ enum cfn_err cfn_service_build_attr(const struct cfn_service *service,
 			out->capacity =
 				add_capacity(out->capacity, local->capacity);
 	}
-	out->n_instances = (uint16_t)count;
 	cfn_scores_result(&sum, &out->scores);
 	return CFN_OK;
 }

@@ -20,6 +20,11 @@ static struct cfn_prefix host(const char *str)
 }
 
 static struct cfn_instance_info instances[3];
+static const struct cfn_metric_value metrics0[] = {
+	{CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN, 6000},
+	{CFN_METRIC_QUEUE_DEPTH, CFN_STAT_CURRENT, 12}};
+static const struct cfn_metric_value metrics2[] = {
+	{CFN_METRIC_PROC_DELAY, CFN_STAT_MAX, 2500}};
 
 static struct cfn_attr sample(void)
 {
@@ -37,11 +42,7 @@ static struct cfn_attr sample(void)
 		.bid = host("10.1.0.11"),
 		.capacity = 100,
 		.scores = {.l2 = 4, .l1 = {4, CFN_SCORE_NONE, 5}},
-		.metrics = {.count = 2,
-			    .values = {{CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN,
-					6000},
-				       {CFN_METRIC_QUEUE_DEPTH,
-					CFN_STAT_CURRENT, 12}}},
+		.metrics = {.count = 2, .values = metrics0},
 	};
 	instances[1] = (struct cfn_instance_info){
 		.bid = host("10.1.0.12"),
@@ -55,9 +56,7 @@ static struct cfn_attr sample(void)
 		.scores = {.l2 = 10,
 			   .l1 = {CFN_SCORE_NONE, CFN_SCORE_NONE,
 				  CFN_SCORE_NONE}},
-		.metrics = {.count = 1,
-			    .values = {{CFN_METRIC_PROC_DELAY, CFN_STAT_MAX,
-					2500}}},
+		.metrics = {.count = 1, .values = metrics2},
 	};
 	return attr;
 }
@@ -422,15 +421,17 @@ static void test_length_limit(void **state)
 /* n instances, each a 16-octet BID with 8 metric values (types 1-8). */
 static struct cfn_attr largest(struct cfn_instance_info *inst, size_t n)
 {
+	static struct cfn_metric_value every[CFN_METRICS_MAX];
 	struct cfn_attr attr = {.node_id = 1, .sequence = 1};
 
+	for (uint16_t m = 0; m < CFN_METRICS_MAX; m++)
+		every[m] = (struct cfn_metric_value){(uint16_t)(m + 1),
+						     CFN_STAT_CURRENT, 1};
 	for (size_t i = 0; i < n; i++) {
 		inst[i] = (struct cfn_instance_info){.bid = host("2001:db8::")};
 		inst[i].bid.addr[14] = (uint8_t)(i >> 8);
 		inst[i].bid.addr[15] = (uint8_t)i;
-		for (uint16_t m = 0; m < CFN_METRICS_MAX; m++)
-			inst[i].metrics.values[m] = (struct cfn_metric_value){
-				(uint16_t)(m + 1), CFN_STAT_CURRENT, 1};
+		inst[i].metrics.values = every;
 		inst[i].metrics.count = CFN_METRICS_MAX;
 	}
 	attr.instances = inst;
@@ -474,14 +475,18 @@ static void test_error_names(void **state)
 
 static void test_equal_and_copy(void **state)
 {
+	const struct cfn_metric_value cpu = {CFN_METRIC_CPU_UTIL, 0, 1};
 	struct cfn_attr a = sample(), copy;
 
 	assert_true(cfn_attr_copy(&copy, &a));
 	assert_ptr_not_equal(copy.instances, a.instances);
+	/* the copy's values are its own, right after its instances */
+	assert_ptr_equal(copy.instances[0].metrics.values,
+			 (const void *)&copy.instances[3]);
+	assert_ptr_equal(copy.instances[2].metrics.values,
+			 copy.instances[0].metrics.values + 2);
 	assert_true(cfn_attr_equal(&a, &copy));
-	copy.instances[1].metrics.count = 1;
-	copy.instances[1].metrics.values[0] =
-		(struct cfn_metric_value){CFN_METRIC_CPU_UTIL, 0, 1};
+	copy.instances[1].metrics = (struct cfn_metric_list){&cpu, 1};
 	assert_false(cfn_attr_equal(&a, &copy));
 	copy.instances[1].metrics.count = 0;
 	assert_true(cfn_attr_equal(&a, &copy));

@@ -11,10 +11,13 @@
 #include "cfn_damp.h"
 
 static struct cfn_instance_info sent_inst[2], next_inst[2];
+/* the instances' values: their metric lists point here */
+static struct cfn_metric_set sent_metrics[2], next_metrics[2];
 static struct cfn_attr sent, next;
 static struct cfn_damping damping;
 
-static void set_metric(struct cfn_instance_info *inst, uint16_t type,
+static void set_metric(struct cfn_instance_info *inst,
+		       struct cfn_metric_set *metrics, uint16_t type,
 		       double units)
 {
 	struct cfn_metric_value v;
@@ -22,7 +25,14 @@ static void set_metric(struct cfn_instance_info *inst, uint16_t type,
 
 	assert_true(cfn_metric_value_from_units(type, CFN_STAT_MEAN, units, &v,
 						err, sizeof(err)));
-	cfn_metric_set_put(&inst->metrics, &v);
+	cfn_metric_set_put(metrics, &v);
+	inst->metrics = cfn_metric_set_list(metrics);
+}
+
+static void clear_metrics(int i)
+{
+	next_metrics[i].count = 0;
+	next_inst[i].metrics.count = 0;
 }
 
 static int setup(void **state)
@@ -30,16 +40,22 @@ static int setup(void **state)
 	char err[64];
 
 	memset(sent_inst, 0, sizeof(sent_inst));
+	memset(sent_metrics, 0, sizeof(sent_metrics));
 	for (int i = 0; i < 2; i++) {
 		assert_true(cfn_prefix_parse(i ? "10.0.0.2" : "10.0.0.1",
 					     &sent_inst[i].bid, err,
 					     sizeof(err)));
 		sent_inst[i].capacity = 10;
 		sent_inst[i].scores.l2 = 6;
-		set_metric(&sent_inst[i], CFN_METRIC_CPU_UTIL, 40);
-		set_metric(&sent_inst[i], CFN_METRIC_SESSIONS, 200);
+		set_metric(&sent_inst[i], &sent_metrics[i], CFN_METRIC_CPU_UTIL,
+			   40);
+		set_metric(&sent_inst[i], &sent_metrics[i], CFN_METRIC_SESSIONS,
+			   200);
 	}
 	memcpy(next_inst, sent_inst, sizeof(sent_inst));
+	memcpy(next_metrics, sent_metrics, sizeof(sent_metrics));
+	for (int i = 0; i < 2; i++)
+		next_inst[i].metrics = cfn_metric_set_list(&next_metrics[i]);
 	sent = (struct cfn_attr){
 		.scores = {.l2 = 6}, .n_instances = 2, .instances = sent_inst};
 	next = sent;
@@ -57,9 +73,11 @@ static void test_small_metric_change_suppressed(void **state)
 {
 	uint64_t due = 0;
 
-	next_inst[0].metrics.count = 0;
-	set_metric(&next_inst[0], CFN_METRIC_CPU_UTIL, 44);  /* < 5 points */
-	set_metric(&next_inst[0], CFN_METRIC_SESSIONS, 215); /* < 10 % */
+	clear_metrics(0);
+	set_metric(&next_inst[0], &next_metrics[0], CFN_METRIC_CPU_UTIL,
+		   44); /* < 5 points */
+	set_metric(&next_inst[0], &next_metrics[0], CFN_METRIC_SESSIONS,
+		   215); /* < 10 % */
 	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SUPPRESS);
 	assert_int_equal(due, 0);
 }
@@ -68,18 +86,19 @@ static void test_threshold_crossed_sent(void **state)
 {
 	uint64_t due;
 
-	next_inst[0].metrics.count = 0;
-	set_metric(&next_inst[0], CFN_METRIC_CPU_UTIL, 45); /* 5 points */
-	set_metric(&next_inst[0], CFN_METRIC_SESSIONS, 200);
+	clear_metrics(0);
+	set_metric(&next_inst[0], &next_metrics[0], CFN_METRIC_CPU_UTIL,
+		   45); /* 5 points */
+	set_metric(&next_inst[0], &next_metrics[0], CFN_METRIC_SESSIONS, 200);
 	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);
 	/* relative threshold: 10 % of 200 sessions is 20, above 10 */
-	next_inst[0].metrics.count = 0;
-	set_metric(&next_inst[0], CFN_METRIC_CPU_UTIL, 40);
-	set_metric(&next_inst[0], CFN_METRIC_SESSIONS, 219);
+	clear_metrics(0);
+	set_metric(&next_inst[0], &next_metrics[0], CFN_METRIC_CPU_UTIL, 40);
+	set_metric(&next_inst[0], &next_metrics[0], CFN_METRIC_SESSIONS, 219);
 	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SUPPRESS);
-	next_inst[0].metrics.count = 0;
-	set_metric(&next_inst[0], CFN_METRIC_CPU_UTIL, 40);
-	set_metric(&next_inst[0], CFN_METRIC_SESSIONS, 180);
+	clear_metrics(0);
+	set_metric(&next_inst[0], &next_metrics[0], CFN_METRIC_CPU_UTIL, 40);
+	set_metric(&next_inst[0], &next_metrics[0], CFN_METRIC_SESSIONS, 180);
 	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);
 	/* a configured threshold applies */
 	damping.threshold[CFN_METRIC_SESSIONS].relative = 0.5;
@@ -101,7 +120,7 @@ static void test_metric_appears_or_goes(void **state)
 {
 	uint64_t due;
 
-	set_metric(&next_inst[1], CFN_METRIC_QUEUE_DEPTH, 1);
+	set_metric(&next_inst[1], &next_metrics[1], CFN_METRIC_QUEUE_DEPTH, 1);
 	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);
 	next_inst[1].metrics.count = 1;
 	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);

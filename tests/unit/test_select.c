@@ -20,12 +20,23 @@ struct fixture {
 	struct cfn_sid_view sv;
 	struct cfn_egress egress[MAX_EGRESSES];
 	struct cfn_instance_info inst[MAX_EGRESSES];
+	struct cfn_metric_set metrics[MAX_EGRESSES]; /* the instances' */
 	void *items[MAX_EGRESSES];
 	struct cfn_policy policy;
 	struct cfn_eval evals[MAX_EGRESSES];
 };
 
 static struct fixture *fx;
+
+/* Add or replace a value of one of the fixture's instances. */
+static void put_metric(struct cfn_instance_info *inst,
+		       const struct cfn_metric_value *value)
+{
+	struct cfn_metric_set *set = &fx->metrics[inst - fx->inst];
+
+	assert_true(cfn_metric_set_put(set, value));
+	inst->metrics = cfn_metric_set_list(set);
+}
 
 /* Egress `node` with score l2, IGP cost igp, one instance at `cpu` %. */
 static struct cfn_egress *add(uint32_t node, uint8_t l2, uint32_t igp,
@@ -46,12 +57,13 @@ static struct cfn_egress *add(uint32_t node, uint8_t l2, uint32_t igp,
 	e->attr.n_instances = 1;
 	e->attr.instances = &fx->inst[i];
 	memset(&fx->inst[i], 0, sizeof(fx->inst[i]));
+	memset(&fx->metrics[i], 0, sizeof(fx->metrics[i]));
 	fx->inst[i].scores.l2 = l2;
 	if (cpu >= 0) {
 		assert_true(cfn_metric_value_from_units(CFN_METRIC_CPU_UTIL,
 							CFN_STAT_MEAN, cpu, &v,
 							err, sizeof(err)));
-		cfn_metric_set_put(&fx->inst[i].metrics, &v);
+		put_metric(&fx->inst[i], &v);
 	}
 	fx->items[i] = e;
 	fx->sv.egresses.count++;
@@ -468,13 +480,13 @@ static struct cfn_egress *add_site(uint32_t node, uint32_t capacity,
 		assert_true(cfn_metric_value_from_units(
 			CFN_METRIC_BACKGROUND_UTIL, CFN_STAT_MAX, background,
 			&v, err, sizeof(err)));
-		cfn_metric_set_put(&inst->metrics, &v);
+		put_metric(inst, &v);
 	}
 	if (rate >= 0) {
 		assert_true(cfn_metric_value_from_units(CFN_METRIC_REQUEST_RATE,
 							CFN_STAT_MEAN, rate, &v,
 							err, sizeof(err)));
-		cfn_metric_set_put(&inst->metrics, &v);
+		put_metric(inst, &v);
 	}
 	return e;
 }
@@ -566,12 +578,12 @@ static void test_balanced_background_shifts_share(void **state)
 	assert_int_equal(weight_of(1), 255);
 	assert_int_equal(weight_of(2), 255);
 	/* e2 busier by other work: 200 over levels .2 and .5 -> L .55 */
-	fx->inst[1].metrics.values[0].raw = 5000;
+	fx->metrics[1].values[0].raw = 5000;
 	assert_true(select_now(3000));
 	assert_int_equal(weight_of(1), 255);
 	assert_int_equal(weight_of(2), 36); /* 255 * .05 / .35 */
 	/* and beyond the level: not chosen, the rest gets it all */
-	fx->inst[1].metrics.values[0].raw = 9000;
+	fx->metrics[1].values[0].raw = 9000;
 	select_now(4000);
 	assert_int_equal(fx->sv.selection.count, 1);
 	assert_int_equal(chosen(0), 1);
@@ -604,7 +616,7 @@ static void test_balanced_network_penalty(void **state)
 	assert_int_equal(chosen(0), 1);
 	assert_near(fx->evals[1].base, 0.4, 1e-9);
 	/* 500: level .81, the far one gets 255 * (.81 - .4) / (.81 - .22) */
-	fx->inst[0].metrics.values[1].raw = 500000;
+	fx->metrics[0].values[1].raw = 500000;
 	select_now(3000);
 	assert_int_equal(fx->sv.selection.count, 2);
 	assert_int_equal(weight_of(1), 255);
@@ -628,7 +640,7 @@ static void test_balanced_never_herds(void **state)
 	 * capacity, the overflow on the one with the least room of its own
 	 * (one overloaded queue rather than three) */
 	for (int e = 0; e < 3; e++)
-		fx->inst[e].metrics.values[1].raw = 2000 * 1000;
+		fx->metrics[e].values[1].raw = 2000 * 1000;
 	select_now(3000);
 	assert_int_equal(fx->sv.selection.count, 3);
 	assert_near(predicted(0, 6000), 1, 1e-2);

@@ -22,6 +22,7 @@ struct fixture {
 	struct cfn_sid_view sv;
 	struct cfn_egress egress[2];
 	struct cfn_instance_info inst[2];
+	struct cfn_metric_value metric[2]; /* one per instance */
 	void *items[2];
 	struct cfn_eval evals[2];
 };
@@ -32,7 +33,6 @@ static void add_egress(size_t i, uint32_t node, const char *bid, uint8_t l2,
 		       double cpu)
 {
 	struct cfn_egress *e = &fx->egress[i];
-	struct cfn_metric_value v;
 	char err[64];
 
 	e->node_id = node;
@@ -52,8 +52,9 @@ static void add_egress(size_t i, uint32_t node, const char *bid, uint8_t l2,
 	fx->inst[i].flags = i ? CFN_INSTANCE_STALE | CFN_INSTANCE_DRAINING : 0;
 	e->attr.flags = i ? CFN_ATTR_DRAINING : 0;
 	assert_true(cfn_metric_value_from_units(
-		CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN, cpu, &v, err, sizeof(err)));
-	cfn_metric_set_put(&fx->inst[i].metrics, &v);
+		CFN_METRIC_CPU_UTIL, CFN_STAT_MEAN, cpu, &fx->metric[i], err,
+		sizeof(err)));
+	fx->inst[i].metrics = (struct cfn_metric_list){&fx->metric[i], 1};
 	fx->items[i] = e;
 	fx->sv.egresses.count++;
 }
