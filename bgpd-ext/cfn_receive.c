@@ -83,18 +83,22 @@ static void cfn_log_decode_error(const struct bgp_path_info *pi,
 	suppressed[error] = 0;
 }
 
-/* How the IGP reaches the BGP next hop, from bgpd's nexthop tracking. */
+/*
+ * How the IGP reaches the BGP next hop, from bgpd's nexthop tracking.
+ * Out of memory, the candidate has no hops: the FIB then leaves it out.
+ */
 static void cfn_candidate_hops(const struct bgp_path_info *pi,
 			       const struct prefix *bgp_nexthop,
 			       struct cfn_egress *candidate)
 {
+	struct cfn_hop hops[CFN_HOPS_MAX];
 	const struct nexthop *nh;
+	size_t n = 0;
 
 	if (!pi->nexthop)
 		return;
-	for (nh = pi->nexthop->nexthop; nh && candidate->n_hops < CFN_HOPS_MAX;
-	     nh = nh->next) {
-		struct cfn_hop *hop = &candidate->hops[candidate->n_hops];
+	for (nh = pi->nexthop->nexthop; nh && n < CFN_HOPS_MAX; nh = nh->next) {
+		struct cfn_hop *hop = &hops[n];
 		struct prefix gw = {.family = bgp_nexthop->family,
 				    .prefixlen = bgp_nexthop->prefixlen};
 
@@ -117,8 +121,9 @@ static void cfn_candidate_hops(const struct bgp_path_info *pi,
 			continue;
 		cfn_prefix_from_frr(&gw, &hop->gateway);
 		hop->ifindex = (uint32_t)nh->ifindex;
-		candidate->n_hops++;
+		n++;
 	}
+	cfn_egress_set_hops(candidate, hops, n);
 }
 
 static void cfn_candidate_path(struct bgp *bgp, const struct bgp_path_info *pi,

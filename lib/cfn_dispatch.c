@@ -13,6 +13,7 @@ static bool instance_candidate(const struct cfn_local_instance *local,
 			       struct cfn_egress *out)
 {
 	struct cfn_metric_value *pool;
+	struct cfn_hop hop;
 
 	memset(out, 0, sizeof(*out));
 	pool = cfn_attr_alloc_instances(&out->attr, 1, info->metrics.count);
@@ -20,8 +21,11 @@ static bool instance_candidate(const struct cfn_local_instance *local,
 		return false;
 	out->node_id = local->id;
 	out->nexthop = info->bid;
-	out->reachable = resolve(&info->bid, &out->hops[0], arg);
-	out->n_hops = out->reachable ? 1 : 0;
+	out->reachable = resolve(&info->bid, &hop, arg);
+	if (!cfn_egress_set_hops(out, &hop, out->reachable ? 1 : 0)) {
+		cfn_attr_free(&out->attr);
+		return false;
+	}
 	snprintf(out->source, sizeof(out->source), "local");
 	out->attr.flags = local->draining ? CFN_ATTR_DRAINING : 0;
 	out->attr.node_id = local->id;
@@ -40,7 +44,7 @@ static bool instance_candidate(const struct cfn_local_instance *local,
 static void candidates_free(struct cfn_egress *candidates, size_t count)
 {
 	for (size_t i = 0; i < count; i++)
-		cfn_attr_free(&candidates[i].attr);
+		cfn_egress_release(&candidates[i]);
 	cfn_free(candidates);
 }
 
@@ -87,7 +91,7 @@ enum cfn_err cfn_dispatch_update(struct cfn_view *view,
 		if (!candidates)
 			return CFN_ERR_NOMEM;
 	}
-	/* the view takes the candidates' attributes, kept or not */
+	/* the view takes the candidates' attributes and hops, kept or not */
 	err = cfn_view_update(view, &service->sid, candidates, count, now_ms,
 			      changes);
 	cfn_free(candidates);

@@ -40,12 +40,16 @@ void *cfn_vec_find(const struct cfn_vec *vec, const void *key,
 bool cfn_vec_reserve(struct cfn_vec *vec, size_t extra)
 {
 	void **grown;
-	size_t capacity = vec->capacity ? vec->capacity : 4;
+	size_t capacity = vec->capacity;
 
 	if (extra > SIZE_MAX / 2 - vec->count)
 		return false;
 	if (vec->count + extra <= vec->capacity)
 		return true;
+	/* a first reservation is taken as exact: most vectors (the egresses
+	 * of one SID) stay as small as they start; growth doubles */
+	if (!capacity)
+		capacity = vec->count + extra;
 	while (capacity < vec->count + extra)
 		capacity *= 2;
 	grown = cfn_reallocarray(vec->items, capacity, sizeof(*grown));

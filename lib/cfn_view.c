@@ -110,11 +110,35 @@ bool cfn_egress_serves(const struct cfn_egress *egress)
 	       (egress->attr.n_instances > 0 || egress->attr.site_level);
 }
 
+bool cfn_egress_set_hops(struct cfn_egress *egress, const struct cfn_hop *hops,
+			 size_t n)
+{
+	cfn_free(egress->hops);
+	egress->hops = NULL;
+	egress->n_hops = 0;
+	if (!n)
+		return true;
+	egress->hops = cfn_calloc(n, sizeof(*hops));
+	if (!egress->hops)
+		return false;
+	memcpy(egress->hops, hops, n * sizeof(*hops));
+	egress->n_hops = (uint8_t)n;
+	return true;
+}
+
+void cfn_egress_release(struct cfn_egress *egress)
+{
+	cfn_attr_free(&egress->attr);
+	cfn_free(egress->hops);
+	egress->hops = NULL;
+	egress->n_hops = 0;
+}
+
 static void egress_free(void *item)
 {
 	struct cfn_egress *egress = item;
 
-	cfn_attr_free(&egress->attr);
+	cfn_egress_release(egress);
 	cfn_free(egress);
 }
 
@@ -160,7 +184,7 @@ static bool first_of_node(const struct cfn_egress *candidates, size_t i)
 static void free_candidates(struct cfn_egress *candidates, size_t count)
 {
 	for (size_t i = 0; i < count; i++)
-		cfn_attr_free(&candidates[i].attr);
+		cfn_egress_release(&candidates[i]);
 }
 
 static void remove_sid(struct cfn_view *view, const struct cfn_prefix *sid,
@@ -246,11 +270,17 @@ static void apply_candidate(struct cfn_egress *egress,
 	    egress->igp_metric != candidate->igp_metric ||
 	    egress->reachable != candidate->reachable ||
 	    !hops_equal(egress, candidate)) {
+		struct cfn_hop *hops = egress->hops;
+		uint8_t n_hops = egress->n_hops;
+
 		egress->nexthop = candidate->nexthop;
 		egress->igp_metric = candidate->igp_metric;
 		egress->reachable = candidate->reachable;
+		/* swapped: the candidate's release frees the old ones */
+		egress->hops = candidate->hops;
 		egress->n_hops = candidate->n_hops;
-		memcpy(egress->hops, candidate->hops, sizeof(egress->hops));
+		candidate->hops = hops;
+		candidate->n_hops = n_hops;
 		*changes |= CFN_VIEW_PATH;
 	}
 	memcpy(egress->source, candidate->source, sizeof(egress->source));
@@ -267,6 +297,8 @@ static void add_egress(struct cfn_sid_view *sv, struct egress_pool *pool,
 	*egress = *candidate;
 	egress->updated_ms = now_ms;
 	memset(&candidate->attr, 0, sizeof(candidate->attr));
+	candidate->hops = NULL;
+	candidate->n_hops = 0;
 	cfn_vec_insert_at(&sv->egresses, pos, egress);
 }
 

@@ -33,7 +33,10 @@ struct cfn_egress {
 	uint32_t igp_metric;
 	bool reachable; /* next hop resolved by the IGP */
 	uint8_t n_hops; /* how the IGP reaches the next hop */
-	struct cfn_hop hops[CFN_HOPS_MAX];
+	/* n_hops of them, owned (cfn_egress_set_hops): most egresses are
+	 * reached over one, and the view holds one egress per SID and
+	 * egress, so no room for CFN_HOPS_MAX in each */
+	struct cfn_hop *hops;
 	char source[CFN_SOURCE_LEN]; /* the peer of the report in attr */
 	uint64_t updated_ms;	     /* when its CFN data last changed */
 	struct cfn_attr attr;
@@ -91,7 +94,7 @@ struct cfn_sid_view *cfn_view_find(const struct cfn_view *view,
  * the lowest IGP cost), the data of the newest report (sequence number,
  * RFC 1982) among the paths as reachable as that one, so that neither
  * the order of bgpd's paths nor an unreachable path's data decides.
- * The view takes every candidate's attribute, kept or not. With no
+ * The view takes every candidate's attribute and hops, kept or not. With no
  * candidates the SID leaves the view. *changes says what changed.
  * On CFN_ERR_NOMEM nothing changes.
  */
@@ -107,6 +110,13 @@ bool cfn_sid_view_has_source(const struct cfn_sid_view *sv, const char *source);
 /* How many SIDs, other than except, have data from source. */
 size_t cfn_view_sids_from(const struct cfn_view *view, const char *source,
 			  const struct cfn_prefix *except);
+
+/* Give the egress (a candidate) its own copy of n (<= CFN_HOPS_MAX)
+ * hops; false when out of memory (it then has none). */
+bool cfn_egress_set_hops(struct cfn_egress *egress, const struct cfn_hop *hops,
+			 size_t n);
+/* Free what a candidate owns: its attribute and hops. */
+void cfn_egress_release(struct cfn_egress *egress);
 
 /* Can the egress serve the SID at all: reachable, with instances (or
  * describing its site as a whole)? */

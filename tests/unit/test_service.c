@@ -207,7 +207,11 @@ static void test_out_of_memory_changes_nothing(void **state)
 
 	budget_alloc_start(1);
 	assert_int_equal(cfn_service_set(table, "video", &v, NULL), CFN_OK);
-	budget_alloc_start(0); /* the vector reserved room for 4 */
+	budget_alloc_start(0); /* the SID index has room for one only */
+	assert_int_equal(cfn_service_set(table, "video", &w, NULL),
+			 CFN_ERR_NOMEM);
+	assert_non_null(cfn_service_find_sid(table, &v));
+	budget_alloc_start(1); /* w joins the index before v leaves it */
 	assert_int_equal(cfn_service_set(table, "video", &w, NULL), CFN_OK);
 	assert_int_equal(cfn_service_set(table, "web", &w, NULL),
 			 CFN_ERR_SID_IN_USE);

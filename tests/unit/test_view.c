@@ -91,6 +91,35 @@ static void test_add_and_sort(void **state)
 	assert_null(cfn_view_find(view, &(struct cfn_prefix){}));
 }
 
+/* The view keeps exactly the hops of the newest path, as its own. */
+static void test_hops_follow_the_path(void **state)
+{
+	struct cfn_view *view = *state;
+	struct cfn_prefix sid = pfx("198.51.100.10/32");
+	struct cfn_hop two[] = {{pfx("10.1.0.1"), 3}, {pfx("10.2.0.1"), 4}};
+	struct cfn_egress c1 = candidate(1, "10.0.0.1", 10, 8);
+	struct cfn_egress c2 = candidate(1, "10.0.0.1", 10, 8);
+	struct cfn_egress c3 = candidate(1, "10.0.0.1", 10, 8);
+	struct cfn_sid_view *sv;
+	unsigned int changes;
+
+	assert_true(cfn_egress_set_hops(&c1, two, 2));
+	assert_true(cfn_egress_set_hops(&c2, two, 2));
+	assert_true(cfn_egress_set_hops(&c3, &two[1], 1));
+	cfn_view_update(view, &sid, &c1, 1, 1000, &changes);
+	sv = cfn_view_find(view, &sid);
+	assert_int_equal(egress_at(sv, 0)->n_hops, 2);
+	assert_int_equal(egress_at(sv, 0)->hops[1].ifindex, 4);
+	assert_null(c1.hops); /* taken by the view */
+	cfn_view_update(view, &sid, &c2, 1, 2000, &changes);
+	assert_int_equal(changes, 0);
+	cfn_view_update(view, &sid, &c3, 1, 3000, &changes);
+	assert_int_equal(changes, CFN_VIEW_PATH);
+	assert_int_equal(egress_at(sv, 0)->n_hops, 1);
+	assert_true(cfn_prefix_equal(&egress_at(sv, 0)->hops[0].gateway,
+				     &two[1].gateway));
+}
+
 static void test_unchanged_keeps_age(void **state)
 {
 	struct cfn_view *view = *state;
@@ -419,6 +448,7 @@ int main(void)
 		T(test_out_of_memory_all_or_nothing),
 		T(test_change_limit_damps_on_receipt),
 		T(test_sids_from_a_source),
+		T(test_hops_follow_the_path),
 	};
 #undef T
 
