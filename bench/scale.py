@@ -20,7 +20,12 @@ ratios cfn / plain, bytes of memory per SID/BID binding ((RSS growth with
 CFN - without) / bindings) and on the wire, and the length of one SID's
 CFN attribute as the module encodes it (its debug log).
 
-usage: bench/scale.py [--sids N] [--instances K] [--csv FILE]
+--solo sets "neighbor ... solo" at the ingress: FRR 8.4 otherwise
+announces every route back to the egress it came from (which drops it,
+its AS being in the path; "sender-as-path-loop-detection" alone does not
+stop that in 8.4), and holds an Adj-RIB-Out attribute per SID for it.
+
+usage: bench/scale.py [--sids N] [--instances K] [--solo] [--csv FILE]
 """
 
 import argparse
@@ -196,7 +201,8 @@ def load_phase(egress, make, sids, instances):
             "egress_bgpd_rss_config_kib": rss_kib(egress)}
 
 
-def measure(variant, sids, instances, timeline, memory_rows):
+def measure(variant, args, timeline, memory_rows):
+    sids, instances = args.sids, args.instances
     topo = Topology("bench-scale")
     egress = topo.add_router("egress", asn=EGRESS_AS)
     ingress = topo.add_router("ingress", asn=INGRESS_AS)
@@ -209,6 +215,9 @@ def measure(variant, sids, instances, timeline, memory_rows):
         topo.wait_established()
         egress.configure(f"neighbor {addrs[1]} shutdown",
                          context=f"router bgp {EGRESS_AS}")
+        if args.solo:
+            ingress.configure(f"neighbor {addrs[0]} solo",
+                              context=f"router bgp {INGRESS_AS}")
         rss_before = memory(routers)
         result.update(load_phase(egress, cfn_config if cfn else plain_config,
                                  sids, instances))
@@ -342,12 +351,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sids", type=int, default=10000)
     parser.add_argument("--instances", type=int, default=10)
+    parser.add_argument("--solo", action="store_true")
     parser.add_argument("--csv", default=default_csv("scale.csv"))
     args = parser.parse_args()
     if not 0 < args.sids <= MAX_SIDS or not 0 < args.instances <= 64:
         parser.error(f"--sids 1..{MAX_SIDS}, --instances 1..64")
     timeline, memory_rows = [], []
-    results = [measure(v, args.sids, args.instances, timeline, memory_rows)
+    results = [measure(v, args, timeline, memory_rows)
                for v in ("cfn", "plain")]
     header = list(results[0])
     write_csv(args.csv, header, [[r.get(k, "") for k in header]
