@@ -62,6 +62,7 @@ static double time_select(size_t n, enum cfn_select_mode mode, int rounds)
 	start = (now_ns() - start) / rounds;
 	for (size_t i = 0; i < n; i++)
 		free(egress[i].attr.instances);
+	free(sv.selection.chosen);
 	free(egress);
 	free(items);
 	return start;

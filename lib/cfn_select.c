@@ -285,7 +285,46 @@ static int rank_by_load(const void *pa, const void *pb)
 	return rank_by_score(pa, pb);
 }
 
-static const struct cfn_choice *find_choice(const struct cfn_selection *sel,
+/*
+ * A selection while it is decided, with room for the most choices; the
+ * SID's view stores exactly the ones made (selection_store).
+ */
+struct decision {
+	uint8_t count;
+	bool fallback;
+	struct cfn_choice chosen[CFN_SELECT_MAX];
+};
+
+static struct decision decision_of(const struct cfn_selection *stored)
+{
+	struct decision d = {.count = stored->count,
+			     .fallback = stored->fallback};
+
+	if (d.count)
+		memcpy(d.chosen, stored->chosen, d.count * sizeof(*d.chosen));
+	return d;
+}
+
+/* False when out of memory: stored is then unchanged. */
+static bool selection_store(struct cfn_selection *stored,
+			    const struct decision *d)
+{
+	struct cfn_choice *chosen = NULL;
+
+	if (d->count) {
+		chosen = cfn_calloc(d->count, sizeof(*chosen));
+		if (!chosen)
+			return false;
+		memcpy(chosen, d->chosen, d->count * sizeof(*chosen));
+	}
+	cfn_free(stored->chosen);
+	stored->chosen = chosen;
+	stored->count = d->count;
+	stored->fallback = d->fallback;
+	return true;
+}
+
+static const struct cfn_choice *find_choice(const struct decision *sel,
 					    uint32_t node_id)
 {
 	for (unsigned int i = 0; i < sel->count; i++)
@@ -308,9 +347,9 @@ static double score_key(const struct cfn_eval *eval)
  * Best mode: the top of the ranking, unless the current egress is still
  * in the pool and the top does not beat it by the hysteresis margin.
  */
-static void pick_best(const struct cfn_policy *p,
-		      const struct cfn_selection *old, struct cfn_eval **pool,
-		      size_t n, bool fallback, struct cfn_selection *sel)
+static void pick_best(const struct cfn_policy *p, const struct decision *old,
+		      struct cfn_eval **pool, size_t n, bool fallback,
+		      struct decision *sel)
 {
 	double (*key)(const struct cfn_eval *) =
 		fallback ? fallback_key : score_key;
@@ -335,9 +374,8 @@ static uint8_t proportional_weight(double score, double top)
 }
 
 /* Same egresses as before, each weight within the threshold of before? */
-static bool weights_hold(const struct cfn_policy *p,
-			 const struct cfn_selection *old,
-			 const struct cfn_selection *sel)
+static bool weights_hold(const struct cfn_policy *p, const struct decision *old,
+			 const struct decision *sel)
 {
 	if (old->count != sel->count || old->fallback != sel->fallback)
 		return false;
@@ -392,10 +430,8 @@ static bool capacities_known(struct cfn_eval **pool, size_t n)
 }
 
 /* Within the threshold of the old weights: keep those, in sel and pool. */
-static void hold_weights(const struct cfn_policy *p,
-			 const struct cfn_selection *old,
-			 struct cfn_eval **pool, size_t n,
-			 struct cfn_selection *sel)
+static void hold_weights(const struct cfn_policy *p, const struct decision *old,
+			 struct cfn_eval **pool, size_t n, struct decision *sel)
 {
 	if (!weights_hold(p, old, sel))
 		return;
@@ -420,9 +456,8 @@ static size_t path_limit(const struct cfn_policy *p)
 
 /* Weighted mode: the top max-paths egresses, weights by share. */
 static void pick_weighted(const struct cfn_policy *p,
-			  const struct cfn_selection *old,
-			  struct cfn_eval **pool, size_t n, bool fallback,
-			  struct cfn_selection *sel)
+			  const struct decision *old, struct cfn_eval **pool,
+			  size_t n, bool fallback, struct decision *sel)
 {
 	size_t limit = fallback ? 1 : path_limit(p);
 	bool by_capacity;
@@ -568,9 +603,8 @@ static int rank_by_base(const void *pa, const void *pb)
  * it to their own traffic: nobody herds onto the emptiest site.
  */
 static void pick_balanced(const struct cfn_policy *p,
-			  const struct cfn_selection *old,
-			  struct cfn_eval **pool, size_t n, double demand,
-			  struct cfn_selection *sel)
+			  const struct decision *old, struct cfn_eval **pool,
+			  size_t n, double demand, struct decision *sel)
 {
 	size_t used = n < path_limit(p) ? n : path_limit(p);
 	double capacity[CFN_SELECT_MAX], base[CFN_SELECT_MAX];
@@ -612,8 +646,7 @@ static double sid_demand(const struct cfn_eval *evals, size_t n)
 	return demand;
 }
 
-static bool selection_equal(const struct cfn_selection *a,
-			    const struct cfn_selection *b)
+static bool selection_equal(const struct decision *a, const struct decision *b)
 {
 	if (a->count != b->count || a->fallback != b->fallback)
 		return false;
@@ -633,11 +666,11 @@ static bool selection_equal(const struct cfn_selection *a,
  */
 static bool decide(const struct cfn_policy *p, const struct cfn_sid_view *sv,
 		   uint64_t now_ms, struct cfn_eval *evals,
-		   struct cfn_selection *sel)
+		   struct decision *sel)
 {
 	size_t n = sv->egresses.count, pooled = 0;
 	struct cfn_eval **pool = cfn_calloc(n ? n : 1, sizeof(*pool));
-	struct cfn_selection old = *sel;
+	struct decision old = *sel;
 	bool fallback;
 
 	if (!pool)
@@ -678,7 +711,7 @@ bool cfn_select(const struct cfn_policy *policy, struct cfn_sid_view *sv,
 		uint64_t now_ms, struct cfn_eval *evals)
 {
 	struct cfn_eval *scratch = NULL;
-	struct cfn_selection old = sv->selection;
+	struct decision old = decision_of(&sv->selection), sel = old;
 	bool decided;
 
 	if (!evals) {
@@ -688,12 +721,12 @@ bool cfn_select(const struct cfn_policy *policy, struct cfn_sid_view *sv,
 		if (!scratch)
 			return false;
 	}
-	decided = decide(policy, sv, now_ms, evals ? evals : scratch,
-			 &sv->selection);
+	decided = decide(policy, sv, now_ms, evals ? evals : scratch, &sel);
 	cfn_free(scratch);
-	if (!decided || selection_equal(&old, &sv->selection))
+	if (!decided || selection_equal(&old, &sel) ||
+	    !selection_store(&sv->selection, &sel))
 		return false;
-	sv->selection.changes = old.changes + 1;
+	sv->selection.changes++;
 	sv->selection.changed_ms = now_ms;
 	return true;
 }
@@ -702,7 +735,7 @@ void cfn_select_explain(const struct cfn_policy *policy,
 			const struct cfn_sid_view *sv, uint64_t now_ms,
 			struct cfn_eval *evals)
 {
-	struct cfn_selection sel = sv->selection;
+	struct decision sel = decision_of(&sv->selection);
 
 	decide(policy, sv, now_ms, evals, &sel);
 }

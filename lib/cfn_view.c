@@ -147,6 +147,7 @@ static void sid_view_free(void *item)
 	struct cfn_sid_view *sv = item;
 
 	cfn_vec_fini(&sv->egresses, egress_free);
+	cfn_free(sv->selection.chosen);
 	cfn_free(sv);
 }
 

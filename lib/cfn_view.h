@@ -56,8 +56,10 @@ struct cfn_choice {
 /* Where new flows for a SID go (cfn_select.h decides). */
 struct cfn_selection {
 	uint8_t count;
-	struct cfn_choice chosen[CFN_SELECT_MAX];
-	bool fallback;	  /* nothing eligible: least loaded */
+	bool fallback; /* nothing eligible: least loaded */
+	/* count of them, owned: exactly as many as chosen, as most SIDs
+	 * have one or a few of the CFN_SELECT_MAX a selection may use */
+	struct cfn_choice *chosen;
 	uint64_t changes; /* how often the choice or weights changed */
 	uint64_t changed_ms;
 };

@@ -81,6 +81,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	cfn_free(fx->sv.selection.chosen);
 	free(fx);
 	return 0;
 }
@@ -696,6 +697,11 @@ static void test_out_of_memory_keeps_selection(void **state)
 	assert_false(cfn_select(&fx->policy, &fx->sv, 3000, NULL));
 	budget_alloc_stop();
 	assert_int_equal(chosen(0), 1);
+	budget_alloc_start(1); /* for the decision, not for storing it */
+	assert_false(cfn_select(&fx->policy, &fx->sv, 3000, fx->evals));
+	budget_alloc_stop();
+	assert_int_equal(chosen(0), 1);
+	assert_int_equal(fx->sv.selection.changes, 1);
 	assert_true(cfn_select(&fx->policy, &fx->sv, 3000, NULL));
 	assert_int_equal(chosen(0), 2);
 }

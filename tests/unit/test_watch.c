@@ -23,6 +23,7 @@ struct fixture {
 	struct cfn_egress egress[2];
 	struct cfn_instance_info inst[2];
 	struct cfn_metric_value metric[2]; /* one per instance */
+	struct cfn_choice chosen[1];	   /* sv's selection */
 	void *items[2];
 	struct cfn_eval evals[2];
 };
@@ -70,8 +71,9 @@ static int setup(void **state)
 				     sizeof(err)));
 	add_egress(0, NODE_A, "10.1.1.1", 8, 20);
 	add_egress(1, NODE_B, "10.1.2.1", 3, 90);
+	fx->chosen[0] = (struct cfn_choice){NODE_A, 255};
+	fx->sv.selection.chosen = fx->chosen;
 	fx->sv.selection.count = 1;
-	fx->sv.selection.chosen[0] = (struct cfn_choice){NODE_A, 255};
 	fx->sv.selection.changes = 4;
 	fx->evals[0] = (struct cfn_eval){
 		.network = 9, .score = 8.5, .verdict = CFN_VERDICT_CHOSEN};
