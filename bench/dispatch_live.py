@@ -22,7 +22,8 @@ seeds) to every variant:
                reports the servers' utilisation and queue)
 
 usage: bench/dispatch_live.py [--quick] [--variants LIST] [--scales LIST]
-           [--seconds S] [--results DIR] [--new-metrics auto|on|off] [--keep-raw]
+           [--seconds S] [--results DIR] [--new-metrics auto|on|off]
+           [--network-penalty PCT] [--spill-at PCT]
 
 Internal roles (run by the benchmark inside the namespaces):
   dispatch_live.py server NAME SLOTS SERVICE_S STATSDIR [BG_PLAN]
@@ -629,9 +630,11 @@ class Bench:
             self.bgp(ing0, f"no cfn service {SERVICE}")
             return f"mode {mode} refused by the module: {out.strip()}"
         tuning = []
-        if mode == "balanced" and self.args.network_penalty is not None:
-            tuning = [f"cfn service {SERVICE} selection network-penalty "
-                      f"{self.args.network_penalty}"]
+        for knob in ("network-penalty", "spill-at"):
+            value = getattr(self.args, knob.replace("-", "_"))
+            if mode == "balanced" and value is not None:
+                tuning.append(f"cfn service {SERVICE} selection {knob} "
+                              f"{value}")
         for ing in self.ing.values():
             self.bgp(ing, f"cfn service {SERVICE} sid {SID}",
                      f"cfn service {SERVICE} selection mode {mode}", *tuning)
@@ -898,6 +901,9 @@ def main():
     parser.add_argument("--network-penalty", type=int, default=None,
                         help="balanced mode's network-penalty (default: "
                         "the module's)")
+    parser.add_argument("--spill-at", type=int, default=None,
+                        help="balanced mode's spill-at (default: the "
+                        "module's)")
     args = parser.parse_args()
     bench_imports()
     scales = [float(s) for s in (args.scales or (
