@@ -77,6 +77,30 @@ static const char *const cfn_export_counter_names[CFN_EXPORT_COUNTER_COUNT] = {
 static uint64_t cfn_export_counters[CFN_EXPORT_COUNTER_COUNT];
 static uint64_t cfn_export_applied[CFN_EXPORT_COUNT];
 
+/*
+ * The reference that keeps the last edited transit alive: an interned
+ * attribute set holding only it. bgpd 8.4 drops the outbound copy
+ * without freeing what is not interned in it when the result equals what
+ * the neighbours already have (duplicate suppression) or is not sent,
+ * so the edited transit is interned at once. bgpd interns or drops that
+ * copy before it applies any route-map again: the transit then needs no
+ * reference of ours beyond the next edit.
+ */
+static struct attr *cfn_export_holder;
+
+/* Intern transit (not interned) and keep the one reference to it. */
+static struct transit *cfn_export_hold(struct transit *transit)
+{
+	struct attr carrier = {};
+	struct attr *previous = cfn_export_holder;
+
+	bgp_attr_set_transit(&carrier, transit);
+	cfn_export_holder = bgp_attr_intern(&carrier);
+	if (previous)
+		bgp_attr_unintern(&previous);
+	return bgp_attr_get_transit(cfn_export_holder);
+}
+
 static bool cfn_export_keeps_cfn(enum cfn_export export)
 {
 	return export == CFN_EXPORT_CFN || export == CFN_EXPORT_BOTH;
@@ -98,8 +122,9 @@ static uint8_t cfn_export_attr_type(struct bgp *bgp)
  * Rebuild the transit of the outbound copy of the attributes: the CFN
  * attribute kept or not, and the Edge Metadata always re-encoded from it
  * when sent, so that its bytes are those of "cfn edge-metadata send".
- * The copy's transit belongs to the path unless bgpd or an earlier rule
- * of the same route-map left one not interned (refcnt 0).
+ * The copy's transit is interned: the path's, or the one an earlier
+ * "set cfn export" of the same route-map left there, which the holder
+ * keeps until the new one is held.
  */
 static void cfn_export_edit(struct attr *attr, uint8_t type,
 			    enum cfn_export export)
@@ -128,11 +153,10 @@ static void cfn_export_edit(struct attr *attr, uint8_t type,
 		cfn_export_counters[CFN_EXPORT_UNDECODABLE]++;
 	if (!edited->length) {
 		cfn_transit_free(edited);
-		edited = NULL;
+		bgp_attr_set_transit(attr, NULL);
+		return;
 	}
-	if (!old->refcnt)
-		cfn_transit_free(old);
-	bgp_attr_set_transit(attr, edited);
+	bgp_attr_set_transit(attr, cfn_export_hold(edited));
 }
 
 static enum route_map_cmd_result_t
@@ -333,4 +357,6 @@ void cfn_export_init(void)
 void cfn_export_fini(void)
 {
 	cfn_export_unfollow_config();
+	/* bgp_attr_finish() freed every interned attribute set before */
+	cfn_export_holder = NULL;
 }

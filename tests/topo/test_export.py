@@ -9,6 +9,8 @@ forwards another, learnt with the CFN attribute from a CFN origin
 the CFN attribute, and the Edge Metadata of "cfn edge-metadata send".
 """
 
+import time
+
 import pytest
 
 import cfnwire as w
@@ -134,3 +136,40 @@ def test_removing_the_rule_restores_the_default(net):
     wait_received(net, "strip", LOCAL_SID,
                   lambda a: w.ATTR_TYPE in a and w.EDGEMETA_TYPE in a,
                   "with both attributes again")
+
+
+def transits(router):
+    """bgpd's allocations of unknown-attribute storage (show memory)."""
+    counts = {}
+    for line in router.vtysh("show memory bgpd").splitlines():
+        name, _, rest = line.partition(":")
+        if name.strip() in ("BGP transit attr", "BGP transit val"):
+            counts[name.strip()] = int(rest.split()[0])
+    return counts
+
+
+def test_edits_are_not_leaked(net):
+    """Each change of the CFN attribute re-evaluates the route-map; the
+    edited Edge Metadata stays the same, so bgpd 8.4 suppresses the
+    duplicate UPDATE and drops the outbound copy without freeing what is
+    not interned in it."""
+    border = net["border"]
+    border.configure("set cfn export edge-metadata", context=ROUTE_MAP)
+    wait_received(net, "strip", LOCAL_SID,
+                  lambda a: w.ATTR_TYPE not in a and w.EDGEMETA_TYPE in a,
+                  "with Edge Metadata only")
+
+    def cfn_value():
+        return attributes_of(net, "plain", LOCAL_SID)[w.ATTR_TYPE][1]
+    before, first = transits(border), cfn_value()
+    for load in [31, 30] * 10:  # the same L2: the same Edge Metadata
+        border.configure("cfn service video instance 10.1.0.11 metric "
+                         f"cpu-utilization {load}", context="router bgp 65001")
+        time.sleep(0.3)
+    wait_until(lambda: cfn_value() != first, timeout=30,
+               what="the CFN attribute updated")
+    time.sleep(2)
+    after = transits(border)
+    assert after["BGP transit attr"] - before["BGP transit attr"] < 5, \
+        (before, after)
+    border.configure("no set cfn export", context=ROUTE_MAP)
