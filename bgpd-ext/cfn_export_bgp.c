@@ -9,7 +9,7 @@
  * policy edit them per neighbour or peer group, and bgpd already splits
  * update groups by outbound route-map. The rule edits the copy of the
  * attributes that bgpd interns for the update group, so it applies to
- * originated and forwarded routes alike (doc/operations.md).
+ * originated and forwarded routes alike (doc/architecture.md).
  *
  * The route-map configuration itself is YANG in both releases and a
  * module cannot add to FRR's schema: the rule is kept in the route-map
