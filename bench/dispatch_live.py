@@ -18,11 +18,13 @@ seeds) to every variant:
   anycast      plain BGP anycast (nearest site by IGP cost)
   healthcheck  exabgp healthcheck per site, MED 100 up / 1000 down
   ucmp         FRR link-bandwidth weighted ECMP over eBGP from every site
+  ucmp-net     the same, bandwidths = capacity net of the mean background
   best, weighted, balanced   the CFN module's selection modes (cfn-agent
                reports the servers' utilisation and queue)
 
 usage: bench/dispatch_live.py [--quick] [--variants LIST] [--scales LIST]
-           [--seconds S] [--results DIR] [--new-metrics auto|on|off] [--keep-raw]
+           [--seconds S] [--results DIR] [--new-metrics auto|on|off]
+           [--network-penalty PCT] [--spill-at PCT]
 
 Internal roles (run by the benchmark inside the namespaces):
   dispatch_live.py server NAME SLOTS SERVICE_S STATSDIR [BG_PLAN]
@@ -69,8 +71,8 @@ INGRESSES = {"west": ("10.0.0.1", 320, {"edge-a": 4, "edge-b": 18,
              "south": ("10.0.0.3", 300, {"edge-a": 20, "edge-b": 16,
                                          "metro": 6, "core": 24}, 0.6)}
 INGRESS_AS_EBGP = 64900  # the ingresses' AS on the ucmp eBGP sessions
-ALL_VARIANTS = ("anycast", "healthcheck", "ucmp", "best", "weighted",
-                "balanced")
+ALL_VARIANTS = ("anycast", "healthcheck", "ucmp", "ucmp-net", "best",
+                "weighted", "balanced")
 CFN_MODES = ("best", "weighted", "balanced")
 
 
@@ -425,10 +427,16 @@ def site_bgp(site, name):
     for ing_name, paddr in _ingress_links(site):
         lines.append(f"  neighbor {paddr} route-map LB out")
     lines += [" exit-address-family", "exit",
-              # link bandwidth = the site's capacity in requests/s
               "route-map LB permit 10",
-              f" set extcommunity bandwidth {int(capacity(name))}", "exit"]
+              f" set extcommunity bandwidth {bandwidth(name)}", "exit"]
     return "\n".join(lines) + "\n"
+
+
+def bandwidth(name, net=False):
+    """A site's link bandwidth for ucmp: its capacity in requests/s, or
+    (ucmp-net) what its mean background leaves of it."""
+    share = 1 - bg_mean(SITES[name][2]) if net else 1
+    return round(capacity(name) * share)
 
 
 class Bench:
@@ -521,6 +529,7 @@ class Bench:
                 self.try_bgp(site, line)
             self.try_bgp(site, "address-family ipv4 unicast",
                          f"no neighbor {RR_ID} route-map LB out")
+        self.set_bandwidths(net=False)
         for ing in self.ing.values():
             for line in [f"no cfn service {SERVICE}"] + [
                     f"neighbor {a} shutdown"
@@ -582,6 +591,15 @@ class Bench:
                       f"{p['nexthops'][0]['ip']}={p.get('metric')}"
                       for p in self.paths(self.ing['west'])))
 
+    def set_bandwidths(self, net):
+        for name, site in self.sites.items():
+            site.configure(f"set extcommunity bandwidth {bandwidth(name, net)}",
+                           context="route-map LB permit 10")
+
+    def setup_ucmp_net(self):
+        self.set_bandwidths(net=True)
+        self.setup_ucmp()
+
     def setup_ucmp(self):
         for site in self.sites.values():
             self.bgp(site, f"network {SID}", "address-family ipv4 unicast",
@@ -629,9 +647,11 @@ class Bench:
             self.bgp(ing0, f"no cfn service {SERVICE}")
             return f"mode {mode} refused by the module: {out.strip()}"
         tuning = []
-        if mode == "balanced" and self.args.network_penalty is not None:
-            tuning = [f"cfn service {SERVICE} selection network-penalty "
-                      f"{self.args.network_penalty}"]
+        for knob in ("network-penalty", "spill-at"):
+            value = getattr(self.args, knob.replace("-", "_"))
+            if mode == "balanced" and value is not None:
+                tuning.append(f"cfn service {SERVICE} selection {knob} "
+                              f"{value}")
         for ing in self.ing.values():
             self.bgp(ing, f"cfn service {SERVICE} sid {SID}",
                      f"cfn service {SERVICE} selection mode {mode}", *tuning)
@@ -685,7 +705,7 @@ class Bench:
             if why:
                 return why
         else:
-            getattr(self, "setup_" + variant)()
+            getattr(self, "setup_" + variant.replace("-", "_"))()
         self.observe(variant)
         return None
 
@@ -872,6 +892,26 @@ def markdown(rows):
          r["updates_per_min"], r["fib_changes_per_min"]) for r in rows])
 
 
+def issue_targets(rows):
+    """balanced against issue 13's targets, level by level: mean over
+    the better static UCMP, p99 against every other row, busy share."""
+    by = {(r["variant"], r["demand_scale"]): r for r in rows}
+    for scale in dict.fromkeys(r["demand_scale"] for r in rows):
+        mine = by.get(("balanced", scale))
+        static = [by[(v, scale)] for v in ("ucmp", "ucmp-net")
+                  if (v, scale) in by]
+        if not mine or not static:
+            continue
+        best = min(static, key=lambda r: r["mean_ms"])
+        others = [r["p99_ms"] for (v, s), r in by.items()
+                  if s == scale and v != "balanced"]
+        print(f"x{scale}: balanced mean / {best['variant']} "
+              f"{mine['mean_ms'] / best['mean_ms']:.2f} (target "
+              f"{0.75 if scale <= 0.5 else 0.5}); p99 {mine['p99_ms']} "
+              f"against the others' lowest {min(others)}; "
+              f"to busy sites {mine['to_hot_pct']} % (target < 2)")
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "server":
         name, slots, service, statsdir = sys.argv[2:6]
@@ -898,6 +938,9 @@ def main():
     parser.add_argument("--network-penalty", type=int, default=None,
                         help="balanced mode's network-penalty (default: "
                         "the module's)")
+    parser.add_argument("--spill-at", type=int, default=None,
+                        help="balanced mode's spill-at (default: the "
+                        "module's)")
     args = parser.parse_args()
     bench_imports()
     scales = [float(s) for s in (args.scales or (
@@ -948,6 +991,7 @@ def main():
         capture_output=True, text=True).stdout.splitlines()[0])
     print(f"total time {time.time() - started:.0f} s\n")
     markdown(rows)
+    issue_targets(rows)
     for v, why in skipped:
         print(f"\nnot run: {v}: {why}")
 

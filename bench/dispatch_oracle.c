@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The zero-delay oracle: balanced mode's water-filling (lib's
- * cfn_water_fill, with the default network penalty) on the true state of
+ * The zero-delay oracle: balanced mode's split (lib's cfn_balance, with
+ * the default network penalty and spill-at) on the true state of
  * the step itself, the demand and every site's background as they are,
  * with no measurement window and no BGP delay. What balanced mode would
  * do with perfect information: the bound it is measured against.
@@ -16,8 +16,9 @@ static unsigned int dispatch_oracle(void *self, const struct scenario *sc,
 				    uint64_t now_ms, split_t split)
 {
 	unsigned int k = (unsigned int)(now_ms / STEP_MS);
-	double capacity[SITES], base[SITES], demand = 0;
+	struct cfn_balance_site site[SITES];
 	struct cfn_policy policy;
+	double demand = 0;
 
 	cfn_policy_default(&policy);
 	for (unsigned int i = 0; i < INGRESSES; i++)
@@ -28,11 +29,15 @@ static unsigned int dispatch_oracle(void *self, const struct scenario *sc,
 				fmin(1, (double)sc->ingress[i].igp_cost[s] /
 						policy.igp_cost_max);
 
-			capacity[s] = sc->site[s].capacity;
-			base[s] = sc->background[s][k] +
-				  policy.network_penalty / 100 * cost;
+			site[s] = (struct cfn_balance_site){
+				.capacity = sc->site[s].capacity,
+				.background = sc->background[s][k],
+				.penalty = policy.network_penalty / 100 * cost,
+				.cost = sc->ingress[i].igp_cost[s],
+			};
 		}
-		cfn_water_fill(capacity, base, SITES, demand, split[i]);
+		cfn_balance(site, SITES, demand, policy.spill_at / 100,
+			    split[i]);
 	}
 	return 0;
 }

@@ -28,4 +28,15 @@ struct transit *cfn_transit_new(uint8_t type, const uint8_t *value, size_t len);
 void cfn_transit_add(struct transit *transit, uint8_t flags, uint8_t type,
 		     const uint8_t *value, size_t len);
 
+/*
+ * A copy of transit, not interned, without the attributes whose codes
+ * are listed in drop (an empty transit if nothing is left or transit is
+ * NULL). Route-map set rules edit such copies: bgpd interns them.
+ */
+struct transit *cfn_transit_without(const struct transit *transit,
+				    const uint8_t *drop, size_t n_drop);
+
+/* Free a transit that is not interned (refcnt 0). */
+void cfn_transit_free(struct transit *transit);
+
 #endif /* CFN_ATTR_BGP_H */

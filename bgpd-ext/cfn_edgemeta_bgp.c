@@ -204,22 +204,29 @@ bool cfn_edgemeta_sending(const struct bgp *bgp)
 	return listnode_lookup(cfn_edgemeta_senders, (void *)bgp) != NULL;
 }
 
-void cfn_edgemeta_add_sent(const struct bgp *bgp, struct transit *transit,
-			   const uint8_t *cfn_value, size_t cfn_len)
+bool cfn_edgemeta_append(struct transit *transit, const uint8_t *cfn_value,
+			 size_t cfn_len)
 {
 	uint8_t value[CFN_EDGEMETA_MAX_LEN];
 	struct cfn_edgemeta meta;
 	struct cfn_attr attr;
 	size_t len;
 
-	if (!cfn_edgemeta_sending(bgp) ||
-	    cfn_attr_decode(cfn_value, cfn_len, &attr) != CFN_DECODE_OK)
-		return;
+	if (cfn_attr_decode(cfn_value, cfn_len, &attr) != CFN_DECODE_OK)
+		return false;
 	cfn_edgemeta_from_attr(&attr, &meta);
 	cfn_attr_free(&attr);
 	len = cfn_edgemeta_encode(&meta, value, sizeof(value));
 	cfn_transit_add(transit, BGP_ATTR_FLAG_OPTIONAL, CFN_EDGEMETA_ATTR_TYPE,
 			value, len);
+	return true;
+}
+
+void cfn_edgemeta_add_sent(const struct bgp *bgp, struct transit *transit,
+			   const uint8_t *cfn_value, size_t cfn_len)
+{
+	if (cfn_edgemeta_sending(bgp))
+		cfn_edgemeta_append(transit, cfn_value, cfn_len);
 }
 
 bool cfn_edgemeta_sent_as_configured(const struct bgp *bgp,

@@ -23,10 +23,19 @@ bool cfn_edgemeta_find(const struct peer *peer, const struct prefix *p,
 		       struct cfn_edgemeta *meta);
 
 /*
+ * Append to transit the Edge Metadata (optional non-transitive, code 42)
+ * that stands for the CFN attribute value cfn_value; false, and transit
+ * unchanged, if that value does not decode.
+ */
+bool cfn_edgemeta_append(struct transit *transit, const uint8_t *cfn_value,
+			 size_t cfn_len);
+
+/*
  * Sending ("cfn edge-metadata send"): add the Edge Metadata of the CFN
  * attribute value cfn_value to the transit of an originated SID route,
  * if bgp sends it. bgpd sends the transit to every neighbour that gets
- * the route: 8.4 has no per-neighbour hook on outgoing attributes.
+ * the route; "set cfn export" in an outbound route-map (cfn_export_bgp.c)
+ * chooses per neighbour.
  */
 void cfn_edgemeta_add_sent(const struct bgp *bgp, struct transit *transit,
 			   const uint8_t *cfn_value, size_t cfn_len);

@@ -17,6 +17,7 @@
 #include "cfn_alloc.h"
 #include "cfn_debug.h"
 #include "cfn_edgemeta_bgp.h"
+#include "cfn_export_bgp.h"
 #include "cfn_module.h"
 #include "cfn_trust_bgp.h"
 
@@ -88,6 +89,7 @@ static int cfn_late_init(struct cfn_event_loop *master)
 	cfn_debug_init();
 	cfn_trust_init();
 	cfn_edgemeta_init();
+	cfn_export_init();
 	cfn_receive_init();
 	cfn_fib_init(master);
 	cfn_api_init(master);
@@ -103,6 +105,7 @@ static int cfn_fini(void)
 	cfn_receive_fini();
 	cfn_trust_fini();
 	cfn_edgemeta_fini();
+	cfn_export_fini();
 	cfn_fib_fini();
 	cfn_instance_foreach(cfn_instance_release, NULL);
 	cfn_instances_fini();

@@ -83,6 +83,42 @@ static void cfn_log_decode_error(const struct bgp_path_info *pi,
 	suppressed[error] = 0;
 }
 
+/* The interface of a directly connected peer, as bgpd installs it. */
+static ifindex_t cfn_peer_ifindex(const struct peer *peer)
+{
+	if (peer->conf_if)
+		return peer->ifp ? peer->ifp->ifindex : IFINDEX_INTERNAL;
+	if (peer->ifname)
+		return ifname2ifindex(peer->ifname, peer->bgp->vrf_id);
+	return peer->nexthop.ifp ? peer->nexthop.ifp->ifindex
+				 : IFINDEX_INTERNAL;
+}
+
+/*
+ * A path whose tracked next hop is IPv6 link-local (a directly connected
+ * peer sent one): zebra resolves such an address on the first interface
+ * whose fe80::/64 matches, not necessarily the peer's, so the one hop is
+ * the link-local address on the peer's interface, as bgpd installs it.
+ */
+static bool cfn_link_local_hop(const struct bgp_path_info *pi,
+			       struct cfn_egress *candidate)
+{
+	const struct prefix *tracked = &pi->nexthop->prefix;
+	struct cfn_hop hop;
+	ifindex_t ifindex;
+
+	if (tracked->family != AF_INET6 ||
+	    !IN6_IS_ADDR_LINKLOCAL(&tracked->u.prefix6))
+		return false;
+	ifindex = cfn_peer_ifindex(pi->peer);
+	if (ifindex != IFINDEX_INTERNAL) {
+		cfn_prefix_from_frr(tracked, &hop.gateway);
+		hop.ifindex = (uint32_t)ifindex;
+		cfn_egress_set_hops(candidate, &hop, 1);
+	}
+	return true;
+}
+
 /*
  * How the IGP reaches the BGP next hop, from bgpd's nexthop tracking.
  * Out of memory, the candidate has no hops: the FIB then leaves it out.
@@ -95,7 +131,7 @@ static void cfn_candidate_hops(const struct bgp_path_info *pi,
 	const struct nexthop *nh;
 	size_t n = 0;
 
-	if (!pi->nexthop)
+	if (!pi->nexthop || cfn_link_local_hop(pi, candidate))
 		return;
 	for (nh = pi->nexthop->nexthop; nh && n < CFN_HOPS_MAX; nh = nh->next) {
 		struct cfn_hop *hop = &hops[n];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Trust in received CFN data, per neighbour or peer group
- * (lib/cfn_trust.h; doc/operations.md, "Trusting neighbours").
+ * (lib/cfn_trust.h; doc/cli.md, "Trusting neighbours").
  */
 #ifndef CFN_TRUST_BGP_H
 #define CFN_TRUST_BGP_H

@@ -504,7 +504,7 @@ DEFPY(cfn_attribute_type, cfn_attribute_type_cmd,
  * (for a service: follows the default again).
  */
 DEFPY(cfn_selection, cfn_selection_cmd,
-      "[no] cfn [service WORD$name] selection <mode$mode_kw [<best|weighted|balanced>$mode]|weight$weight_kw [compute WORD$wc network WORD$wn]|igp-cost-max$cost_kw [(1-4294967295)$cost_max]|min-score$min_kw [(0-10)$min_score]|max-utilization$util_kw [WORD$max_util]|stale-after$stale_kw [(0-86400)$stale]|hysteresis$hyst_kw [WORD$hyst]|weight-threshold$wthr_kw [WORD$wthr]|max-paths$paths_kw [(1-16)$max_paths]|network-penalty$pen_kw [WORD$penalty]|affinity$aff_kw [idle-timeout (1-86400)$aff_idle [buckets (8-4096)$aff_buckets]]>",
+      "[no] cfn [service WORD$name] selection <mode$mode_kw [<best|weighted|balanced>$mode]|weight$weight_kw [compute WORD$wc network WORD$wn]|igp-cost-max$cost_kw [(1-4294967295)$cost_max]|min-score$min_kw [(0-10)$min_score]|max-utilization$util_kw [WORD$max_util]|stale-after$stale_kw [(0-86400)$stale]|hysteresis$hyst_kw [WORD$hyst]|weight-threshold$wthr_kw [WORD$wthr]|max-paths$paths_kw [(1-16)$max_paths]|network-penalty$pen_kw [WORD$penalty]|spill-at$spill_kw [WORD$spill]|affinity$aff_kw [idle-timeout (1-86400)$aff_idle [buckets (8-4096)$aff_buckets]]>",
       NO_STR CFN_STR CFN_SERVICE_STR
       "How the egresses of a service are chosen\n"
       "Selection mode\n"
@@ -532,6 +532,8 @@ DEFPY(cfn_selection, cfn_selection_cmd,
       "Count\n"
       "Balanced mode: utilisation added to an egress at igp-cost-max\n"
       "Percent, 0 to 100\n"
+      "Balanced mode: utilisation to which the nearest egresses fill before farther ones get new flows\n"
+      "Percent, 0 to 100 (0: water-fill all at once)\n"
       "Flow affinity: established flows stay on their egress (resilient nexthop group)\n"
       "Idle time after which a flow may move\n"
       "Seconds\n"
@@ -562,6 +564,7 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 		: wthr_kw   ? wthr
 		: paths_kw  ? max_paths_str
 		: pen_kw    ? penalty
+		: spill_kw  ? spill
 			    : aff_idle_str;
 	if (cfn_vty_missing(vty, no, value, "a value"))
 		return CMD_WARNING_CONFIG_FAILED;
@@ -620,6 +623,11 @@ DEFPY(cfn_selection, cfn_selection_cmd,
 		field = CFN_POLICY_NETWORK_PENALTY;
 		if (!no && !cfn_parse_number(vty, "network-penalty", penalty, 0,
 					     100, &policy->network_penalty))
+			return CMD_WARNING_CONFIG_FAILED;
+	} else if (spill_kw) {
+		field = CFN_POLICY_SPILL_AT;
+		if (!no && !cfn_parse_number(vty, "spill-at", spill, 0, 100,
+					     &policy->spill_at))
 			return CMD_WARNING_CONFIG_FAILED;
 	} else {
 		field = CFN_POLICY_AFFINITY;
@@ -931,6 +939,8 @@ static unsigned int cfn_policy_changed(const struct cfn_policy *policy)
 		fields |= CFN_POLICY_MAX_PATHS;
 	if (policy->network_penalty != d.network_penalty)
 		fields |= CFN_POLICY_NETWORK_PENALTY;
+	if (policy->spill_at != d.spill_at)
+		fields |= CFN_POLICY_SPILL_AT;
 	if (policy->affinity_idle_s != d.affinity_idle_s ||
 	    policy->affinity_buckets != d.affinity_buckets)
 		fields |= CFN_POLICY_AFFINITY;
@@ -969,6 +979,9 @@ static void cfn_config_write_policy_limits(struct vty *vty, const char *scope,
 	if (fields & CFN_POLICY_NETWORK_PENALTY)
 		cfn_write_policy(vty, scope, CFN_POLICY_LINE_NETWORK_PENALTY,
 				 CFN_G(p->network_penalty));
+	if (fields & CFN_POLICY_SPILL_AT)
+		cfn_write_policy(vty, scope, CFN_POLICY_LINE_SPILL_AT,
+				 CFN_G(p->spill_at));
 }
 
 /* scope: the filled-in words of cfn_policy_scopes before each line */

@@ -90,6 +90,7 @@ const struct cfn_config_line cfn_policy_lines[CFN_POLICY_LINE_COUNT] = {
 	[CFN_POLICY_LINE_MAX_PATHS] = {"/max-paths", "max-paths {.}"},
 	[CFN_POLICY_LINE_NETWORK_PENALTY] = {"/network-penalty",
 					     "network-penalty {.}"},
+	[CFN_POLICY_LINE_SPILL_AT] = {"/spill-at", "spill-at {.}"},
 	[CFN_POLICY_LINE_AFFINITY] =
 		{"/affinity",
 		 "affinity idle-timeout {idle-timeout} buckets {buckets}"},

@@ -64,6 +64,7 @@ void cfn_policy_default(struct cfn_policy *policy)
 		.max_paths = 8,
 		.affinity_buckets = 128,
 		.network_penalty = 10,
+		.spill_at = 0,
 	};
 }
 
@@ -96,6 +97,8 @@ void cfn_policy_merge(struct cfn_policy *base, const struct cfn_policy *over,
 	}
 	if (fields & CFN_POLICY_NETWORK_PENALTY)
 		base->network_penalty = over->network_penalty;
+	if (fields & CFN_POLICY_SPILL_AT)
+		base->spill_at = over->spill_at;
 }
 
 /* The highest utilisation any instance of the egress reports. */
@@ -183,20 +186,30 @@ static bool draining(const struct cfn_egress *egress)
 	return egress->attr.n_instances > 0;
 }
 
+/* The IGP cost to the egress as a part of igp-cost-max, 0..1. */
+static double cost_share(const struct cfn_policy *p, const struct cfn_egress *e)
+{
+	return p->igp_cost_max
+		       ? fmin(1, (double)e->igp_metric / p->igp_cost_max)
+		       : 0;
+}
+
+/* Balanced mode's network penalty, in utilisation (0..1). */
+static double penalty(const struct cfn_policy *p, const struct cfn_egress *e)
+{
+	return p->network_penalty / 100 * cost_share(p, e);
+}
+
 static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 		     uint64_t now_ms, struct cfn_eval *eval)
 {
-	double cost_share =
-		p->igp_cost_max
-			? fmin(1, (double)e->igp_metric / p->igp_cost_max)
-			: 0;
 	double weights = p->compute_weight + p->network_weight;
 
 	eval->egress = e;
 	eval->weight = 0;
 	eval->share = 0;
-	eval->base = background(e) + p->network_penalty / 100 * cost_share;
-	eval->network = CFN_SCORE_MAX * (1 - cost_share);
+	eval->base = background(e) + penalty(p, e);
+	eval->network = CFN_SCORE_MAX * (1 - cost_share(p, e));
 	eval->score = weights > 0 ? (p->compute_weight * e->attr.scores.l2 +
 				     p->network_weight * eval->network) /
 					    weights
@@ -581,6 +594,98 @@ double cfn_water_fill(const double *capacity, const double *base, size_t n,
 	return high;
 }
 
+/* Requests per second the site takes before it is at `level`. */
+static double room(const struct cfn_balance_site *site, double level)
+{
+	return site->capacity * fmax(0, level - site->background);
+}
+
+/* The lowest IGP cost above `after` (-1: the lowest); false: none. */
+static bool next_tier(const struct cfn_balance_site *sites, size_t n,
+		      int64_t after, uint32_t *cost)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < n; i++)
+		if (sites[i].cost > after &&
+		    (!found || sites[i].cost < *cost)) {
+			*cost = sites[i].cost;
+			found = true;
+		}
+	return found;
+}
+
+/* load[i] of the tier's sites: `demand` water-filled over them. */
+static void fill_tier(const struct cfn_balance_site *sites, size_t n,
+		      uint32_t cost, double demand, double *load)
+{
+	double capacity[CFN_SELECT_MAX], base[CFN_SELECT_MAX];
+	double share[CFN_SELECT_MAX];
+	size_t index[CFN_SELECT_MAX], m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (sites[i].cost == cost) {
+			index[m] = i;
+			capacity[m] = sites[i].capacity;
+			base[m++] = sites[i].background;
+		}
+	cfn_water_fill(capacity, base, m, demand, share);
+	for (size_t j = 0; j < m; j++)
+		load[index[j]] = share[j] * demand;
+}
+
+/*
+ * Tier by tier from the nearest, each up to spill_at: load[i] in
+ * requests/s. False when the demand does not fit below spill_at.
+ */
+static bool fill_near_first(const struct cfn_balance_site *sites, size_t n,
+			    double demand, double spill_at, double *load)
+{
+	double left = demand;
+	int64_t after = -1;
+	uint32_t cost = 0;
+
+	for (size_t i = 0; i < n; i++)
+		load[i] = 0;
+	while (next_tier(sites, n, after, &cost)) {
+		double tier_room = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (sites[i].cost == cost)
+				tier_room += room(&sites[i], spill_at);
+		if (tier_room >= left) {
+			fill_tier(sites, n, cost, left, load);
+			return true;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (sites[i].cost == cost)
+				load[i] = room(&sites[i], spill_at);
+		left -= tier_room;
+		after = cost;
+	}
+	return false;
+}
+
+void cfn_balance(const struct cfn_balance_site *sites, size_t n, double demand,
+		 double spill_at, double *share)
+{
+	double capacity[CFN_SELECT_MAX], base[CFN_SELECT_MAX];
+	double load[CFN_SELECT_MAX];
+
+	if (n > CFN_SELECT_MAX)
+		n = CFN_SELECT_MAX;
+	if (demand > 0 && fill_near_first(sites, n, demand, spill_at, load)) {
+		for (size_t i = 0; i < n; i++)
+			share[i] = load[i] / demand;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		capacity[i] = sites[i].capacity;
+		base[i] = sites[i].background + sites[i].penalty;
+	}
+	cfn_water_fill(capacity, base, n, demand, share);
+}
+
 /*
  * Balanced ranking: the emptiest first (background and network penalty),
  * then as the score ranking breaks ties, so that every node decides alike.
@@ -597,27 +702,34 @@ static int rank_by_base(const void *pa, const void *pb)
 
 /*
  * Balanced mode: the SID's demand, as the egresses report serving it,
- * water-filled over the emptiest max-paths egresses; an egress the water
- * does not reach is not chosen. Every ingress sees the same reports, so
- * all compute the same split (up to their network penalties) and apply
- * it to their own traffic: nobody herds onto the emptiest site.
+ * split by cfn_balance over the emptiest max-paths egresses (nearest
+ * first up to spill-at, then water-filled); an egress that gets no share
+ * is not chosen. Every ingress sees the same reports and applies the
+ * split to its own traffic: nobody herds onto the emptiest site, and no
+ * site is filled beyond what one ingress's split gives it.
  */
 static void pick_balanced(const struct cfn_policy *p,
 			  const struct decision *old, struct cfn_eval **pool,
 			  size_t n, double demand, struct decision *sel)
 {
 	size_t used = n < path_limit(p) ? n : path_limit(p);
-	double capacity[CFN_SELECT_MAX], base[CFN_SELECT_MAX];
+	struct cfn_balance_site sites[CFN_SELECT_MAX];
 	double shares[CFN_SELECT_MAX], top = 0;
 	bool by_capacity;
 
 	qsort(pool, n, sizeof(*pool), rank_by_base);
 	by_capacity = capacities_known(pool, used);
 	for (size_t i = 0; i < used; i++) {
-		capacity[i] = by_capacity ? pool[i]->egress->attr.capacity : 1;
-		base[i] = pool[i]->base;
+		const struct cfn_egress *e = pool[i]->egress;
+
+		sites[i] = (struct cfn_balance_site){
+			.capacity = by_capacity ? e->attr.capacity : 1,
+			.background = background(e),
+			.penalty = penalty(p, e),
+			.cost = e->igp_metric,
+		};
 	}
-	cfn_water_fill(capacity, base, used, demand, shares);
+	cfn_balance(sites, used, demand, p->spill_at / 100, shares);
 	for (size_t i = 0; i < used; i++)
 		top = fmax(top, shares[i]);
 	sel->count = 0;

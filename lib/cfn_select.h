@@ -34,6 +34,8 @@ struct cfn_policy {
 	uint16_t affinity_buckets; /* of the resilient nexthop group */
 	/* balanced: utilisation points added to a site at igp-cost-max */
 	double network_penalty;
+	/* balanced: percent to which the nearest egresses fill first */
+	double spill_at;
 };
 
 /* Policy fields a service may override; the rest come from the default. */
@@ -49,6 +51,7 @@ enum cfn_policy_field {
 	CFN_POLICY_MAX_PATHS = 1 << 8,
 	CFN_POLICY_AFFINITY = 1 << 9,
 	CFN_POLICY_NETWORK_PENALTY = 1 << 10,
+	CFN_POLICY_SPILL_AT = 1 << 11,
 };
 
 void cfn_policy_default(struct cfn_policy *policy);
@@ -101,6 +104,27 @@ bool cfn_select_mode_by_name(const char *name, enum cfn_select_mode *mode);
  */
 double cfn_water_fill(const double *capacity, const double *base, size_t n,
 		      double demand, double *share);
+
+/* A site as balanced mode sees it. */
+struct cfn_balance_site {
+	double capacity;   /* requests/s */
+	double background; /* utilisation by other work, 0..1 */
+	double penalty;	   /* network penalty, utilisation 0..1 */
+	uint32_t cost;	   /* IGP cost */
+};
+
+/*
+ * Balanced mode's split of `demand` over n sites, nearest first: sites
+ * of equal IGP cost form a tier; tier by tier, from the nearest, each is
+ * water-filled up to the utilisation spill_at (0..1) before the next
+ * farther tier receives any. Once the demand would bring every site to
+ * spill_at, the whole of it is water-filled over all of them with their
+ * network penalties (cfn_water_fill on background + penalty): above
+ * spill_at, load counts more than distance. With spill_at 0, that from
+ * the start. share[i] sums to 1. At most CFN_SELECT_MAX sites count.
+ */
+void cfn_balance(const struct cfn_balance_site *sites, size_t n, double demand,
+		 double spill_at, double *share);
 
 /*
  * Decide the SID's selection and store it in sv->selection; true when it

@@ -4,7 +4,7 @@
  * requirement R24): a rogue or misconfigured speaker must not pull every
  * client in with perfect scores. Per neighbour or peer group: accept at
  * all, upper bounds on scores and capacity, a maximum number of SIDs and
- * a limit on how often one egress's data may change. doc/operations.md,
+ * a limit on how often one egress's data may change. doc/cli.md,
  * "Trusting neighbours".
  */
 #ifndef CFN_TRUST_H

@@ -144,6 +144,14 @@ def wait_chosen(router, sid, node, gateway):
                == {gateway}, timeout=30, what=f"{sid} via {gateway}")
 
 
+def link_local(router, ifname):
+    """The router's IPv6 link-local address on ifname."""
+    (link,) = json.loads(router.exec("ip", "-6", "-j", "addr", "show",
+                                     "dev", ifname).stdout)
+    (addr,) = [a["local"] for a in link["addr_info"] if a["scope"] == "link"]
+    return addr
+
+
 def gateway_to(ingress, egress_name):
     """(gateway, dev) the ingress uses toward an egress."""
     ifname = f"eth-{egress_name}"

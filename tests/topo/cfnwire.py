@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""An independent encoder of the CFN attribute, written from
-doc/wire-format.md, for feeding third-party BGP speakers in tests."""
+"""An independent encoder of the CFN attribute and of the IETF Edge
+Metadata, written from doc/wire-format.md, for feeding third-party BGP
+speakers in tests and checking what they receive."""
 
 import ipaddress
 import struct
@@ -45,6 +46,31 @@ def instance(bid, l2, l1=(NONE, NONE, NONE), capacity=0, metrics=b"",
 
 def attribute(*tlvs, version=1, flags=0):
     return struct.pack("!BB", version, flags) + b"".join(tlvs)
+
+
+# The IETF Edge Metadata Path Attribute (doc/wire-format.md section 7):
+# IANA temporary code, optional non-transitive, and its sub-TLVs.
+EDGEMETA_TYPE, EDGEMETA_FLAGS = 42, 0x80
+
+
+def edgemeta_subtlv(kind, value):
+    return struct.pack("!HB", kind, len(value)) + value
+
+
+def edgemeta_preference(index):
+    return edgemeta_subtlv(1, struct.pack("!I", index))
+
+
+def edgemeta_availability(site, percent):
+    return edgemeta_subtlv(2, struct.pack("!HB", site, percent))
+
+
+def edgemeta_capability(value):
+    return edgemeta_subtlv(5, struct.pack("!I", value))
+
+
+def edgemeta_as_scope(*asns):
+    return edgemeta_subtlv(7, b"".join(struct.pack("!I", a) for a in asns))
 
 
 def exabgp(value, code=ATTR_TYPE, flags=FLAGS):

@@ -3,6 +3,7 @@
 plain host of a Topology, fed routes through a fifo (announce), and
 optionally recording every UPDATE it receives, raw (received)."""
 
+import ipaddress
 import json
 import os
 import struct
@@ -112,6 +113,16 @@ def received(host):
     with open(path) as f:
         return [bytes.fromhex(json.loads(line)["neighbor"]["message"][
             "body"].removeprefix("0x")) for line in f]
+
+
+def last_attributes(host, prefix):
+    """{code: (flags, value)} of the last UPDATE announcing the IPv4
+    prefix that a recording exabgp received; None if none did."""
+    net = ipaddress.ip_network(prefix)
+    nlri = (bytes([net.prefixlen])
+            + net.network_address.packed[:(net.prefixlen + 7) // 8])
+    bodies = [b for b in received(host) if b.endswith(nlri)]
+    return attributes(bodies[-1]) if bodies else None
 
 
 def session(router, peer):

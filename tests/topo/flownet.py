@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The network of the flow tests: an ingress (AS 65000) with two directly
 connected eBGP egresses, egress1 (AS 65001) and egress2 (AS 65002), and a
-client host behind it whose flows the ingress hashes per connection.
+client host behind it whose flows the ingress hashes per connection;
+IPv4 or IPv6 on every link, sessions and flows.
 
     egress1 --\\
                ingress --- client
     egress2 --/
 """
 
+import itertools
 import json
 import sys
 
@@ -16,14 +18,34 @@ from topolib import Topology, wait_until
 EGRESS_ASN = {"egress1": 65001, "egress2": 65002}
 
 
-def build(name):
+def ipv6_subnets():
+    return (f"fd00:cf:{i}::/64" for i in range(1, 10))
+
+
+def activate_ipv6(router):
+    """IPv6 unicast on every session of the router (its IPv6 links)."""
+    router.config += "\n".join(
+        [f"router bgp {router.asn}", " address-family ipv6 unicast"]
+        + [f"  neighbor {addr} activate"
+           for peer, addr in router.neighbors() if peer.asn]
+        + [" exit-address-family", "exit", ""])
+
+
+def build(name, ipv6=False):
     """The topology, not started."""
     topo = Topology(name)
+    topo.ip = "-6" if ipv6 else "-4"
+    subnets = ipv6_subnets() if ipv6 else itertools.repeat(None)
     ingress = topo.add_router("ingress", asn=65000)
     for egress, asn in EGRESS_ASN.items():
-        topo.add_link(ingress, topo.add_router(egress, asn=asn))
+        router = topo.add_router(egress, asn=asn)
+        topo.add_link(ingress, router, next(subnets))
+        if ipv6:
+            activate_ipv6(router)
     client = topo.add_router("client", daemons=())
-    topo.client_gateway, _ = topo.add_link(ingress, client)
+    topo.client_gateway, _ = topo.add_link(ingress, client, next(subnets))
+    if ipv6:
+        activate_ipv6(ingress)
     return topo
 
 
@@ -31,19 +53,21 @@ def prepare(topo):
     """Once started: sessions up, the client routed through the ingress,
     which hashes flows on the 5-tuple."""
     topo.wait_established()
-    topo["client"].exec("ip", "route", "add", "default", "via",
+    topo["client"].exec("ip", topo.ip, "route", "add", "default", "via",
                         topo.client_gateway)
+    family = "ipv6" if topo.ip == "-6" else "ipv4"
     topo["ingress"].exec("sysctl", "-qw",
-                         "net.ipv4.fib_multipath_hash_policy=1")
+                         f"net.{family}.fib_multipath_hash_policy=1")
 
 
 # Tells each connection which egress took it, then echoes.
 SERVER = """
 import socket, sys, threading
 name, port = sys.argv[1].encode(), int(sys.argv[2])
-s = socket.socket()
+s = socket.socket(socket.AF_INET6)  # and IPv4, mapped
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", port))
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", port))
 s.listen(1024)
 def serve(c):
     try:
@@ -67,11 +91,12 @@ while True:
 CONNECT = """
 import socket
 def connect(addr, port, sport, i, timeout):
-    c = socket.socket()
+    v6 = ":" in addr
+    c = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET)
     c.settimeout(timeout)
     c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if sport:
-        c.bind(("0.0.0.0", sport + i))
+        c.bind(("::" if v6 else "0.0.0.0", sport + i))
     c.connect((addr, port))
     return c
 """
@@ -130,7 +155,8 @@ while True:
 def route_back(egress):
     """Replies to the client go back through the ingress."""
     back = egress.interfaces["eth-ingress"][2]
-    egress.exec("ip", "route", "replace", "default", "via", back)
+    egress.exec("ip", egress.topo.ip, "route", "replace", "default", "via",
+                back)
 
 
 def install(work):

@@ -3,7 +3,7 @@
 client behind the ingress to a SID served at two egresses: once egress1
 drains, no established connection moves (each would be reset by the
 other egress) and not one new connection goes to egress1, while its
-long-lived connections are still open.
+long-lived connections are still open. In IPv4 and in IPv6.
 
 The ingress pins each connection to the next hop it started on, from
 conntrack (nftables marks, an ip rule per next hop): egress1 leaves the
@@ -22,41 +22,48 @@ import cfnnet
 import flownet
 from topolib import wait_until
 
-SID = "198.51.100.40/32"
-ADDR = SID.split("/")[0]
+# SID and instance address (BID) of each egress, per address family
+FAMILIES = {
+    "ipv4": ("198.51.100.40/32", lambda asn: f"10.{asn % 10}.0.1"),
+    "ipv6": ("2001:db8:cf::40/128", lambda asn: f"2001:db8:{asn % 10}::1"),
+}
 PORT = 9300
 IDLE = 4
 ASN = flownet.EGRESS_ASN
 HASH_SEED = 7919
 
 
-@pytest.fixture(scope="module")
-def net(tmp_path_factory):
+@pytest.fixture(scope="module", params=list(FAMILIES))
+def net(request, tmp_path_factory):
+    sid, bid = FAMILIES[request.param]
+    ipv6 = request.param == "ipv6"
     work = tmp_path_factory.mktemp("drain")
-    topo = flownet.build("drn")
+    topo = flownet.build("drn6" if ipv6 else "drn", ipv6=ipv6)
     with topo:
         flownet.prepare(topo)
+        # one seed for IPv4 and IPv6 multipath hashes
         topo["ingress"].exec("sysctl", "-qw",
                              f"net.ipv4.fib_multipath_hash_seed={HASH_SEED}")
-        flownet.serve_tcp(topo, work, SID, PORT)
+        flownet.serve_tcp(topo, work, sid, PORT)
         for name, asn in ASN.items():
             topo[name].configure(
-                f"cfn service video sid {SID}",
-                f"cfn service video instance 10.{asn % 10}.0.1 capacity 8",
-                f"cfn service video instance 10.{asn % 10}.0.1 metric "
+                f"cfn service video sid {sid}",
+                f"cfn service video instance {bid(asn)} capacity 8",
+                f"cfn service video instance {bid(asn)} metric "
                 "cpu-utilization 20", context=f"router bgp {asn}")
         topo["ingress"].configure(
-            f"cfn service video sid {SID}",
+            f"cfn service video sid {sid}",
             "cfn service video selection mode weighted",
             f"cfn service video selection affinity idle-timeout {IDLE} "
             "buckets 128", context="router bgp 65000")
         topo.work = work
+        topo.sid, topo.addr = sid, sid.split("/")[0]
         yield topo
 
 
 def selection(topo):
     return topo["ingress"].vtysh_json(
-        f"show bgp cfn selection {SID} json")["instances"][0]["sids"][0]
+        f"show bgp cfn selection {topo.sid} json")["instances"][0]["sids"][0]
 
 
 def chosen(topo):
@@ -68,17 +75,28 @@ def verdict(topo, name):
             for c in selection(topo)["candidates"]}[topo[name].router_id]
 
 
+def hop(topo, name):
+    """The ingress's next hop toward an egress: its address on the link,
+    in IPv6 its link-local one, as bgpd and the module install it."""
+    if topo.ip == "-4":
+        return cfnnet.gateway_to(topo["ingress"], name)[0]
+    return cfnnet.link_local(topo[name], "eth-ingress")
+
+
+def module_nexthops(topo, name):
+    """The module's kernel next hops toward an egress."""
+    return [nh for nh in json.loads(topo["ingress"].exec(
+        "ip", "-j", "nexthop", "show", "protocol", "207").stdout)
+        if nh.get("gateway") == hop(topo, name)]
+
+
 def egress1_buckets(topo):
     """Indexes of the buckets of the SID's group that egress1 holds, from
     the kernel (ip nexthop bucket)."""
-    ingress = topo["ingress"]
-    gateway = cfnnet.gateway_to(ingress, "egress1")[0]
     group = selection(topo)["affinity"]["nexthopGroupId"]
-    members = {nh["id"] for nh in json.loads(ingress.exec(
-        "ip", "-j", "nexthop", "show", "protocol", "207").stdout)
-        if nh.get("gateway") == gateway}
-    buckets = json.loads(ingress.exec("ip", "-j", "nexthop", "bucket",
-                                      "show", "id", str(group)).stdout)
+    members = {nh["id"] for nh in module_nexthops(topo, "egress1")}
+    buckets = json.loads(topo["ingress"].exec(
+        "ip", "-j", "nexthop", "bucket", "show", "id", str(group)).stdout)
     return {b["bucket"]["index"] for b in buckets
             if b["bucket"]["nhid"] in members}
 
@@ -91,13 +109,13 @@ def drain(topo, name, on=True):
 def pinned(topo, name):
     """Connections the ingress's conntrack pins to the egress's next hop."""
     return selection(topo)["affinity"]["pinnedConnections"].get(
-        cfnnet.gateway_to(topo["ingress"], name)[0], 0)
+        hop(topo, name), 0)
 
 
 def test_drained_egress_keeps_its_flows_and_gets_no_new_ones(net):
     both = {net[n].router_id for n in ASN}
     wait_until(lambda: chosen(net) == both, timeout=30, what="both chosen")
-    conns = flownet.Connections(net, net.work, ADDR, PORT, 16, "drain",
+    conns = flownet.Connections(net, net.work, net.addr, PORT, 16, "drain",
                                 sport=42000)
     try:
         before = conns.on("egress1")
@@ -110,7 +128,8 @@ def test_drained_egress_keeps_its_flows_and_gets_no_new_ones(net):
         wait_until(lambda: not egress1_buckets(net), timeout=5,
                    what="egress1 out of the group")
         assert pinned(net, "egress1") >= before
-        seen = flownet.probe(net, net.work, ADDR, PORT, 40, sport=43000)
+        seen = flownet.probe(net, net.work, net.addr, PORT, 40,
+                             sport=43000)
         assert seen == ["egress2"] * 40  # not one new connection
         time.sleep(1)  # a few more rounds on the long-lived connections
         assert conns.dead() == 0  # no established connection moved
@@ -119,7 +138,7 @@ def test_drained_egress_keeps_its_flows_and_gets_no_new_ones(net):
         conns.stop()
     drain(net, "egress1", on=False)
     wait_until(lambda: chosen(net) == both, timeout=15, what="undrained")
-    seen = flownet.probe(net, net.work, ADDR, PORT, 40, sport=44000)
+    seen = flownet.probe(net, net.work, net.addr, PORT, 40, sport=44000)
     assert "egress1" in seen
 
 
@@ -129,7 +148,7 @@ def test_drain_is_advertised_and_shown(net):
         wait_until(lambda: verdict(net, "egress1") == "draining", timeout=15,
                    what="drain flag received")
         service = net["ingress"].vtysh_json(
-            f"show bgp cfn service {SID} json")["instances"][0]
+            f"show bgp cfn service {net.sid} json")["instances"][0]
         egresses = {e["nodeId"]: e for e in service["egresses"]}
         assert egresses[net["egress1"].router_id]["draining"]
         assert not egresses[net["egress2"].router_id]["draining"]
@@ -150,7 +169,7 @@ def test_only_draining_egress_still_serves(net):
         wait_until(lambda: selection(net)["fallback"], timeout=15,
                    what="fallback among draining egresses")
         assert len(chosen(net)) == 1
-        seen = flownet.probe(net, net.work, ADDR, PORT, 10)
+        seen = flownet.probe(net, net.work, net.addr, PORT, 10)
         assert None not in seen
     finally:
         drain(net, "egress1", on=False)

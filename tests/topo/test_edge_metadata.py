@@ -6,40 +6,21 @@ doc/wire-format.md section 7; the ingress maps it to an egress without
 instances and selects by it against a real CFN egress, in its kernel FIB.
 Malformed variants are discarded, counted, and never reset the session."""
 
-import ipaddress
-import struct
-
 import pytest
 
 import cfnwire as w
 from cfnnet import egresses, wait_chosen
 from exanet import (EGRESS_ID, EXABGP_ID, announce, assert_session_kept,
-                    attributes, ingress_egress_exabgp, received,
-                    start_exabgp)
+                    ingress_egress_exabgp, last_attributes, start_exabgp)
 from topolib import Topology, wait_until
 
 SID = "198.51.100.30/32"
-CODE, FLAGS = 42, 0x80  # IANA temporary; optional, non-transitive
-
-
-def subtlv(kind, value):
-    return struct.pack("!HB", kind, len(value)) + value
-
-
-def preference(index):
-    return subtlv(1, struct.pack("!I", index))
-
-
-def availability(site, percent):
-    return subtlv(2, struct.pack("!HB", site, percent))
-
-
-def capability(value):
-    return subtlv(5, struct.pack("!I", value))
-
-
-def as_scope(*asns):
-    return subtlv(7, b"".join(struct.pack("!I", a) for a in asns))
+CODE, FLAGS = w.EDGEMETA_TYPE, w.EDGEMETA_FLAGS
+subtlv = w.edgemeta_subtlv
+preference = w.edgemeta_preference
+availability = w.edgemeta_availability
+capability = w.edgemeta_capability
+as_scope = w.edgemeta_as_scope
 
 
 # prefix -> (value, reason counted by the ingress), then the one sent
@@ -132,10 +113,8 @@ def sender():
 
 def received_attribute(topo, code):
     """(flags, value) of attribute code in the last UPDATE announcing SID
-    that exabgp received, from the raw message; None if absent."""
-    nlri = bytes([32]) + ipaddress.ip_network(SID).network_address.packed
-    bodies = [b for b in received(topo["exabgp"]) if b.endswith(nlri)]
-    return attributes(bodies[-1]).get(code) if bodies else None
+    that exabgp received; None if absent."""
+    return (last_attributes(topo["exabgp"], SID) or {}).get(code)
 
 
 def test_egress_sends_edge_metadata_from_the_draft_layout(sender):

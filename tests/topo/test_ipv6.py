@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """IPv6 end to end: an IPv6 SID with an IPv6 instance, advertised over an
 IPv6 eBGP session, decoded at the ingress and installed in its kernel FIB
-through the IPv6 next hop."""
+through the IPv6 next hop: the egress's link-local address on its link,
+as bgpd installs it."""
 
 import json
 
+from cfnnet import link_local
 from topolib import Topology, wait_until
 
 SID = "2001:db8:cf::1/128"
@@ -47,7 +49,7 @@ def test_ipv6_sid_to_fib():
                                              SID).stdout or "[]")
             return routes and routes[0]
         route = wait_until(fib, timeout=30, what="the IPv6 kernel route")
-        assert route["gateway"] == e_addr
+        assert route["gateway"] == link_local(egress, "eth-ingress")
         assert route["dev"] == "eth-egress"
         egress.configure("no cfn service ai instance 2001:db8:1::11",
                          context="router bgp 65001")

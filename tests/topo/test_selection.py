@@ -264,6 +264,71 @@ def test_balanced_weights_follow_free_capacity(net):
                                "metric request-rate statistic mean", no=True)
 
 
+def near_first_weights(sites, demand, spill):
+    """spill-at's split, computed independently: sites (capacity,
+    background, IGP cost) take the demand nearest first, each up to the
+    spill utilisation (this test keeps within one site per tier)."""
+    loads, left = {}, demand
+    for name, (cap, bg, _) in sorted(sites.items(), key=lambda s: s[1][2]):
+        loads[name] = min(left, cap * max(0, spill - bg))
+        left -= loads[name]
+    assert left == 0, "the demand does not fit below spill-at"
+    top = max(loads.values())
+    return {n: max(1, round(255 * v / top))
+            for n, v in loads.items() if v > 0}
+
+
+def test_balanced_spill_at_fills_nearest_first(net):
+    """With spill-at 60 and IGP costs 10, 20 and 30, the 100 requests/s
+    fill e1 (the nearest) to 60 %, e2 takes the other 60 and e3 (the
+    farthest, and the emptiest) none. Plain water-filling (spill-at 0)
+    would give e3 the most (network-penalty 0 in both)."""
+    ingress = net["ingress"]
+    sites = {"e1": (100, 0.20, 10, 40), "e2": (200, 0.20, 20, 30),
+             "e3": (300, 0.10, 30, 30)}
+    for name, (capacity, background, cost, rate) in sites.items():
+        ingress.configure(f"ip ospf cost {cost}",
+                          context=f"interface eth-{name}")
+        configure_instance(
+            net, name, f"capacity {capacity}",
+            f"metric cpu-utilization {100 * background:g} statistic mean",
+            f"metric background-utilization {100 * background:g} "
+            "statistic max", f"metric request-rate {rate} statistic mean")
+    ingress.configure("cfn service video selection mode balanced",
+                      "cfn service video selection network-penalty 0",
+                      "cfn service video selection spill-at 60",
+                      context="router bgp 65000")
+    want = near_first_weights({n: s[:3] for n, s in sites.items()}, 100,
+                              0.6)
+    assert want == {"e1": 170, "e2": 255}
+    gw = {n: gateway_to(ingress, n) for n in EGRESS_IDS}
+    try:
+        wait_until(lambda: kernel_nexthops(ingress, SID) ==
+                   zebra_weights({gw[n]: w for n, w in want.items()}),
+                   timeout=30, what=f"kernel weights {want}")
+        assert "spill-at 60" in ingress.vtysh("show running-config")
+        ingress.configure("no cfn service video selection spill-at",
+                          context="router bgp 65000")
+        level = water_fill_weights(
+            {n: (c, b) for n, (c, b, _, _) in sites.items()}, 100)
+        assert len(level) == 3 and level["e3"] == 255
+        wait_until(lambda: kernel_nexthops(ingress, SID) ==
+                   zebra_weights({gw[n]: w for n, w in level.items()}),
+                   timeout=30, what=f"kernel weights {level} (spill-at 0)")
+    finally:
+        ingress.configure("no cfn service video selection mode",
+                          "no cfn service video selection network-penalty",
+                          "no cfn service video selection spill-at",
+                          context="router bgp 65000")
+        for name in sites:
+            ingress.configure("ip ospf cost 10",
+                              context=f"interface eth-{name}")
+            configure_instance(net, name, "capacity 10")
+            configure_instance(net, name,
+                               "metric background-utilization statistic max",
+                               "metric request-rate statistic mean", no=True)
+
+
 def test_attribute_types_bgpd_parses_are_refused(net):
     """bgpd never keeps an attribute of a code it parses itself: such
     codes are refused with a reason and change nothing. FRR 10 parses 26

@@ -492,10 +492,12 @@ static struct cfn_egress *add_site(uint32_t node, uint32_t capacity,
 	return e;
 }
 
+/* Balanced mode, water-filling from the start (spill-at 0). */
 static void balanced(void)
 {
 	fx->policy.mode = CFN_SELECT_BALANCED;
 	fx->policy.network_penalty = 0;
+	fx->policy.spill_at = 0;
 }
 
 /* Predicted utilisation after the split, of a chosen egress. */
@@ -553,6 +555,96 @@ static void test_water_fill_spills_to_one(void **state)
 	level = cfn_water_fill(capacity, base, 3, 400, share);
 	assert_near(level, 1, 1e-6);
 	assert_near(share[2], 150.0 / 400, 1e-6);
+}
+
+/* Sites for cfn_balance: capacity, background, IGP cost; no penalty. */
+#define SITE(cap, bg, igp)                                                     \
+	{                                                                      \
+		.capacity = (cap), .background = (bg), .cost = (igp)           \
+	}
+
+/* The nearest tier fills to spill-at before a farther one gets any. */
+static void test_balance_fills_nearest_first(void **state)
+{
+	const struct cfn_balance_site sites[] = {
+		SITE(100, 0.2, 30), SITE(100, 0.1, 10), SITE(200, 0, 20)};
+	double share[3];
+
+	/* 40 requests/s: the nearest (cost 10) alone, to .5 */
+	cfn_balance(sites, 3, 40, 0.7, share);
+	assert_near(share[1], 1, 1e-9);
+	assert_true(share[0] == 0 && share[2] == 0);
+	/* 100: the nearest to .7 (60), the next (cost 20) the other 40 */
+	cfn_balance(sites, 3, 100, 0.7, share);
+	assert_near(share[1] * 100, 60, 1e-9);
+	assert_near(share[2] * 100, 40, 1e-9);
+	assert_true(share[0] == 0);
+	/* 250: 60 + 140 to .7, the farthest takes the 50 left */
+	cfn_balance(sites, 3, 250, 0.7, share);
+	assert_near(share[0] * 250, 50, 1e-9);
+}
+
+/* Equal IGP costs form one tier, water-filled to equal utilisation. */
+static void test_balance_tier_is_water_filled(void **state)
+{
+	const struct cfn_balance_site sites[] = {
+		SITE(100, 0.1, 10), SITE(300, 0.3, 10), SITE(100, 0, 50)};
+	double share[3];
+
+	/* 100 (L - .1) + 300 (L - .3) = 40: L = .35 */
+	cfn_balance(sites, 3, 40, 0.7, share);
+	assert_near(0.1 + share[0] * 40 / 100, 0.35, 1e-9);
+	assert_near(0.3 + share[1] * 40 / 300, 0.35, 1e-9);
+	assert_true(share[2] == 0);
+}
+
+/* Beyond spill-at everywhere, or spill-at 0: plain water-filling with
+ * the network penalties, continuous at the border. */
+static void test_balance_beyond_spill_is_water_filling(void **state)
+{
+	struct cfn_balance_site sites[] = {SITE(100, 0.1, 10),
+					   SITE(200, 0.2, 20)};
+	const double capacity[] = {100, 200}, base[] = {0.15, 0.3};
+	double share[2], expect[2];
+
+	sites[0].penalty = 0.05;
+	sites[1].penalty = 0.1;
+	cfn_water_fill(capacity, base, 2, 300, expect);
+	cfn_balance(sites, 2, 300, 0.7, share);
+	assert_near(share[0], expect[0], 1e-9);
+	assert_near(share[1], expect[1], 1e-9);
+	cfn_water_fill(capacity, base, 2, 30, expect);
+	cfn_balance(sites, 2, 30, 0, share);
+	assert_near(share[0], expect[0], 1e-9);
+	/* no rates reported: by headroom, as cfn_water_fill */
+	cfn_balance(sites, 2, 0, 0.7, share);
+	assert_near(share[0], 100 * 0.85 / (100 * 0.85 + 200 * 0.7), 1e-9);
+}
+
+/*
+ * Ingresses with opposite IGP costs, each applying its own split to its
+ * own traffic: no site receives more than spill-at of its capacity.
+ */
+static void test_balance_ingresses_never_overfill(void **state)
+{
+	struct cfn_balance_site west[] = {SITE(60, 0, 4), SITE(30, 0, 18),
+					  SITE(100, 0, 30)};
+	struct cfn_balance_site east[] = {SITE(60, 0, 12), SITE(30, 0, 4),
+					  SITE(100, 0, 30)};
+	const double demand_west = 25, demand_east = 15;
+	double sw[3], se[3];
+
+	cfn_balance(west, 3, demand_west + demand_east, 0.6, sw);
+	cfn_balance(east, 3, demand_west + demand_east, 0.6, se);
+	for (int i = 0; i < 3; i++) {
+		double load = sw[i] * demand_west + se[i] * demand_east;
+
+		assert_true(load <= 0.6 * west[i].capacity + 1e-9);
+	}
+	/* each favours its own nearest: west 36 + 4, east 18 + 22 */
+	assert_near(sw[0], 0.9, 1e-9);
+	assert_near(se[0], 0.55, 1e-9);
+	assert_near(se[1], 0.45, 1e-9);
 }
 
 static void test_balanced_equalizes_predicted_utilization(void **state)
@@ -731,6 +823,10 @@ int main(void)
 		T(test_weighted_threshold_relative),
 		T(test_water_fill_levels),
 		T(test_water_fill_spills_to_one),
+		T(test_balance_fills_nearest_first),
+		T(test_balance_tier_is_water_filled),
+		T(test_balance_beyond_spill_is_water_filling),
+		T(test_balance_ingresses_never_overfill),
 		T(test_balanced_equalizes_predicted_utilization),
 		T(test_balanced_background_shifts_share),
 		T(test_balanced_without_rates_goes_by_headroom),
