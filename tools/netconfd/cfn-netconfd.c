@@ -112,7 +112,7 @@ static void log_libnetconf2(const struct nc_session *session,
 				       [NC_VERB_VERBOSE] = LOG_INFO,
 				       [NC_VERB_DEBUG] = LOG_DEBUG};
 
-	if (session)
+	if (session && nc_session_get_id(session)) /* 0: not yet a session */
 		syslog(priority[level], "session %u: %s",
 		       nc_session_get_id(session), msg);
 	else

@@ -9,9 +9,6 @@
  * accepted, so a user outside the group is sent away right after
  * nc_accept().
  */
-#include <stdlib.h>
-#include <syslog.h>
-
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
@@ -23,20 +20,19 @@
 
 bool nc_ssh_load_modules(struct ly_ctx *ctx)
 {
-	static const char *keepalives[] = {"ssh-server-keepalives", NULL};
-	static const char *none[] = {NULL};
+	/*
+	 * ietf-ssh-server without features: the system's users, as
+	 * libnetconf2 takes them when local-users-supported is off (and no
+	 * keepalives, which cfn-netconfd does not configure)
+	 */
+	static const char *no_features[] = {NULL};
 	struct lys_module *ssh_server;
 
 	if (ly_ctx_set_searchdir(ctx, CFN_LN2_SCHEMAS_DIR) ||
 	    nc_server_config_load_modules(&ctx))
 		return false;
-	/* system users: libnetconf2 checks the feature to choose them */
 	ssh_server = ly_ctx_get_module_implemented(ctx, SSH_SERVER_MODULE);
-	return ssh_server &&
-	       !lys_set_implemented(ssh_server,
-				    lys_feature_value(ssh_server, keepalives[0])
-					    ? none
-					    : keepalives);
+	return ssh_server && !lys_set_implemented(ssh_server, no_features);
 }
 
 bool nc_ssh_server_init(struct ly_ctx *ctx)
@@ -46,7 +42,8 @@ bool nc_ssh_server_init(struct ly_ctx *ctx)
 
 	/* 2.x's nc_server_init() sets it, 3.x's default is the global one */
 	if (close_session && !close_session->priv)
-		nc_set_rpc_callback(close_session, nc_clb_default_close_session);
+		nc_set_rpc_callback(close_session,
+				    nc_clb_default_close_session);
 	return !nc_server_init();
 }
 
