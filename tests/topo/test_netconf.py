@@ -566,6 +566,35 @@ def served(**login):
         return False
 
 
+def interactive_login(user, password):
+    """Whether keyboard-interactive authentication with password gets
+    user in; None where the server does not offer it."""
+    transport = paramiko.Transport(("127.0.0.1", PORT))
+    try:
+        transport.connect()
+        transport.auth_interactive(
+            user, lambda title, instructions, prompts:
+            [password] * len(prompts))
+        return True
+    except paramiko.BadAuthenticationType:
+        return None
+    except paramiko.AuthenticationException:
+        return False
+    finally:
+        transport.close()
+
+
+def test_keyboard_interactive_password_goes_through_pam(net):
+    """libnetconf2 3 (Debian 13) offers keyboard-interactive: the
+    password asked for is checked by PAM (service cfn-netconfd)."""
+    logged_in = interactive_login(TEST_USER, TEST_PASSWORD)
+    if logged_in is None:
+        pytest.skip("keyboard-interactive not offered (libnetconf2 2)")
+    assert logged_in
+    assert interactive_login(TEST_USER, "wrong") is False
+    assert interactive_login("root", "not-the-password") is False
+
+
 def test_authentication(net):
     stranger = new_key(net.workdir, "stranger_key")
     with pytest.raises(AuthenticationError):
@@ -578,6 +607,7 @@ def test_authentication(net):
     subprocess.run(["gpasswd", "-d", TEST_USER, "frrvty"],
                    capture_output=True, check=True)
     assert not served(user=TEST_USER, password=TEST_PASSWORD)
+    assert not interactive_login(TEST_USER, TEST_PASSWORD)
 
 
 def test_a_request_waiting_for_bgpd_holds_up_no_other_session(net):

@@ -276,6 +276,7 @@ int main(int argc, char **argv)
 	if (!o.debug)
 		setlogmask(LOG_UPTO(LOG_INFO));
 	nc_verbosity(o.debug ? NC_VERB_VERBOSE : NC_VERB_WARNING);
+	ly_log_level(LY_LLWRN); /* its verbose messages: module searches */
 	nc_set_print_clb_session(log_libnetconf2);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);

@@ -96,6 +96,18 @@ static int password_clb(const struct nc_session *session, const char *password,
 	return pw && nc_auth_password(pw, password) ? 0 : 1;
 }
 
+/*
+ * libnetconf2 2.0 answers keyboard-interactive requests although the
+ * endpoint does not offer the method, checking the system's passwords
+ * itself, past the group rule and PAM: refused.
+ */
+static int interactive_clb(const struct nc_session *session,
+			   const ssh_message msg, void *user_data)
+{
+	(void)session, (void)msg, (void)user_data;
+	return 1;
+}
+
 bool nc_ssh_load_modules(struct ly_ctx *ctx)
 {
 	(void)ctx; /* libnetconf2 2.x is configured by calls, not data */
@@ -115,6 +127,7 @@ bool nc_ssh_listen(struct ly_ctx *ctx, const struct nc_ssh_options *o)
 	nc_server_ssh_set_hostkey_clb(host_key_clb, NULL, NULL);
 	nc_server_ssh_set_pubkey_auth_clb(pubkey_clb, NULL, NULL);
 	nc_server_ssh_set_passwd_auth_clb(password_clb, NULL, NULL);
+	nc_server_ssh_set_interactive_auth_clb(interactive_clb, NULL, NULL);
 	return !nc_server_add_endpt(ENDPOINT, NC_TI_LIBSSH) &&
 	       !nc_server_endpt_set_address(ENDPOINT, o->address) &&
 	       !nc_server_endpt_set_port(ENDPOINT, o->port) &&
