@@ -15,6 +15,7 @@
 #include "nc_auth.h"
 #include "nc_cli.h"
 #include "nc_server.h"
+#include "nc_ssh.h"
 
 #define DEFAULT_PORT 830
 #define DEFAULT_HOST_KEY CFN_SYSCONFDIR "/frr/cfn-netconfd_host_key"
@@ -103,14 +104,19 @@ static bool parse_options(int argc, char **argv, struct options *o)
 	return optind == argc;
 }
 
-static void log_libnetconf2(NC_VERB_LEVEL level, const char *msg)
+static void log_libnetconf2(const struct nc_session *session,
+			    NC_VERB_LEVEL level, const char *msg)
 {
 	static const int priority[] = {[NC_VERB_ERROR] = LOG_ERR,
 				       [NC_VERB_WARNING] = LOG_WARNING,
 				       [NC_VERB_VERBOSE] = LOG_INFO,
 				       [NC_VERB_DEBUG] = LOG_DEBUG};
 
-	syslog(priority[level], "%s", msg);
+	if (session && nc_session_get_id(session)) /* 0: not yet a session */
+		syslog(priority[level], "session %u: %s",
+		       nc_session_get_id(session), msg);
+	else
+		syslog(priority[level], "%s", msg);
 }
 
 /* The modules of the server: NETCONF's own, RFC 5277's and ours. */
@@ -128,7 +134,8 @@ static struct ly_ctx *load_modules(const char *yang_dir)
 	    !ly_ctx_load_module(ctx, "ietf-netconf-monitoring", NULL, NULL) ||
 	    !ly_ctx_load_module(ctx, "frr-cfn-nc-deviations", NULL, NULL) ||
 	    !ly_ctx_load_module(ctx, "notifications", NULL, NULL) ||
-	    !ly_ctx_load_module(ctx, NC_CLI_MODULE, NULL, NULL)) {
+	    !ly_ctx_load_module(ctx, NC_CLI_MODULE, NULL, NULL) ||
+	    !nc_ssh_load_modules(ctx)) {
 		ly_ctx_destroy(ctx);
 		return NULL;
 	}
@@ -137,12 +144,12 @@ static struct ly_ctx *load_modules(const char *yang_dir)
 
 static bool listen_ssh(const struct options *o)
 {
-	return !nc_server_add_endpt("ssh", NC_TI_LIBSSH) &&
-	       !nc_server_endpt_set_address("ssh", o->address) &&
-	       !nc_server_endpt_set_port("ssh", o->port) &&
-	       !nc_server_ssh_endpt_add_hostkey("ssh", "host-key", -1) &&
-	       !nc_server_ssh_endpt_set_auth_methods(
-		       "ssh", NC_SSH_AUTH_PUBLICKEY | NC_SSH_AUTH_PASSWORD);
+	const struct nc_ssh_options ssh = {.address = o->address,
+					   .port = o->port,
+					   .host_key = o->host_key,
+					   .keys_file = o->keys_file};
+
+	return nc_ssh_listen(nc_cfn.ctx, &ssh);
 }
 
 static bool start(const struct options *o)
@@ -169,13 +176,13 @@ static bool start(const struct options *o)
 	}
 	nc_rpc_init(); /* before the server sets its default callbacks */
 	/* RFC 5277: notifications, and RPCs while subscribed */
-	if (nc_server_init(nc_cfn.ctx) ||
+	if (!nc_ssh_server_init(nc_cfn.ctx) ||
 	    nc_server_set_capability(
 		    "urn:ietf:params:netconf:capability:notification:1.0") ||
 	    nc_server_set_capability(
 		    "urn:ietf:params:netconf:capability:interleave:1.0"))
 		return false;
-	nc_auth_init(o->host_key, o->group, o->keys_file);
+	nc_auth_init(o->group);
 	if (!listen_ssh(o)) {
 		syslog(LOG_ERR, "cannot listen on [%s]:%u", o->address,
 		       o->port);
@@ -223,7 +230,8 @@ static void accept_sessions(void)
 	struct nc_session *session;
 
 	while (!stopping) {
-		if (nc_accept(POLL_MS, &session) == NC_MSG_HELLO) {
+		if (nc_ssh_accept(nc_cfn.ctx, POLL_MS, &session) ==
+		    NC_MSG_HELLO) {
 			syslog(LOG_INFO, "session %u: user %s",
 			       nc_session_get_id(session),
 			       nc_session_get_username(session));
@@ -267,8 +275,9 @@ int main(int argc, char **argv)
 		LOG_DAEMON);
 	if (!o.debug)
 		setlogmask(LOG_UPTO(LOG_INFO));
-	nc_verbosity(NC_VERB_WARNING);
-	nc_set_print_clb(log_libnetconf2);
+	nc_verbosity(o.debug ? NC_VERB_VERBOSE : NC_VERB_WARNING);
+	ly_log_level(LY_LLWRN); /* its verbose messages: module searches */
+	nc_set_print_clb_session(log_libnetconf2);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);

@@ -11,15 +11,12 @@
 #include <unistd.h>
 
 #include <libssh/libssh.h>
-#include <nc_server.h>
 
 #include "nc_auth.h"
 
 #define CFN_PAM_SERVICE "cfn-netconfd"
 
-static char *host_key_path;
 static char *allowed_group;
-static char *keys_file_pattern;
 
 bool nc_auth_host_key(const char *path, char *err, size_t errlen)
 {
@@ -49,14 +46,6 @@ bool nc_auth_host_key(const char *path, char *err, size_t errlen)
 	return true;
 }
 
-static int host_key_clb(const char *name, void *user_data, char **privkey_path,
-			char **privkey_data, NC_SSH_KEY_TYPE *privkey_type)
-{
-	(void)name, (void)user_data, (void)privkey_data, (void)privkey_type;
-	*privkey_path = strdup(host_key_path);
-	return *privkey_path ? 0 : -1;
-}
-
 /* root, or a member of the allowed group */
 static bool user_allowed(const struct passwd *pw)
 {
@@ -75,9 +64,8 @@ static bool user_allowed(const struct passwd *pw)
 	return false;
 }
 
-static const struct passwd *session_user(const struct nc_session *session)
+const struct passwd *nc_auth_user(const char *name)
 {
-	const char *name = nc_session_get_username(session);
 	const struct passwd *pw = name ? getpwnam(name) : NULL;
 
 	if (!pw || !user_allowed(pw)) {
@@ -86,65 +74,6 @@ static const struct passwd *session_user(const struct nc_session *session)
 		return NULL;
 	}
 	return pw;
-}
-
-/* One "type base64 [comment]" line of authorized_keys against key. */
-static bool key_line_matches(char *line, ssh_key key)
-{
-	char *save = NULL;
-	char *type = strtok_r(line, " \t\n", &save);
-	char *b64 = strtok_r(NULL, " \t\n", &save);
-	ssh_key known = NULL;
-	bool same;
-
-	if (!type || !b64 || type[0] == '#' ||
-	    ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type),
-					 &known) != SSH_OK)
-		return false;
-	same = !ssh_key_cmp(known, key, SSH_KEY_CMP_PUBLIC);
-	ssh_key_free(known);
-	return same;
-}
-
-/* The pattern with %h and %u of the user expanded. */
-static void keys_file(const struct passwd *pw, char *path, size_t len)
-{
-	size_t n = 0;
-
-	for (const char *p = keys_file_pattern; *p && n + 1 < len; p++) {
-		const char *sub = NULL;
-
-		if (p[0] == '%' && (p[1] == 'h' || p[1] == 'u'))
-			sub = *++p == 'h' ? pw->pw_dir : pw->pw_name;
-		if (sub)
-			n += (size_t)snprintf(path + n, len - n, "%s", sub);
-		else
-			path[n++] = *p;
-		n = n < len ? n : len - 1;
-	}
-	path[n] = '\0';
-}
-
-static int pubkey_clb(const struct nc_session *session, ssh_key key,
-		      void *user_data)
-{
-	const struct passwd *pw = session_user(session);
-	char path[512], line[8192];
-	bool found = false;
-	FILE *f;
-
-	(void)user_data;
-	if (!pw)
-		return 1;
-	keys_file(pw, path, sizeof(path));
-	f = fopen(path, "r");
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = key_line_matches(line, key);
-	if (f)
-		fclose(f);
-	syslog(found ? LOG_INFO : LOG_WARNING, "public key of %s %s",
-	       pw->pw_name, found ? "accepted" : "refused");
-	return found ? 0 : 1;
 }
 
 /* PAM asks; we answer every hidden prompt with the password given. */
@@ -162,17 +91,12 @@ static int pam_conversation(int n, const struct pam_message **msg,
 	return PAM_SUCCESS;
 }
 
-static int password_clb(const struct nc_session *session, const char *password,
-			void *user_data)
+bool nc_auth_password(const struct passwd *pw, const char *password)
 {
-	const struct passwd *pw = session_user(session);
 	struct pam_conv conv = {pam_conversation, (void *)password};
 	pam_handle_t *pamh = NULL;
 	int rc;
 
-	(void)user_data;
-	if (!pw)
-		return 1;
 	rc = pam_start(CFN_PAM_SERVICE, pw->pw_name, &conv, &pamh);
 	if (rc == PAM_SUCCESS)
 		rc = pam_authenticate(pamh, PAM_DISALLOW_NULL_AUTHTOK);
@@ -181,16 +105,10 @@ static int password_clb(const struct nc_session *session, const char *password,
 	syslog(rc == PAM_SUCCESS ? LOG_INFO : LOG_WARNING, "password of %s: %s",
 	       pw->pw_name, pam_strerror(pamh, rc));
 	pam_end(pamh, rc);
-	return rc == PAM_SUCCESS ? 0 : 1;
+	return rc == PAM_SUCCESS;
 }
 
-void nc_auth_init(const char *host_key, const char *group,
-		  const char *keys_file)
+void nc_auth_init(const char *group)
 {
-	host_key_path = strdup(host_key);
 	allowed_group = group ? strdup(group) : NULL;
-	keys_file_pattern = strdup(keys_file);
-	nc_server_ssh_set_hostkey_clb(host_key_clb, NULL, NULL);
-	nc_server_ssh_set_pubkey_auth_clb(pubkey_clb, NULL, NULL);
-	nc_server_ssh_set_passwd_auth_clb(password_clb, NULL, NULL);
 }

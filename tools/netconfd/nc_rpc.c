@@ -13,6 +13,7 @@
 #include "nc_running.h"
 #include "nc_server.h"
 #include "nc_state.h"
+#include "nc_yang_compat.h"
 
 #define ERR_LEN 512
 
@@ -45,7 +46,7 @@ static struct nc_server_reply *reply_invalid(void)
 		tag = NC_ERR_DATA_MISSING;
 	return reply_error(tag, NC_ERR_TYPE_APP,
 			   e ? e->msg : "invalid configuration",
-			   e ? e->path : NULL);
+			   e ? nc_err_data_path(e) : NULL);
 }
 
 static bool locked_by_other(struct nc_session *session)
@@ -137,8 +138,8 @@ static struct nc_server_reply *reply_tree(struct lyd_node *rpc,
 	struct lyd_node *output = NULL;
 
 	if (lyd_dup_single(rpc, NULL, 0, &output) ||
-	    lyd_new_any(output, NULL, "data", tree, 1, LYD_ANYDATA_DATATREE, 1,
-			NULL)) {
+	    nc_new_output_any(output, "data", tree, true,
+			      LYD_ANYDATA_DATATREE)) {
 		lyd_free_all(tree);
 		lyd_free_all(output);
 		return reply_failed("out of memory");
@@ -453,10 +454,9 @@ static struct nc_server_reply *rpc_get_schema(struct lyd_node *rpc,
 				   "formats served: yang and yin", NULL);
 	text = schema_text(mod, out_format);
 	if (!text || lyd_dup_single(rpc, NULL, 0, &output) ||
-	    lyd_new_any(output, NULL, "data", text, 0,
-			out_format == LYS_OUT_YIN ? LYD_ANYDATA_XML
-						  : LYD_ANYDATA_STRING,
-			1, NULL)) {
+	    nc_new_output_any(output, "data", text, false,
+			      out_format == LYS_OUT_YIN ? LYD_ANYDATA_XML
+							: LYD_ANYDATA_STRING)) {
 		free(text);
 		lyd_free_all(output);
 		return reply_failed("cannot print the module");
