@@ -51,11 +51,9 @@
 static bool cfn_parse_number(struct vty *vty, const char *what, const char *str,
 			     double min, double max, double *out)
 {
-	char *end;
-	double value = strtod(str, &end);
+	double value;
 
-	if (*str == '\0' || *end != '\0' || !isfinite(value) || value < min ||
-	    value > max) {
+	if (!cfn_parse_decimal(str, &value) || value < min || value > max) {
 		vty_out(vty, "%% %s must be a number from %g to %g, not '%s'\n",
 			what, min, max, str);
 		return false;

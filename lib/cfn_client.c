@@ -13,6 +13,7 @@
 
 #include "cfn_alloc.h"
 #include "cfn_api.h"
+#include "cfn_metric.h"
 
 static int connect_unix(const char *path, char *err, size_t errlen)
 {
@@ -212,7 +213,7 @@ void cfn_client_follow(int fd, volatile bool *stopping,
 bool cfn_client_parse_metric(char *arg, Cfn__Metric *metric, char *err,
 			     size_t errlen)
 {
-	char *eq = strchr(arg, '='), *colon, *end;
+	char *eq = strchr(arg, '='), *colon;
 
 	cfn__metric__init(metric);
 	if (!eq || eq == arg) {
@@ -227,8 +228,7 @@ bool cfn_client_parse_metric(char *arg, Cfn__Metric *metric, char *err,
 		metric->statistic = colon + 1;
 	}
 	metric->name = arg;
-	metric->value = strtod(eq + 1, &end);
-	if (end == eq + 1 || *end) {
+	if (!cfn_parse_decimal(eq + 1, &metric->value)) {
 		snprintf(err, errlen, "%s: '%s' is not a number", arg, eq + 1);
 		return false;
 	}

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "cfn_metric.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PERCENT(t, n, c)                                                       \
@@ -392,4 +394,40 @@ void cfn_scores_result(const struct cfn_scores_sum *sum,
 			sum->l1_weight[c] > 0
 				? round_score(sum->l1[c] / sum->l1_weight[c])
 				: CFN_SCORE_NONE;
+}
+
+/* After "e": [+-]digits; the end of them, NULL without digits. */
+static const char *exponent_end(const char *p)
+{
+	const char *digits;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	for (digits = p; isdigit((unsigned char)*p); p++)
+		;
+	return p > digits ? p : NULL;
+}
+
+bool cfn_parse_decimal(const char *str, double *out)
+{
+	const char *p = str;
+	bool digits = false;
+	double value;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	for (; isdigit((unsigned char)*p); p++)
+		digits = true;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			digits = true;
+	if (digits && (*p == 'e' || *p == 'E'))
+		p = exponent_end(p + 1);
+	if (!digits || !p || *p != '\0')
+		return false;
+	value = strtod(str, NULL);
+	if (!isfinite(value))
+		return false;
+	*out = value;
+	return true;
 }

@@ -137,6 +137,14 @@ bool cfn_category_by_name(const char *name, enum cfn_category *category);
 const char *cfn_statistic_name(enum cfn_statistic statistic);
 bool cfn_statistic_by_name(const char *name, enum cfn_statistic *statistic);
 
+/*
+ * A decimal number as operators write values ("16", "-2", "0.5", ".5",
+ * and with an exponent "1e6", as running-config prints large ones): no
+ * hexadecimal, infinity or NaN, which strtod would also take. False,
+ * with *out unchanged, for anything else.
+ */
+bool cfn_parse_decimal(const char *str, double *out);
+
 double cfn_metric_value_units(const struct cfn_metric_value *value);
 /*
  * Convert a value in units to its wire form; false (with a reason) when

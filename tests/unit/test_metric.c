@@ -241,6 +241,28 @@ static void test_policy_default(void **state)
 	assert_false(cfn_metric_policy_is_default(&model, CFN_METRIC_CPU_UTIL));
 }
 
+/* Values as operators write them; strtod's other forms are refused. */
+static void test_parse_decimal(void **state)
+{
+	static const char *const good[] = {"16", "-2",	"+3",	   "0.5", ".5",
+					   "7.", "1e2", "1.5e+06", "1E-3"};
+	static const double want[] = {16, -2, 3, 0.5, 0.5, 7, 100, 1.5e6, 1e-3};
+	static const char *const bad[] = {"0x10", "0X1p4", "inf", "nan", "",
+					  ".",	  "-",	   "e5",  "1e",	 "1e+",
+					  "5abc", " 5",	   "5 "};
+	double value;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		assert_true(cfn_parse_decimal(good[i], &value));
+		assert_true(value == want[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		value = 42;
+		assert_false(cfn_parse_decimal(bad[i], &value));
+		assert_true(value == 42);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_representative_statistic),
 		cmocka_unit_test(test_egress_aggregate),
 		cmocka_unit_test(test_policy_default),
+		cmocka_unit_test(test_parse_decimal),
 	};
 
 	return cmocka_run_group_tests_name("metric", tests, NULL, NULL);
