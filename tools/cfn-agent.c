@@ -9,7 +9,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,6 +20,7 @@
 
 #include "cfn_api.h"
 #include "cfn_client.h"
+#include "cfn_getopt.h"
 
 #define MAX_INSTANCES 64
 #define MAX_COMMANDS 8
@@ -588,7 +588,8 @@ int main(int argc, char **argv)
 	bool served;
 	int opt, fd;
 
-	while ((opt = getopt(argc, argv, "c:s:v1h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:v1h", cfn_help_option,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;

@@ -5,7 +5,6 @@
  * batch. Exit status: 0 done, 1 refused by the node (the
  * reason is printed), 2 usage error, 3 cannot reach the node.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "cfn_api.h"
 #include "cfn_client.h"
+#include "cfn_getopt.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
@@ -298,7 +298,8 @@ int main(int argc, char **argv)
 	Cfn__Reply *reply;
 	int opt, fd, status;
 
-	while ((opt = getopt(argc, argv, "s:N:jh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:N:jh", cfn_help_option,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			snprintf(where, sizeof(where), "%s", optarg);

@@ -6,7 +6,6 @@
  * network map of egresses and clients, cost maps, endpoint costs ranked
  * as the node selects, and the CATS metrics of each egress and instance.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "alto_sse.h"
 #include "alto_store.h"
 #include "alto_view.h"
+#include "cfn_getopt.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -70,7 +70,8 @@ int main(int argc, char **argv)
 	char err[512];
 	int c;
 
-	while ((c = getopt(argc, argv, "f:dh")) != -1) {
+	while ((c = getopt_long(argc, argv, "f:dh", cfn_help_option, NULL)) !=
+	       -1) {
 		if (c == 'f') {
 			path = optarg;
 			explicit = true;

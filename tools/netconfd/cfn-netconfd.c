@@ -5,7 +5,6 @@
  * this node. It keeps no configuration of its own: every request reads
  * or writes bgpd's running configuration through bgpd's vty socket.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "nc_cli.h"
 #include "nc_server.h"
 #include "nc_ssh.h"
+#include "cfn_getopt.h"
 
 #define DEFAULT_PORT 830
 #define DEFAULT_HOST_KEY CFN_SYSCONFDIR "/frr/cfn-netconfd_host_key"
@@ -66,7 +66,8 @@ static bool parse_options(int argc, char **argv, struct options *o)
 			      .keys_file = "%h/.ssh/authorized_keys",
 			      .yang_dir = CFN_YANG_DIR,
 			      .port = DEFAULT_PORT};
-	while ((c = getopt(argc, argv, "a:p:k:g:A:N:S:y:dh")) != -1) {
+	while ((c = getopt_long(argc, argv, "a:p:k:g:A:N:S:y:dh",
+				cfn_help_option, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			o->address = optarg;
