@@ -197,7 +197,7 @@ def test_bad_input(net):
     cases = [
         (["register", "radio", "10.2.0.9"], "NOT_FOUND: no service 'radio'"),
         (["register", "203.0.113.1/32", "10.2.0.9"], "no service"),
-        (["update", "video", "10.2.0.9", "cpu-utilization=nan"],
+        (["update", "video", "10.2.0.9", "cpu-utilization=1e9"],
          "cpu-utilization must be a number from 0 to 100"),
         (["update", "video", "10.2.0.9", "active-sessions=-4"],
          "active-sessions must be a number"),
@@ -214,6 +214,12 @@ def test_bad_input(net):
         out = cfnctl(e2, *args)
         assert out.returncode == 1, args
         assert reason in out.stdout, (args, out.stdout)
+    # not a decimal number: cfnctl refuses it before sending (usage, 2)
+    for value in ("nan", "inf", "0x10"):
+        out = cfnctl(e2, "update", "video", "10.2.0.9",
+                     f"cpu-utilization={value}")
+        assert out.returncode == 2, value
+        assert "is not a number" in out.stdout, value
     assert reports() == before  # nothing already accepted changed
 
     e2.configure("cfn api max-instances 2", context="router bgp 65002")
