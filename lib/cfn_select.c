@@ -208,7 +208,8 @@ static void evaluate(const struct cfn_policy *p, const struct cfn_egress *e,
 	eval->egress = e;
 	eval->weight = 0;
 	eval->share = 0;
-	eval->base = background(e) + penalty(p, e);
+	eval->background = background(e);
+	eval->base = eval->background + penalty(p, e);
 	eval->network = CFN_SCORE_MAX * (1 - cost_share(p, e));
 	eval->score = weights > 0 ? (p->compute_weight * e->attr.scores.l2 +
 				     p->network_weight * eval->network) /
@@ -724,7 +725,7 @@ static void pick_balanced(const struct cfn_policy *p,
 
 		sites[i] = (struct cfn_balance_site){
 			.capacity = by_capacity ? e->attr.capacity : 1,
-			.background = background(e),
+			.background = pool[i]->background,
 			.penalty = penalty(p, e),
 			.cost = e->igp_metric,
 		};

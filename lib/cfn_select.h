@@ -83,8 +83,10 @@ struct cfn_eval {
 	double score;	/* 0..10, compute and network combined */
 	enum cfn_verdict verdict;
 	uint8_t weight; /* 1..255 when chosen */
-	/* balanced: utilisation (0..1) before the service, with the network
-	 * penalty, and the predicted share of the SID's demand */
+	/* balanced: utilisation (0..1) by other work than the service, the
+	 * same with the network penalty, and the predicted share of the
+	 * SID's demand */
+	double background;
 	double base;
 	double share;
 };
