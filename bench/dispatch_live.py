@@ -24,7 +24,7 @@ seeds) to every variant:
 
 usage: bench/dispatch_live.py [--quick] [--variants LIST] [--scales LIST]
            [--seconds S] [--results DIR] [--new-metrics auto|on|off]
-           [--network-penalty PCT] [--spill-at PCT]
+           [--network-penalty PCT] [--spill-at PCT] [--service-ms MS]
 
 Internal roles (run by the benchmark inside the namespaces):
   dispatch_live.py server NAME SLOTS SERVICE_S STATSDIR [BG_PLAN]
@@ -913,6 +913,7 @@ def issue_targets(rows):
 
 
 def main():
+    global SERVICE_S
     if len(sys.argv) > 1 and sys.argv[1] == "server":
         name, slots, service, statsdir = sys.argv[2:6]
         plan = sys.argv[6] if len(sys.argv) > 6 else ""
@@ -938,10 +939,16 @@ def main():
     parser.add_argument("--network-penalty", type=int, default=None,
                         help="balanced mode's network-penalty (default: "
                         "the module's)")
+    parser.add_argument("--service-ms", type=float, default=None,
+                        help="the servers' service time per request "
+                        f"(default {SERVICE_S * 1000:.0f}; the model's is "
+                        "20): demand scales with it")
     parser.add_argument("--spill-at", type=int, default=None,
                         help="balanced mode's spill-at (default: the "
                         "module's)")
     args = parser.parse_args()
+    if args.service_ms:
+        SERVICE_S = args.service_ms / 1000
     bench_imports()
     scales = [float(s) for s in (args.scales or (
         "0.75,1.25" if args.quick else "0.5,0.75,1,1.25")).split(",")]

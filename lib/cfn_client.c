@@ -188,7 +188,7 @@ int cfn_client_watch(const char *where, char *err, size_t errlen)
 	return fd;
 }
 
-void cfn_client_follow(int fd, volatile bool *stopping,
+void cfn_client_follow(int fd, const atomic_bool *stopping,
 		       void (*on_event)(const Cfn__Event *event, void *arg),
 		       void *arg, char *err, size_t errlen)
 {

@@ -6,6 +6,7 @@
 #ifndef CFN_CLIENT_H
 #define CFN_CLIENT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -44,7 +45,7 @@ int cfn_client_watch(const char *where, char *err, size_t errlen);
  * connection fails or *stopping becomes true; the reason in err.
  */
 #define CFN_CLIENT_FOLLOW_POLL_MS 500
-void cfn_client_follow(int fd, volatile bool *stopping,
+void cfn_client_follow(int fd, const atomic_bool *stopping,
 		       void (*on_event)(const Cfn__Event *event, void *arg),
 		       void *arg, char *err, size_t errlen);
 

@@ -100,8 +100,8 @@ def write_config(workdir, name, *lines):
     return path
 
 
-def start_altod(router, conf, log):
-    proc = router.popen(ALTOD, "-d", "-f", conf, log=log)
+def start_altod(router, conf, log, *under):
+    proc = router.popen(*under, ALTOD, "-d", "-f", conf, log=log)
     wait_until(lambda: b"serving ALTO" in open(
         os.path.join(router.run_dir, log), "rb").read(),
         timeout=15, what="cfn-altod to serve")
@@ -599,6 +599,55 @@ def test_aggregation_of_domains(net):
         if east.poll() is None:
             east.terminate()
             east.wait(timeout=10)
+
+
+def test_streams_open_while_the_view_changes(net):
+    """Streams opened while bgpd's view keeps changing all get their first
+    events, and cfn-altod still stops at once: opening a stream reads the
+    store while a view change notifies the streams (a lock-order deadlock
+    once froze both, and SIGTERM with them). Under valgrind's helgrind,
+    which reports a wrong lock order even when this run does not hang."""
+    ingress, e3 = net["ingress"], net["e3"]
+    conf = write_config(
+        net.workdir, "churn.conf", "listen 127.0.0.1", f"port {AGG_PORT}",
+        f"api-socket {os.path.join(ingress.run_dir, 'cfn-api.sock')}")
+    helgrind = os.path.join(ingress.run_dir, "helgrind.log")
+    altod = start_altod(ingress, conf, "cfn-altod-churn.log",
+                        "valgrind", "--tool=helgrind", f"--log-file={helgrind}")
+    done = threading.Event()
+
+    def churn():
+        load = 30
+        while not done.is_set():
+            load = 100 - load
+            e3.configure("cfn service video instance 10.1.3.1 metric "
+                         f"cpu-utilization {load} statistic mean",
+                         context="router bgp 65000")
+    changer = threading.Thread(target=churn, daemon=True)
+    changer.start()
+    try:
+        for _ in range(25):
+            streams = [Stream(net, {"add": {"a": {"resource-id": "propmap"}}},
+                              port=AGG_PORT) for _ in range(5)]
+            try:
+                for stream in streams:
+                    assert stream.next(timeout=10)[1] == \
+                        "application/alto-updatestreamcontrol+json"
+                    assert stream.next(timeout=10)[2] == "a"
+            finally:
+                for stream in streams:
+                    stream.close()
+    finally:
+        done.set()
+        changer.join()
+        e3.configure("cfn service video instance 10.1.3.1 metric "
+                     "cpu-utilization 20 statistic mean",
+                     context="router bgp 65000")
+        started = time.monotonic()
+        altod.terminate()
+        altod.wait(timeout=10)
+    assert altod.returncode == 0 and time.monotonic() - started < 5
+    assert "lock order" not in open(helgrind).read()
 
 
 def test_lost_bgpd_and_recovery(net):

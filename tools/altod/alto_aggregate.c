@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ static struct {
 	struct peer peers[ALTO_DOMAINS_MAX];
 	size_t n_peers;
 	void (*changed)(void);
-	volatile bool stopping;
+	atomic_bool stopping;
 } agg = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int peer_connect(const struct alto_domain *d)

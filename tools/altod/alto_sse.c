@@ -286,6 +286,7 @@ alto_sse_open(struct MHD_Connection *conn,
 	char uri[64];
 
 	*status = MHD_HTTP_BAD_REQUEST;
+	alto_store_hold(); /* the first events come from the store */
 	pthread_mutex_lock(&sse.lock);
 	if (!s || sse.stats.streams >= sse.max_streams) {
 		sse.stats.refused++;
@@ -322,6 +323,7 @@ alto_sse_open(struct MHD_Connection *conn,
 		free(s);
 	}
 	pthread_mutex_unlock(&sse.lock);
+	alto_store_release();
 	return resp;
 }
 
@@ -351,6 +353,7 @@ unsigned int alto_sse_control(uint64_t id,
 	unsigned int status = MHD_HTTP_NOT_FOUND;
 	struct stream *s;
 
+	alto_store_hold();
 	pthread_mutex_lock(&sse.lock);
 	s = find_stream(id);
 	if (!s)
@@ -361,6 +364,7 @@ unsigned int alto_sse_control(uint64_t id,
 	else
 		status = MHD_HTTP_BAD_REQUEST;
 	pthread_mutex_unlock(&sse.lock);
+	alto_store_release();
 	return status;
 }
 

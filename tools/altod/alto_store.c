@@ -62,7 +62,7 @@ static struct {
 	json_object *model; /* a copy of the view thread's */
 	json_object *json[N_RESOURCES];
 	struct alto_body body[N_RESOURCES];
-} store = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} store = {.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP};
 
 
 static size_t index_of(const struct alto_resource *r)
@@ -538,4 +538,14 @@ json_object *alto_store_json(const struct alto_resource *resource)
 	json = json_object_get(store.json[index_of(resource)]);
 	pthread_mutex_unlock(&store.lock);
 	return json;
+}
+
+void alto_store_hold(void)
+{
+	pthread_mutex_lock(&store.lock);
+}
+
+void alto_store_release(void)
+{
+	pthread_mutex_unlock(&store.lock);
 }

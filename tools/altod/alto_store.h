@@ -45,7 +45,11 @@ struct alto_body {
 	time_t modified;
 };
 
-/* Called with each changed GET resource, under the store's lock. */
+/*
+ * Called with each changed GET resource, under the store's lock. The lock
+ * order is the store's, then the streams': whoever reads the store while
+ * holding the streams' lock takes the store's first (alto_store_hold).
+ */
 typedef void (*alto_store_changed_fn)(const struct alto_resource *resource,
 				      json_object *patch, const char *body,
 				      json_object *model);
@@ -77,6 +81,10 @@ json_object *alto_store_model(char *why, size_t len);
 
 /* The current body of a GET resource as JSON (the caller's reference). */
 json_object *alto_store_json(const struct alto_resource *resource);
+
+/* Hold the store unchanged (the lock is recursive: reads still work). */
+void alto_store_hold(void);
+void alto_store_release(void);
 
 /* RFC 7386: the merge patch that turns from into to (a new object). */
 json_object *alto_merge_patch(json_object *from, json_object *to);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -15,7 +16,7 @@
 
 static struct {
 	pthread_t thread;
-	volatile bool stopping;
+	atomic_bool stopping;
 	char socket[256];
 	alto_view_changed_fn changed;
 } view;

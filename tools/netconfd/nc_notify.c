@@ -6,6 +6,7 @@
  * moved and a session is subscribed, the SID's selection ("show bgp cfn
  * selection SID json") is notified. Nothing is polled.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ static struct {
 
 static struct {
 	pthread_t thread;
-	volatile bool stopping;
+	atomic_bool stopping;
 	char socket[256];
 } watch;
 
