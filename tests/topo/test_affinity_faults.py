@@ -130,6 +130,49 @@ def test_link_flap_restores_the_group(net, side):
         assert "resilient nexthop group: Invalid argument" not in f.read()
 
 
+def kernel_gateways(router):
+    routes = json.loads(router.exec("ip", "-j", "route", "show", SID).stdout
+                        or "[]")
+    hops = routes[0].get("nexthops", [routes[0]]) if routes else []
+    return {h.get("gateway") for h in hops}
+
+
+@pytest.mark.parametrize("keep", [None, 1])
+def test_link_flap_through_zebra(net, keep):
+    """Without affinity the route goes through zebra. FRR 8.4's zebra
+    reuses a nexthop group the kernel emptied of the flapped link's member
+    (fixed in FRR 9.0); doc/troubleshooting.md's workaround, zebra
+    nexthop-group keep 1, makes it build a new one. FRR 10 needs none."""
+    ingress = net["ingress"]
+    if keep is None and topolib.frr_version() < (9, 0):
+        pytest.skip("FRR 8.4's zebra keeps the emptied group (documented)")
+    if keep:
+        ingress.configure(f"zebra nexthop-group keep {keep}")
+    ingress.configure("no cfn service video selection affinity",
+                      context="router bgp 65000")
+    try:
+        set_mode(net, "weighted")
+        wait_chosen(net, ASN)
+        gateways = {cfnnet.gateway_to(ingress, n)[0] for n in ASN}
+        wait_until(lambda: kernel_gateways(ingress) == gateways, timeout=20,
+                   what="both egresses in the kernel route")
+        ingress.exec("ip", "link", "set", "eth-egress1", "down")
+        wait_chosen(net, ["egress2"])
+        time.sleep(3)  # longer than the group is kept
+        ingress.exec("ip", "link", "set", "eth-egress1", "up")
+        flownet.route_back(net["egress1"])
+        net.wait_established()
+        wait_chosen(net, ASN)
+        wait_until(lambda: kernel_gateways(ingress) == gateways, timeout=20,
+                   what="both egresses in the kernel route again")
+    finally:
+        if keep:
+            ingress.configure(f"no zebra nexthop-group keep {keep}")
+        ingress.configure("cfn service video selection affinity "
+                          f"idle-timeout {IDLE} buckets 256",
+                          context="router bgp 65000")
+
+
 def test_best_mode_keeps_flows_after_a_single_egress_period(net):
     """With one egress the kernel tracks no bucket activity: a twin
     member keeps it tracking, so the flows of that period stay."""
