@@ -21,6 +21,7 @@
 #include "cfn_api.h"
 #include "cfn_client.h"
 #include "cfn_getopt.h"
+#include "cfn_metric.h"
 
 #define MAX_INSTANCES 64
 #define MAX_COMMANDS 8
@@ -29,6 +30,7 @@
 struct command_metric {
 	char metric[32];
 	char command[LINE_MAX_LEN];
+	bool failing; /* logged once, until it works again */
 };
 
 struct instance {
@@ -249,11 +251,14 @@ static bool sample_memory(const struct instance *in, double *percent)
 	return true;
 }
 
-/* The number a command prints on its first line. */
+/*
+ * The number a command prints first on its first line, in decimal: NaN,
+ * infinity and hexadecimal would have the node refuse the whole report.
+ */
 static bool run_command(const char *command, double *value)
 {
 	char line[128] = "";
-	char *end;
+	char *start, *end;
 	FILE *p = popen(command, "r");
 
 	if (!p)
@@ -262,8 +267,11 @@ static bool run_command(const char *command, double *value)
 		line[0] = '\0';
 	if (pclose(p) != 0)
 		return false;
-	*value = strtod(line, &end);
-	return end != line;
+	for (start = line; isspace((unsigned char)*start); start++)
+		;
+	strtod(start, &end);
+	*end = '\0';
+	return end != start && cfn_parse_decimal(start, value);
 }
 
 static bool sample_gpu(double *percent)
@@ -297,6 +305,23 @@ static void add_metric(struct sample *s, const char *name, double value,
 	s->ptrs[s->count++] = m;
 }
 
+/* A failing command leaves its metric out; the others still go. */
+static void sample_command(const struct instance *in, struct command_metric *c,
+			   struct sample *s)
+{
+	double value;
+	bool ok = run_command(c->command, &value);
+
+	if (ok)
+		add_metric(s, c->metric, value, "current");
+	if (ok == c->failing)
+		say(ok ? "%s: the command for %s works again"
+		       : "%s: the command for %s failed or printed no decimal "
+			 "number; %s left out of the reports",
+		    in->bid, c->metric, c->metric);
+	c->failing = !ok;
+}
+
 static void sample(struct instance *in, struct sample *s)
 {
 	double value = 0;
@@ -308,13 +333,8 @@ static void sample(struct instance *in, struct sample *s)
 		add_metric(s, "memory-utilization", value, "current");
 	if (!in->commands_only && sample_gpu(&value))
 		add_metric(s, "gpu-utilization", value, "current");
-	for (size_t i = 0; i < in->n_commands; i++) {
-		if (run_command(in->commands[i].command, &value))
-			add_metric(s, in->commands[i].metric, value, "current");
-		else if (agent.verbose)
-			say("%s: command for %s failed", in->bid,
-			    in->commands[i].metric);
-	}
+	for (size_t i = 0; i < in->n_commands; i++)
+		sample_command(in, &in->commands[i], s);
 }
 
 /* -- reporting ------------------------------------------------------- */

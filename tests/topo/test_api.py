@@ -568,6 +568,49 @@ def test_agent_reports_a_service_in_one_request(net, tmp_path):
     assert not listed_bids(e2) & set(bids)  # deregistered on SIGTERM
 
 
+def test_agent_leaves_out_a_command_without_a_decimal_number(net, tmp_path):
+    """A command printing NaN or hexadecimal would have the node refuse
+    the whole report: the agent leaves that metric out, says so once,
+    and the instance's other metrics still go."""
+    ingress, e2 = net["ingress"], net["egress2"]
+    bid = BATCH[5]
+    printed = tmp_path / "sessions"
+    conf = tmp_path / "agent.conf"
+    conf.write_text(
+        f"socket {socket_path(e2)}\ninterval 1\nhold-time {HOLD}\n"
+        f"instance video {bid} capacity 2 sample commands\n"
+        f"command {bid} queue-depth echo 7\n"
+        f"command {bid} active-sessions cat {printed}\n")
+    log = tmp_path / "agent.log"
+
+    def metrics():
+        view = cfnnet.egresses(ingress, SID).get(E2, {})
+        return {m["name"]: m["value"] for i in view.get("instances", [])
+                if i["bid"] == bid for m in i["metrics"]}
+    printed.write_text("nan\n")
+    with open(log, "w") as out:
+        agent = subprocess.Popen(["cfn-agent", "-c", str(conf)],
+                                 stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: metrics().get("queue-depth") == 7, timeout=30,
+                   what="the instance's good metric at the ingress")
+        printed.write_text("0x10\n")
+        time.sleep(2 * HOLD)  # the instance outlives its hold time
+        assert metrics().get("queue-depth") == 7
+        assert "active-sessions" not in metrics()
+        printed.write_text("12 sessions\n")
+        wait_until(lambda: metrics().get("active-sessions") == 12,
+                   timeout=30, what="the fixed command's metric")
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=10)
+    text = log.read_text()
+    assert text.count("the command for active-sessions failed or printed "
+                      "no decimal number") == 1, text
+    assert "the command for active-sessions works again" in text
+    assert "INVALID" not in text
+
+
 def selection_verdicts(router):
     sel = router.vtysh_json(f"show bgp cfn selection {SID} json")
     return {c["nodeId"]: c["verdict"]
