@@ -252,15 +252,20 @@ static bool sample_memory(const struct instance *in, double *percent)
 }
 
 /*
- * The number a command prints first on its first line, in decimal: NaN,
- * infinity and hexadecimal would have the node refuse the whole report.
+ * The number a command prints first on its first line, in decimal and in
+ * the metric's range when the agent knows the metric: anything else would
+ * have the node refuse the whole report. False with the reason in why.
  */
-static bool run_command(const char *command, double *value)
+static bool run_command(const struct command_metric *c, double *value,
+			char *why, size_t len)
 {
+	const struct cfn_metric_desc *desc = cfn_metric_desc_by_name(c->metric);
+	struct cfn_metric_value wire;
 	char line[128] = "";
 	char *start, *end;
-	FILE *p = popen(command, "r");
+	FILE *p = popen(c->command, "r");
 
+	snprintf(why, len, "its command failed");
 	if (!p)
 		return false;
 	if (!fgets(line, sizeof(line), p))
@@ -271,20 +276,28 @@ static bool run_command(const char *command, double *value)
 		;
 	strtod(start, &end);
 	*end = '\0';
-	return end != start && cfn_parse_decimal(start, value);
+	snprintf(why, len, "its command printed no decimal number");
+	if (end == start || !cfn_parse_decimal(start, value))
+		return false;
+	return !desc ||
+	       cfn_metric_value_from_units(desc->type, CFN_STAT_CURRENT, *value,
+					   &wire, why, len);
 }
 
 static bool sample_gpu(double *percent)
 {
+	static const struct command_metric nvidia_smi = {
+		.metric = "gpu-utilization",
+		.command =
+			"/usr/bin/nvidia-smi --query-gpu=utilization.gpu "
+			"--format=csv,noheader,nounits",
+	};
 	static int present = -1;
+	char why[128];
 
 	if (present < 0)
 		present = access("/usr/bin/nvidia-smi", X_OK) == 0;
-	return present &&
-	       run_command(
-		       "/usr/bin/nvidia-smi --query-gpu=utilization.gpu "
-		       "--format=csv,noheader,nounits",
-		       percent);
+	return present && run_command(&nvidia_smi, percent, why, sizeof(why));
 }
 
 struct sample {
@@ -309,16 +322,17 @@ static void add_metric(struct sample *s, const char *name, double value,
 static void sample_command(const struct instance *in, struct command_metric *c,
 			   struct sample *s)
 {
+	char why[160];
 	double value;
-	bool ok = run_command(c->command, &value);
+	bool ok = run_command(c, &value, why, sizeof(why));
 
 	if (ok)
 		add_metric(s, c->metric, value, "current");
-	if (ok == c->failing)
-		say(ok ? "%s: the command for %s works again"
-		       : "%s: the command for %s failed or printed no decimal "
-			 "number; %s left out of the reports",
-		    in->bid, c->metric, c->metric);
+	if (ok && c->failing)
+		say("%s: %s reported again", in->bid, c->metric);
+	else if (!ok && !c->failing)
+		say("%s: %s left out of the reports: %s", in->bid, c->metric,
+		    why);
 	c->failing = !ok;
 }
 

@@ -569,9 +569,10 @@ def test_agent_reports_a_service_in_one_request(net, tmp_path):
 
 
 def test_agent_leaves_out_a_command_without_a_decimal_number(net, tmp_path):
-    """A command printing NaN or hexadecimal would have the node refuse
-    the whole report: the agent leaves that metric out, says so once,
-    and the instance's other metrics still go."""
+    """A command printing NaN, hexadecimal or a value beyond the metric's
+    range would have the node refuse the whole report: the agent leaves
+    that metric out, says so once, and the instance's other metrics
+    still go."""
     ingress, e2 = net["ingress"], net["egress2"]
     bid = BATCH[5]
     printed = tmp_path / "sessions"
@@ -601,13 +602,18 @@ def test_agent_leaves_out_a_command_without_a_decimal_number(net, tmp_path):
         printed.write_text("12 sessions\n")
         wait_until(lambda: metrics().get("active-sessions") == 12,
                    timeout=30, what="the fixed command's metric")
+        printed.write_text("1e12\n")  # beyond the metric's range
+        wait_until(lambda: "must be a number from 0 to" in log.read_text(),
+                   timeout=10, what="the agent to refuse 1e12")
+        time.sleep(2 * HOLD)
+        assert metrics().get("queue-depth") == 7
     finally:
         agent.send_signal(signal.SIGTERM)
         agent.wait(timeout=10)
     text = log.read_text()
-    assert text.count("the command for active-sessions failed or printed "
-                      "no decimal number") == 1, text
-    assert "the command for active-sessions works again" in text
+    assert text.count("active-sessions left out of the reports: its "
+                      "command printed no decimal number") == 1, text
+    assert "active-sessions reported again" in text
     assert "INVALID" not in text
 
 
