@@ -131,10 +131,7 @@ def test_link_flap_restores_the_group(net, side):
 
 
 def kernel_gateways(router):
-    routes = json.loads(router.exec("ip", "-j", "route", "show", SID).stdout
-                        or "[]")
-    hops = routes[0].get("nexthops", [routes[0]]) if routes else []
-    return {h.get("gateway") for h in hops}
+    return {gw for gw, _ in cfnnet.kernel_nexthops(router, SID)}
 
 
 @pytest.mark.parametrize("keep", [None, 1])

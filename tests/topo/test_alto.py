@@ -311,6 +311,13 @@ class Stream:
         self.proc.wait(timeout=5)
 
 
+def set_cpu(net, egress, percent):
+    """The cpu-utilization of the egress's instance."""
+    net[egress].configure(f"cfn service video instance {BIDS[egress]} "
+                          f"metric cpu-utilization {percent} statistic mean",
+                          context="router bgp 65000")
+
+
 def ingress_l2(net, node, bid):
     for inst in show_egresses(net)[node]["instances"]:
         if inst["bid"] == bid:
@@ -332,9 +339,7 @@ def test_load_change_reaches_the_stream(net):
         initial = {stream.next()[2] for _ in range(2)}
         assert initial == {"all", "l2"}
         before = stream.state["l2"][1]["property-map"][entity]["priv:l2"]
-        net["e2"].configure("cfn service video instance 10.1.2.1 metric "
-                            "cpu-utilization 95 statistic mean",
-                            context="router bgp 65000")
+        set_cpu(net, "e2", 95)
         want = wait_until(lambda: (lambda l2: l2 if l2 != before else None)(
             ingress_l2(net, node, BIDS["e2"])), what="new L2 at the ingress")
         deadline = time.monotonic() + 20
@@ -362,9 +367,7 @@ def test_load_change_reaches_the_stream(net):
         assert bad.json()["meta"]["code"] == "E_INVALID_FIELD_VALUE"
     finally:
         stream.close()
-        net["e2"].configure("cfn service video instance 10.1.2.1 metric "
-                            "cpu-utilization 20 statistic mean",
-                            context="router bgp 65000")
+        set_cpu(net, "e2", 20)
 
 
 ECP = "application/alto-endpointcostparams+json"
@@ -573,9 +576,7 @@ def test_aggregation_of_domains(net):
             stream.next()
             stream.next()
             before = stream.state["a"][1]["property-map"][entity]["priv:l2"]
-            net["e3"].configure("cfn service video instance 10.1.3.1 metric "
-                                "cpu-utilization 95 statistic mean",
-                                context="router bgp 65000")
+            set_cpu(net, "e3", 95)
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 stream.next(timeout=deadline - time.monotonic())
@@ -585,9 +586,7 @@ def test_aggregation_of_domains(net):
             assert props["priv:l2"] < before and props["priv:domain"] == "east"
         finally:
             stream.close()
-            net["e3"].configure("cfn service video instance 10.1.3.1 metric "
-                                "cpu-utilization 20 statistic mean",
-                                context="router bgp 65000")
+            set_cpu(net, "e3", 20)
         east.terminate()   # a domain going away leaves the aggregate
         east.wait(timeout=10)
         wait_until(lambda: not any(p.startswith("east:") for p in pids()),
@@ -607,7 +606,7 @@ def test_streams_open_while_the_view_changes(net):
     store while a view change notifies the streams (a lock-order deadlock
     once froze both, and SIGTERM with them). Under valgrind's helgrind,
     which reports a wrong lock order even when this run does not hang."""
-    ingress, e3 = net["ingress"], net["e3"]
+    ingress = net["ingress"]
     conf = write_config(
         net.workdir, "churn.conf", "listen 127.0.0.1", f"port {AGG_PORT}",
         f"api-socket {os.path.join(ingress.run_dir, 'cfn-api.sock')}")
@@ -620,9 +619,7 @@ def test_streams_open_while_the_view_changes(net):
         load = 30
         while not done.is_set():
             load = 100 - load
-            e3.configure("cfn service video instance 10.1.3.1 metric "
-                         f"cpu-utilization {load} statistic mean",
-                         context="router bgp 65000")
+            set_cpu(net, "e3", load)
     changer = threading.Thread(target=churn, daemon=True)
     changer.start()
     try:
@@ -640,9 +637,7 @@ def test_streams_open_while_the_view_changes(net):
     finally:
         done.set()
         changer.join()
-        e3.configure("cfn service video instance 10.1.3.1 metric "
-                     "cpu-utilization 20 statistic mean",
-                     context="router bgp 65000")
+        set_cpu(net, "e3", 20)
         started = time.monotonic()
         altod.terminate()
         altod.wait(timeout=10)
