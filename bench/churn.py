@@ -69,6 +69,7 @@ ASN = 65000
 INGRESSES = 4
 REFLECTORS = 2
 MARKER_EGRESSES = ("e1", "e2")  # reaction.py's marker service lives here
+LOAD_NICE = 19  # the other egresses and the trace driver (lower_priority)
 LOOPBACKS = "10.0.0.0/16"
 # The trace (seconds, CPU utilisation in percent)
 REPORT_S = 1.0
@@ -118,15 +119,18 @@ def reflector_config(clients):
     return "\n".join(lines) + "\n"
 
 
-def egress_config(sids, variant):
+def egress_config(sids, variant, max_rate):
     """cfn: the services the egress hosts (their instances come over the
-    API); plain: the same prefixes as network statements."""
+    API) and its update budget; plain: the same prefixes as network
+    statements."""
     lines = [f"router bgp {ASN}"]
     if variant == "cfn":
         # reports come every REPORT_S; a stalled driver must not turn
         # into stale-flag churn of its own, and the connections stay open
         # while a large network converges before the trace starts
         lines += [" cfn api stale-after 0", " cfn api idle-timeout 0"]
+        if max_rate:
+            lines.append(f" cfn damping max-rate {max_rate}")
         lines += [f" cfn service s{i} sid {sid(i)}" for i in sids]
     else:
         lines += [f" network {sid(i)}" for i in sids]
@@ -141,7 +145,7 @@ def ingress_config():
         "exit"]) + "\n"
 
 
-def build(variant, egresses, hosted):
+def build(variant, egresses, hosted, max_rate):
     """The topology, not started; routers by role."""
     topo = Topology(f"churn-{variant}")
     hub = topo.add_router("hub", daemons=())
@@ -169,7 +173,7 @@ def build(variant, egresses, hosted):
             rr_ids)
     for k, egress in enumerate(roles["egress"]):
         egress.config = (cfnnet.ibgp_client_config(rr_ids) +
-                         egress_config(hosted[k], variant))
+                         egress_config(hosted[k], variant, max_rate))
     return topo, hub, roles, uplinks, direct
 
 
@@ -302,8 +306,9 @@ class Trace:
     a process of its own: the marker's reports, timed in this one, never
     wait for it."""
 
-    def __init__(self, egresses):
+    def __init__(self, egresses, nice):
         context = multiprocessing.get_context("fork")  # the connections
+        self.nice = nice
         self.stopping = context.Event()
         self.batches = context.Value("q", 0)
         self.late_ticks = context.Value("q", 0)  # rounds over REPORT_S
@@ -319,6 +324,8 @@ class Trace:
     def _run(self, egresses):
         # the network is this benchmark's to tear down, not the driver's
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if self.nice:
+            os.nice(self.nice)
         t0 = time.monotonic()
         tick = 1
         while not self.stopping.is_set():
@@ -451,17 +458,34 @@ def reaction_summary(rows, phase):
             f"react_{phase}_p99_ms": round(p99, 1)}
 
 
+def lower_priority(routers):
+    """The egresses off the marker's path stand for routers with CPUs of
+    their own: here they share 2 cores with the routers the marker goes
+    through, so they run at the lowest priority, every thread of their
+    daemons (--shared-cpu: equal priority)."""
+    for router in routers:
+        for pid in router.daemon_pids().values():
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                os.setpriority(os.PRIO_PROCESS, int(tid), LOAD_NICE)
+
+
 def measure(variant, size, args):
     """One network of the size: (result, reaction rows)."""
     egresses, sids = size
     hosted = placement(sids, egresses, args.sites)
-    topo, hub, roles, uplinks, direct = build(variant, egresses, hosted)
+    topo, hub, roles, uplinks, direct = build(variant, egresses, hosted,
+                                              args.max_rate)
     result = {"variant": variant, "egresses": egresses, "sids": sids,
+              "max_rate": args.max_rate if variant == "cfn" else "",
+              "load_nice": 0 if args.shared_cpu else LOAD_NICE,
               "bindings": (sids * args.sites * args.instances
                            if variant == "cfn" else 0)}
     with topo:
         started = time.monotonic()
         static_routes(topo, hub, roles, uplinks, direct)
+        if not args.shared_cpu:
+            lower_priority([e for e in roles["egress"]
+                            if e.name not in MARKER_EGRESSES])
         phases = cfn_phases if variant == "cfn" else plain_phase
         rows = phases(topo, roles, hosted, args, result, started)
     return result, [(egresses, sids, *row) for row in rows]
@@ -522,7 +546,7 @@ def register_all(egresses, hosted, args):
 
 def churn_phase(drivers, marker, roles, args, result):
     """The trace running: the window's rates, marker changes throughout."""
-    trace = Trace(drivers)
+    trace = Trace(drivers, 0 if args.shared_cpu else LOAD_NICE)
     trace.start()
     time.sleep(WARMUP_S)
     before = counters(roles, trace)
@@ -640,6 +664,12 @@ def main():
     parser.add_argument("--plain-seconds", type=float, default=20)
     parser.add_argument("--changes", type=int, default=20,
                         help="marker changes on the idle network")
+    parser.add_argument("--max-rate", type=int, default=0,
+                        help="cfn damping max-rate at every egress "
+                        "(UPDATEs per second; 0: none)")
+    parser.add_argument("--shared-cpu", action="store_true",
+                        help="run every router and the trace driver at "
+                        "the same priority")
     parser.add_argument("--results", default=default_csv("churn"))
     args = parser.parse_args()
     sizes = (parse_sizes(args.sizes) if args.sizes else

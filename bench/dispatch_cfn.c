@@ -183,6 +183,7 @@ static unsigned int originate_damped(const struct cfn_sim *sim,
 		cfn_attr_free(&sent);
 	}
 	switch (verdict) {
+	case CFN_DAMP_SEND_NOW:
 	case CFN_DAMP_SEND:
 		return advertise(sim, site, index, now_ms);
 	case CFN_DAMP_DELAY:

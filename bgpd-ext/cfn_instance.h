@@ -38,9 +38,10 @@ struct cfn_stats {
 	uint64_t view_changes;	    /* per-SID view changes */
 	uint64_t selection_changes; /* choices or weights changed */
 	uint64_t dispatch_changes;  /* local instance split changed */
-	uint64_t damped;  /* metric updates not sent: not significant */
-	uint64_t delayed; /* metric updates delayed by the rate limit */
-	uint64_t expired; /* instances removed after their hold time */
+	uint64_t damped;       /* metric updates not sent: not significant */
+	uint64_t delayed;      /* metric updates delayed by the rate limit */
+	uint64_t budget_waits; /* metric updates that waited for the budget */
+	uint64_t expired;      /* instances removed after their hold time */
 };
 
 struct cfn_instance {
@@ -56,8 +57,11 @@ struct cfn_instance {
 	struct cfn_stats stats;
 	struct hash *pending; /* struct prefix *: re-read from the RIB */
 	struct cfn_event *t_pending;
-	struct cfn_event *t_delayed; /* the next damping-delayed update */
-	uint64_t delayed_due_ms;     /* when t_delayed fires */
+	struct cfn_event *t_delayed;   /* the next damping-delayed update */
+	uint64_t delayed_due_ms;       /* when t_delayed fires */
+	struct cfn_damp_budget budget; /* of damping.max_rate */
+	/* updates wait for the budget: new ones queue behind them */
+	bool budget_backlog;
 };
 
 void cfn_instances_init(void);

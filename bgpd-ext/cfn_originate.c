@@ -240,58 +240,156 @@ static void cfn_delayed_at(struct cfn_instance *ci, uint64_t due)
 			     due > now ? (long)(due - now) : 0, &ci->t_delayed);
 }
 
+/*
+ * When a waiting update may go: its interval's end, and with a budget
+ * not before a tenth of a second's worth of updates is available, so
+ * that a backlog is worked through in a few batches a second, not in
+ * one timer run per update.
+ */
+static uint64_t cfn_delayed_due(struct cfn_instance *ci,
+				const struct cfn_service *service, uint64_t now)
+{
+	uint32_t rate = ci->damping.max_rate;
+	uint64_t budget;
+
+	if (!rate || service->damp.due_ms > now)
+		return service->damp.due_ms;
+	budget = cfn_damp_budget_next_ms(&ci->budget, rate, rate / 10, now);
+	return MAX(service->damp.due_ms, budget);
+}
+
+static int cfn_by_priority(const void *a, const void *b)
+{
+	return cfn_damp_cmp_priority(&(*(struct cfn_service *const *)a)->damp,
+				     &(*(struct cfn_service *const *)b)->damp);
+}
+
+/*
+ * The services whose delayed update is due, most important first, so
+ * that when the budget runs short the largest changes go.
+ */
+static size_t cfn_due_services(struct cfn_instance *ci, uint64_t now,
+			       struct cfn_service ***due)
+{
+	size_t n = 0, count = cfn_service_count(&ci->services);
+
+	*due = XCALLOC(MTYPE_CFN_PENDING, MAX(count, 1) * sizeof(**due));
+	for (size_t i = 0; i < count; i++) {
+		struct cfn_service *service = cfn_service_at(&ci->services, i);
+
+		if (service->damp.pending && service->damp.due_ms <= now)
+			(*due)[n++] = service;
+	}
+	qsort(*due, n, sizeof(**due), cfn_by_priority);
+	return n;
+}
+
 /* A delayed update goes when its interval ends, not at the next sweep. */
 static void cfn_send_delayed(struct cfn_event *t)
 {
 	struct cfn_instance *ci = EVENT_ARG(t);
 	uint64_t now = cfn_now_ms();
+	struct cfn_service **due;
+	size_t n = cfn_due_services(ci, now, &due);
 
+	ci->budget_backlog = false;
+	/* once the budget is spent, the rest keep waiting, in order */
+	for (size_t i = 0; i < n && !ci->budget_backlog; i++)
+		cfn_originate_damped(ci, due[i]);
+	XFREE(MTYPE_CFN_PENDING, due);
 	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
 		struct cfn_service *service = cfn_service_at(&ci->services, i);
 
-		if (service->damp.pending && now >= service->damp.due_ms)
-			cfn_originate_damped(ci, service);
 		if (service->damp.pending)
-			cfn_delayed_at(ci, service->damp.due_ms);
+			cfn_delayed_at(ci, cfn_delayed_due(ci, service, now));
 	}
+}
+
+/* A significant change that must wait: for its interval, or the budget. */
+static void cfn_wait(struct cfn_instance *ci, struct cfn_service *service,
+		     uint64_t due, uint8_t change)
+{
+	struct cfn_damp_state *damp = &service->damp;
+	uint64_t now = cfn_now_ms();
+	bool on_budget = damp->pending && damp->due_ms <= now;
+
+	if (due > now) {
+		ci->stats.delayed += !damp->pending;
+		damp->due_ms = due;
+	} else {
+		/* one already waiting keeps the time it has waited */
+		ci->stats.budget_waits += !on_budget;
+		damp->due_ms = on_budget ? damp->due_ms : now;
+		ci->budget_backlog = true;
+	}
+	damp->pending = true;
+	damp->change = change;
+	cfn_delayed_at(ci, cfn_delayed_due(ci, service, now));
+}
+
+/* A metric update within the node's budget; those beyond it wait. */
+static bool cfn_budget_allows(struct cfn_instance *ci)
+{
+	return !ci->budget_backlog &&
+	       cfn_damp_budget_take(&ci->budget, ci->damping.max_rate,
+				    cfn_now_ms());
+}
+
+/*
+ * The damping verdict on what the service would advertise now, and the
+ * size of the change (cfn_damp_change).
+ */
+static enum cfn_damp_verdict cfn_damp_verdict(struct cfn_instance *ci,
+					      struct cfn_service *service,
+					      struct bgp_path_info *pi,
+					      uint64_t *due, uint8_t *change)
+{
+	enum cfn_damp_verdict verdict = CFN_DAMP_SEND_NOW;
+	struct cfn_attr sent, next;
+
+	if (!cfn_advertised(ci, pi, &sent))
+		return verdict;
+	if (cfn_service_build_attr(service, &ci->model, sent.node_id,
+				   sent.sequence, &next) == CFN_OK) {
+		verdict = cfn_damp_decide(&ci->damping, &sent, &next,
+					  service->damp.last_sent_ms,
+					  cfn_now_ms(), due);
+		*change = cfn_damp_change(&sent, &next);
+		cfn_attr_free(&next);
+	}
+	cfn_attr_free(&sent);
+	return verdict;
 }
 
 void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service)
 {
-	struct cfn_attr sent, next;
-	enum cfn_damp_verdict verdict = CFN_DAMP_SEND;
+	enum cfn_damp_verdict verdict;
 	struct bgp_path_info *pi;
 	struct bgp_dest *dest;
 	struct prefix p;
 	uint64_t due = 0;
+	uint8_t change = 0;
 
 	if (!service->instances.count) {
 		cfn_originate_service(ci, service);
 		return;
 	}
 	dest = cfn_sid_dest(ci, service, &p, &pi);
-	if (cfn_advertised(ci, pi, &sent)) {
-		if (cfn_service_build_attr(service, &ci->model, sent.node_id,
-					   sent.sequence, &next) == CFN_OK) {
-			verdict = cfn_damp_decide(&ci->damping, &sent, &next,
-						  service->damp.last_sent_ms,
-						  cfn_now_ms(), &due);
-			cfn_attr_free(&next);
-		}
-		cfn_attr_free(&sent);
-	}
+	verdict = cfn_damp_verdict(ci, service, pi, &due, &change);
 	/* the local split follows every report, damped or not */
 	cfn_dispatch_service(ci, service);
 	switch (verdict) {
 	case CFN_DAMP_SEND:
+		if (!cfn_budget_allows(ci)) {
+			cfn_wait(ci, service, cfn_now_ms(), change);
+			break;
+		}
+		/* fall through */
+	case CFN_DAMP_SEND_NOW:
 		cfn_send(ci, service, dest, pi);
 		break;
 	case CFN_DAMP_DELAY:
-		if (!service->damp.pending)
-			ci->stats.delayed++;
-		service->damp.pending = true;
-		service->damp.due_ms = due;
-		cfn_delayed_at(ci, due);
+		cfn_wait(ci, service, due, change);
 		break;
 	case CFN_DAMP_SUPPRESS:
 		ci->stats.damped++;

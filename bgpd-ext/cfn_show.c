@@ -865,6 +865,8 @@ static const struct {
 	 offsetof(struct cfn_stats, damped)},
 	{"Metric updates delayed by rate limit", "updatesDelayed",
 	 offsetof(struct cfn_stats, delayed)},
+	{"Metric updates held by max-rate", "updatesBudgetWaited",
+	 offsetof(struct cfn_stats, budget_waits)},
 	{"Instances expired (hold time)", "instancesExpired",
 	 offsetof(struct cfn_stats, expired)},
 };

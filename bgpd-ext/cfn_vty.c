@@ -734,7 +734,7 @@ DEFPY(cfn_api, cfn_api_cmd,
 }
 
 DEFPY(cfn_damping, cfn_damping_cmd,
-      "[no] cfn damping <min-interval$min_kw [(0-3600000)$min_ms]|max-interval$max_kw [(0-86400)$max_s]|threshold " CFN_METRIC_TOKEN
+      "[no] cfn damping <min-interval$min_kw [(0-3600000)$min_ms]|max-interval$max_kw [(0-86400)$max_s]|max-rate$rate_kw [(0-100000)$rate]|threshold " CFN_METRIC_TOKEN
       " [relative WORD$rel absolute WORD$abs]>",
       NO_STR CFN_STR
       "When metric changes are advertised in BGP\n"
@@ -742,6 +742,8 @@ DEFPY(cfn_damping, cfn_damping_cmd,
       "Milliseconds\n"
       "Refresh an unchanged advertisement this often (default 0: never)\n"
       "Seconds\n"
+      "Metric updates this node sends, all SIDs together (default 0: no limit)\n"
+      "Updates per second; beyond them the largest changes go first\n"
       "How much a metric must move to be advertised\n" CFN_METRIC_HELP
       "Relative to the advertised value\n"
       "Percent, 0 to 1000\n"
@@ -756,9 +758,10 @@ DEFPY(cfn_damping, cfn_damping_cmd,
 
 	cfn_damping_default(&defaults);
 	if (cfn_vty_missing(vty, no,
-			    min_kw   ? min_ms_str
-			    : max_kw ? max_s_str
-				     : rel,
+			    min_kw    ? min_ms_str
+			    : max_kw  ? max_s_str
+			    : rate_kw ? rate_str
+				      : rel,
 			    "a value"))
 		return CMD_WARNING_CONFIG_FAILED;
 	if (min_kw) {
@@ -767,6 +770,8 @@ DEFPY(cfn_damping, cfn_damping_cmd,
 	} else if (max_kw) {
 		ci->damping.max_interval_s =
 			no ? defaults.max_interval_s : (uint32_t)max_s;
+	} else if (rate_kw) {
+		ci->damping.max_rate = no ? defaults.max_rate : (uint32_t)rate;
 	} else {
 		desc = cfn_metric_desc_by_name(metric);
 		if (no) {
@@ -1057,6 +1062,9 @@ static void cfn_config_write_damping(struct vty *vty,
 	if (damping->max_interval_s != d.max_interval_s)
 		cfn_write_config(vty, CFN_LINE_DAMPING_MAX_INTERVAL,
 				 CFN_U(damping->max_interval_s));
+	if (damping->max_rate != d.max_rate)
+		cfn_write_config(vty, CFN_LINE_DAMPING_MAX_RATE,
+				 CFN_U(damping->max_rate));
 	for (unsigned int t = 1; t <= CFN_METRIC_TYPE_MAX; t++)
 		if (damping->threshold[t].relative != d.threshold[t].relative ||
 		    damping->threshold[t].absolute != d.threshold[t].absolute)

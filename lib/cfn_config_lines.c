@@ -35,6 +35,8 @@ const struct cfn_config_line cfn_config_lines[CFN_LINE_COUNT] = {
 					   "damping min-interval {.}"},
 	[CFN_LINE_DAMPING_MAX_INTERVAL] = {"/damping/max-interval",
 					   "damping max-interval {.}"},
+	[CFN_LINE_DAMPING_MAX_RATE] = {"/damping/max-rate",
+				       "damping max-rate {.}"},
 	[CFN_LINE_DAMPING_THRESHOLD] =
 		{"/damping/threshold",
 		 "damping threshold {metric} relative {relative} absolute {absolute}"},

@@ -2,7 +2,9 @@
 #include "cfn_damp.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/param.h>
 
 void cfn_damping_default(struct cfn_damping *damping)
 {
@@ -100,7 +102,7 @@ enum cfn_damp_verdict cfn_damp_decide(const struct cfn_damping *damping,
 	uint64_t since = now_ms - last_sent_ms;
 
 	if (!same_instances(sent, next))
-		return CFN_DAMP_SEND;
+		return CFN_DAMP_SEND_NOW;
 	if (!significant(damping, sent, next))
 		return damping->max_interval_s &&
 				       since >=
@@ -113,4 +115,74 @@ enum cfn_damp_verdict cfn_damp_decide(const struct cfn_damping *damping,
 		return CFN_DAMP_SEND;
 	*due_ms = last_sent_ms + damping->min_interval_ms;
 	return CFN_DAMP_DELAY;
+}
+
+static uint8_t score_change(const struct cfn_scores *a,
+			    const struct cfn_scores *b)
+{
+	int change = abs((int)a->l2 - (int)b->l2);
+
+	for (unsigned int c = 0; c < CFN_CATEGORY_COUNT; c++)
+		change = MAX(change, abs((int)a->l1[c] - (int)b->l1[c]));
+	return (uint8_t)change;
+}
+
+uint8_t cfn_damp_change(const struct cfn_attr *sent,
+			const struct cfn_attr *next)
+{
+	uint8_t change = score_change(&sent->scores, &next->scores);
+	unsigned int n = MIN(sent->n_instances, next->n_instances);
+
+	for (unsigned int i = 0; i < n; i++)
+		change = MAX(change, score_change(&sent->instances[i].scores,
+						  &next->instances[i].scores));
+	return change;
+}
+
+#define US_PER_S 1000000ULL
+
+/* The bucket holds one second's worth: rate tokens, each 1/rate s. */
+static uint64_t token_us(uint32_t rate)
+{
+	return US_PER_S / rate;
+}
+
+bool cfn_damp_budget_take(struct cfn_damp_budget *budget, uint32_t rate,
+			  uint64_t now_ms)
+{
+	uint64_t now_us = now_ms * 1000;
+	uint64_t full_at = MAX(budget->full_at_us, now_us);
+
+	if (!rate)
+		return true;
+	if (full_at + token_us(rate) - now_us > US_PER_S)
+		return false;
+	budget->full_at_us = full_at + token_us(rate);
+	return true;
+}
+
+uint64_t cfn_damp_budget_next_ms(const struct cfn_damp_budget *budget,
+				 uint32_t rate, uint32_t tokens,
+				 uint64_t now_ms)
+{
+	uint64_t need_us, at_us;
+
+	if (!rate)
+		return now_ms;
+	tokens = MIN(MAX(tokens, 1), rate);
+	need_us = budget->full_at_us + tokens * token_us(rate);
+	if (need_us <= now_ms * 1000 + US_PER_S)
+		return now_ms;
+	at_us = need_us - US_PER_S;
+	return (at_us + 999) / 1000;
+}
+
+int cfn_damp_cmp_priority(const struct cfn_damp_state *a,
+			  const struct cfn_damp_state *b)
+{
+	if (a->change != b->change)
+		return a->change > b->change ? -1 : 1;
+	if (a->due_ms != b->due_ms)
+		return a->due_ms < b->due_ms ? -1 : 1;
+	return 0;
 }

@@ -119,6 +119,7 @@ SETTINGS = [
     ("cfn api idle-timeout 0", "no cfn api idle-timeout"),
     ("cfn api tcp 127.0.0.1 port 7911", "no cfn api tcp"),
     ("cfn damping min-interval 500", "no cfn damping min-interval"),
+    ("cfn damping max-rate 20", "no cfn damping max-rate"),
     ("cfn damping threshold queue-depth relative 5 absolute 2",
      "no cfn damping threshold queue-depth"),
     ("cfn metric cpu-cores weight 2", "no cfn metric cpu-cores weight"),

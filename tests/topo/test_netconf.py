@@ -215,6 +215,7 @@ EVERY_LEAF = [
     "cfn metric gpu-utilization weight 2",
     "cfn category compute weight 3",
     "cfn damping min-interval 500", "cfn damping max-interval 60",
+    "cfn damping max-rate 20",
     "cfn damping threshold cpu-utilization relative 20 absolute 4",
     "cfn selection mode weighted",
     "cfn selection weight compute 3 network 1",
@@ -278,6 +279,7 @@ EVERY_LEAF_CHANGED = [
     "cfn metric gpu-utilization weight 3",
     "cfn category compute weight 4",
     "cfn damping min-interval 501", "cfn damping max-interval 61",
+    "cfn damping max-rate 21",
     "cfn damping threshold cpu-utilization relative 21 absolute 5",
     "cfn selection mode weighted",  # best is the default: no line
     "cfn selection weight compute 2 network 1",

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Update damping: thresholds, score steps, rate limit, refresh. */
+/* Update damping: thresholds, score steps, rate limit, refresh, budget. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,14 +143,14 @@ static void test_instances_and_capacity_go_at_once(void **state)
 	uint64_t due;
 
 	next.n_instances = 1; /* an instance went */
-	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SEND);
+	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SEND_NOW);
 	next.n_instances = 2;
 	next_inst[1].capacity = 20;
-	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SEND);
+	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SEND_NOW);
 	next_inst[1].capacity = 10;
 	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SUPPRESS);
 	next_inst[1].flags = CFN_INSTANCE_STALE; /* staleness goes at once */
-	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SEND);
+	assert_int_equal(decide(10000, 10001, &due), CFN_DAMP_SEND_NOW);
 }
 
 static void test_periodic_refresh(void **state)
@@ -161,6 +161,71 @@ static void test_periodic_refresh(void **state)
 	damping.max_interval_s = 60;
 	assert_int_equal(decide(0, 59999, &due), CFN_DAMP_SUPPRESS);
 	assert_int_equal(decide(0, 60000, &due), CFN_DAMP_SEND);
+}
+
+static void test_change_is_largest_score_step(void **state)
+{
+	assert_int_equal(cfn_damp_change(&sent, &next), 0);
+	next_inst[1].scores.l2 = 2;			  /* 4 steps */
+	next_inst[0].scores.l1[CFN_CATEGORY_COMPUTE] = 3; /* 3 steps */
+	assert_int_equal(cfn_damp_change(&sent, &next), 4);
+	next.scores.l2 = 0; /* the egress's own score, 6 steps */
+	assert_int_equal(cfn_damp_change(&sent, &next), 6);
+	/* the same size whichever way it moves */
+	assert_int_equal(cfn_damp_change(&next, &sent), 6);
+}
+
+static void test_budget_holds_one_second(void **state)
+{
+	struct cfn_damp_budget budget = {0};
+	int taken = 0;
+
+	/* no limit: always */
+	for (int i = 0; i < 1000; i++)
+		assert_true(cfn_damp_budget_take(&budget, 0, 5000));
+	assert_int_equal(cfn_damp_budget_next_ms(&budget, 0, 1, 5000), 5000);
+	/* a full bucket gives one second's worth at once, then no more */
+	while (cfn_damp_budget_take(&budget, 10, 5000))
+		taken++;
+	assert_int_equal(taken, 10);
+	assert_false(cfn_damp_budget_take(&budget, 10, 5099));
+	assert_int_equal(cfn_damp_budget_next_ms(&budget, 10, 1, 5000), 5100);
+	/* then one every 1/rate s */
+	assert_true(cfn_damp_budget_take(&budget, 10, 5100));
+	assert_false(cfn_damp_budget_take(&budget, 10, 5100));
+	/* three tokens three tenths later; never more than the bucket */
+	assert_int_equal(cfn_damp_budget_next_ms(&budget, 10, 3, 5100), 5400);
+	assert_int_equal(cfn_damp_budget_next_ms(&budget, 10, 50, 5100), 6100);
+	/* an idle second fills it again, not beyond */
+	taken = 0;
+	while (cfn_damp_budget_take(&budget, 10, 60000))
+		taken++;
+	assert_int_equal(taken, 10);
+}
+
+static void test_budget_one_per_second(void **state)
+{
+	struct cfn_damp_budget budget = {0};
+
+	assert_true(cfn_damp_budget_take(&budget, 1, 1000));
+	assert_false(cfn_damp_budget_take(&budget, 1, 1999));
+	assert_int_equal(cfn_damp_budget_next_ms(&budget, 1, 1, 1500), 2000);
+	assert_true(cfn_damp_budget_take(&budget, 1, 2000));
+}
+
+static void test_priority_larger_change_then_older(void **state)
+{
+	struct cfn_damp_state big = {.change = 5, .due_ms = 10000};
+	struct cfn_damp_state small = {.change = 1, .due_ms = 0};
+	struct cfn_damp_state big_older = {.change = 5, .due_ms = 9000};
+
+	/* the larger change first, however long the smaller one waited */
+	assert_true(cfn_damp_cmp_priority(&big, &small) < 0);
+	assert_true(cfn_damp_cmp_priority(&small, &big) > 0);
+	/* between equal changes, the one due longer */
+	assert_true(cfn_damp_cmp_priority(&big_older, &big) < 0);
+	assert_true(cfn_damp_cmp_priority(&big, &big_older) > 0);
+	assert_int_equal(cfn_damp_cmp_priority(&big, &big), 0);
 }
 
 int main(void)
@@ -174,6 +239,10 @@ int main(void)
 		T(test_rate_limit_delays),
 		T(test_instances_and_capacity_go_at_once),
 		T(test_periodic_refresh),
+		T(test_change_is_largest_score_step),
+		T(test_budget_holds_one_second),
+		T(test_budget_one_per_second),
+		T(test_priority_larger_change_then_older),
 	};
 #undef T
 

@@ -243,6 +243,7 @@ static void test_plan_orders_removals_and_additions(void **state)
 	" cfn category compute weight " a "\n"                                 \
 	" cfn damping min-interval 50" a "\n"                                  \
 	" cfn damping max-interval 6" a "\n"                                   \
+	" cfn damping max-rate 2" a "\n"                                       \
 	" cfn damping threshold cpu-utilization relative 2" a " absolute " a  \
 	"\n"                                                                   \
 	" cfn service vc sid 198.51.100." a "/32\n"                            \
