@@ -8,7 +8,7 @@ The network (one per size and variant, network namespaces): E egress
 bgpds (e1..eE), 2 route reflectors (rr1, rr2) and 4 ingresses (i1..i4),
 all in AS 65000; every client peers with both reflectors (iBGP between
 loopbacks, add-path from the reflectors so that an ingress sees every
-egress). The IGP is static: every router hangs off one forwarding-only
+egress; a peer group per role). The IGP is static: every router hangs off one forwarding-only
 namespace (hub) by a veth, with a kernel route to 10.0.0.0/16 through it,
 and the hub has a /32 route to every loopback. Static routes cost no CPU
 on 2 shared cores, where 46 OSPF processes would add their hellos and SPF
@@ -24,7 +24,11 @@ drift (a sine of period DRIFT_PERIOD_S), bursts (a site jumps by
 BURST_LOAD for BURST_S, BURST_RATE times per second on average) and a
 fraction of sites flapping between idle and busy every FLAP_S. Every
 REPORT_S each egress reports all its instances, one API Batch per
-service (as cfn-agent does), with the default damping. Variant "plain":
+service (as cfn-agent does), with the default damping and an update
+budget: `cfn damping max-rate` of --reflector-budget (400 UPDATEs per
+second) over the egresses, so that each reflector takes the same
+whatever the number of egresses.
+Variant "plain":
 the same prefixes at the same egresses as `network` statements, no CFN
 configuration (the module is loaded and idle).
 
@@ -39,9 +43,15 @@ each timed from the report to the route change in every ingress's kernel
 FIB (ip -ts monitor route), first on the idle network (trace not yet
 started), then while the trace runs.
 
+The egresses other than e1 and e2 and the trace driver stand for machines
+of their own: on these 2 cores they run at nice 19 (their autogroups
+too), so that they do not take the CPU of the routers the marker goes
+through; --shared-cpu runs everything at the same priority.
+
 usage: bench/churn.py [--egresses E] [--sids S] [--sizes ExS,...]
            [--sites K] [--instances I] [--seconds W] [--plain-seconds W]
-           [--changes N] [--results DIR]
+           [--changes N] [--reflector-budget R] [--shared-cpu]
+           [--results DIR]
 """
 
 import argparse
@@ -104,18 +114,26 @@ def site_of(i, egress, egresses, sites):
     return ((egress - i) % egresses) // (egresses // sites)
 
 
-def reflector_config(clients):
-    """Every client in one peer group: one update group, as an operator
-    would configure a reflector with many clients."""
-    lines = [f"router bgp {ASN}", " neighbor clients peer-group",
-             f" neighbor clients remote-as {ASN}",
-             " neighbor clients update-source lo",
-             " neighbor clients timers connect 1"]
-    lines += [f" neighbor {c.router_id} peer-group clients" for c in clients]
-    lines += [" address-family ipv4 unicast",
-              "  neighbor clients route-reflector-client",
-              "  neighbor clients addpath-tx-all-paths",
-              " exit-address-family", "exit"]
+def reflector_config(groups):
+    """Clients in one peer group per role, as an operator would configure
+    a reflector with many clients: one update group each. An update
+    group sends at the pace of its slowest member (FRR builds its
+    UPDATEs once, into a queue of at most `bgp default
+    subgroup-pkt-queue-max` packets that every member must have sent), so
+    the ingresses do not wait for busy egresses."""
+    lines = [f"router bgp {ASN}"]
+    for group, clients in groups.items():
+        lines += [f" neighbor {group} peer-group",
+                  f" neighbor {group} remote-as {ASN}",
+                  f" neighbor {group} update-source lo",
+                  f" neighbor {group} timers connect 1"]
+        lines += [f" neighbor {c.router_id} peer-group {group}"
+                  for c in clients]
+    lines.append(" address-family ipv4 unicast")
+    for group in groups:
+        lines += [f"  neighbor {group} route-reflector-client",
+                  f"  neighbor {group} addpath-tx-all-paths"]
+    lines += [" exit-address-family", "exit"]
     return "\n".join(lines) + "\n"
 
 
@@ -164,10 +182,10 @@ def build(variant, egresses, hosted, max_rate):
                for role in roles.values() for r in role}
     direct = {(i.name, e): topo.add_link(i, topo[e])[1]
               for i in roles["ingress"] for e in MARKER_EGRESSES}
-    clients = roles["ingress"] + roles["egress"]
     rr_ids = [rr.router_id for rr in roles["rr"]]
     for rr in roles["rr"]:
-        rr.config = reflector_config(clients)
+        rr.config = reflector_config({role: roles[role] for role in
+                                      ("ingress", "egress")})
     for ingress in roles["ingress"]:
         ingress.config = ingress_config() + cfnnet.ibgp_client_config(
             rr_ids)
@@ -306,9 +324,9 @@ class Trace:
     a process of its own: the marker's reports, timed in this one, never
     wait for it."""
 
-    def __init__(self, egresses, nice):
+    def __init__(self, egresses, low_priority):
         context = multiprocessing.get_context("fork")  # the connections
-        self.nice = nice
+        self.low_priority = low_priority
         self.stopping = context.Event()
         self.batches = context.Value("q", 0)
         self.late_ticks = context.Value("q", 0)  # rounds over REPORT_S
@@ -324,8 +342,9 @@ class Trace:
     def _run(self, egresses):
         # the network is this benchmark's to tear down, not the driver's
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        if self.nice:
-            os.nice(self.nice)
+        if self.low_priority:
+            os.setsid()  # an autogroup of its own, not the benchmark's
+            lower_priority(os.getpid())
         t0 = time.monotonic()
         tick = 1
         while not self.stopping.is_set():
@@ -458,25 +477,43 @@ def reaction_summary(rows, phase):
             f"react_{phase}_p99_ms": round(p99, 1)}
 
 
-def lower_priority(routers):
+def egress_max_rate(reflector_budget, egresses):
+    """An operator's sizing: what a reflector takes, shared by the nodes
+    that send to it."""
+    return max(1, reflector_budget // egresses) if reflector_budget else 0
+
+
+def lower_priority(pid):
+    """Every thread of a process at LOAD_NICE, and its session's autogroup:
+    with the kernel's autogroup scheduling (sched_autogroup_enabled) a
+    daemon, a session of its own, competes as a group, whatever its
+    threads' nice value."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        os.setpriority(os.PRIO_PROCESS, int(tid), LOAD_NICE)
+    if os.path.exists(f"/proc/{pid}/autogroup"):
+        with open(f"/proc/{pid}/autogroup", "w") as f:
+            f.write(str(LOAD_NICE))
+
+
+def lower_load_priority(routers):
     """The egresses off the marker's path stand for routers with CPUs of
     their own: here they share 2 cores with the routers the marker goes
-    through, so they run at the lowest priority, every thread of their
-    daemons (--shared-cpu: equal priority)."""
+    through, so their daemons run at the lowest priority (--shared-cpu:
+    equal priority)."""
     for router in routers:
         for pid in router.daemon_pids().values():
-            for tid in os.listdir(f"/proc/{pid}/task"):
-                os.setpriority(os.PRIO_PROCESS, int(tid), LOAD_NICE)
+            lower_priority(pid)
 
 
 def measure(variant, size, args):
     """One network of the size: (result, reaction rows)."""
     egresses, sids = size
     hosted = placement(sids, egresses, args.sites)
+    max_rate = egress_max_rate(args.reflector_budget, egresses)
     topo, hub, roles, uplinks, direct = build(variant, egresses, hosted,
-                                              args.max_rate)
+                                              max_rate)
     result = {"variant": variant, "egresses": egresses, "sids": sids,
-              "max_rate": args.max_rate if variant == "cfn" else "",
+              "max_rate": max_rate if variant == "cfn" else "",
               "load_nice": 0 if args.shared_cpu else LOAD_NICE,
               "bindings": (sids * args.sites * args.instances
                            if variant == "cfn" else 0)}
@@ -484,8 +521,8 @@ def measure(variant, size, args):
         started = time.monotonic()
         static_routes(topo, hub, roles, uplinks, direct)
         if not args.shared_cpu:
-            lower_priority([e for e in roles["egress"]
-                            if e.name not in MARKER_EGRESSES])
+            lower_load_priority([e for e in roles["egress"]
+                                 if e.name not in MARKER_EGRESSES])
         phases = cfn_phases if variant == "cfn" else plain_phase
         rows = phases(topo, roles, hosted, args, result, started)
     return result, [(egresses, sids, *row) for row in rows]
@@ -515,6 +552,9 @@ def cfn_phases(topo, roles, hosted, args, result, started):
     result["paths_sid0"], result["view_egresses_sid0"] = \
         redundancy_check(roles["ingress"][0], args.sites)
     result.update(rss(roles))
+    # the niced egresses may still be taking in the network's paths:
+    # one change, not timed, lets the reflectors' queues settle first
+    marker.change("warmup")
     before = counters(roles)
     rows = [row for _ in range(args.changes)
             for row in marker.change("idle")]
@@ -546,7 +586,7 @@ def register_all(egresses, hosted, args):
 
 def churn_phase(drivers, marker, roles, args, result):
     """The trace running: the window's rates, marker changes throughout."""
-    trace = Trace(drivers, 0 if args.shared_cpu else LOAD_NICE)
+    trace = Trace(drivers, not args.shared_cpu)
     trace.start()
     time.sleep(WARMUP_S)
     before = counters(roles, trace)
@@ -664,9 +704,10 @@ def main():
     parser.add_argument("--plain-seconds", type=float, default=20)
     parser.add_argument("--changes", type=int, default=20,
                         help="marker changes on the idle network")
-    parser.add_argument("--max-rate", type=int, default=0,
-                        help="cfn damping max-rate at every egress "
-                        "(UPDATEs per second; 0: none)")
+    parser.add_argument("--reflector-budget", type=int, default=400,
+                        help="UPDATEs per second into each reflector: "
+                        "every egress gets `cfn damping max-rate` of "
+                        "this over the egresses (0: no budget)")
     parser.add_argument("--shared-cpu", action="store_true",
                         help="run every router and the trace driver at "
                         "the same priority")

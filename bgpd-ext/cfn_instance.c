@@ -53,6 +53,7 @@ struct cfn_instance *cfn_instance_get(struct bgp *bgp, bool create)
 	cfn_metric_model_default(&ci->model);
 	cfn_policy_default(&ci->policy);
 	cfn_damping_default(&ci->damping);
+	ci->budget_waiting = -1;
 	cfn_view_init(&ci->view);
 	cfn_view_init(&ci->dispatch);
 	listnode_add(cfn_instances, ci);

@@ -57,11 +57,16 @@ struct cfn_instance {
 	struct cfn_stats stats;
 	struct hash *pending; /* struct prefix *: re-read from the RIB */
 	struct cfn_event *t_pending;
+	/* the round of rereads in progress: round_next of round_len done */
+	struct cfn_pending *round;
+	size_t round_len, round_next;
 	struct cfn_event *t_delayed;   /* the next damping-delayed update */
 	uint64_t delayed_due_ms;       /* when t_delayed fires */
 	struct cfn_damp_budget budget; /* of damping.max_rate */
-	/* updates wait for the budget: new ones queue behind them */
-	bool budget_backlog;
+	/* the largest change waiting for the budget, -1 when none: a new
+	 * update goes ahead of the waiting ones only when it is larger */
+	int budget_waiting;
+	uint64_t waits; /* numbers them: equal changes go in this order */
 };
 
 void cfn_instances_init(void);

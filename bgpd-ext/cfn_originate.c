@@ -292,9 +292,9 @@ static void cfn_send_delayed(struct cfn_event *t)
 	struct cfn_service **due;
 	size_t n = cfn_due_services(ci, now, &due);
 
-	ci->budget_backlog = false;
+	ci->budget_waiting = -1;
 	/* once the budget is spent, the rest keep waiting, in order */
-	for (size_t i = 0; i < n && !ci->budget_backlog; i++)
+	for (size_t i = 0; i < n && ci->budget_waiting < 0; i++)
 		cfn_originate_damped(ci, due[i]);
 	XFREE(MTYPE_CFN_PENDING, due);
 	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
@@ -311,26 +311,33 @@ static void cfn_wait(struct cfn_instance *ci, struct cfn_service *service,
 {
 	struct cfn_damp_state *damp = &service->damp;
 	uint64_t now = cfn_now_ms();
-	bool on_budget = damp->pending && damp->due_ms <= now;
+	bool waiting = damp->pending;
 
 	if (due > now) {
-		ci->stats.delayed += !damp->pending;
+		ci->stats.delayed += !waiting;
 		damp->due_ms = due;
 	} else {
-		/* one already waiting keeps the time it has waited */
-		ci->stats.budget_waits += !on_budget;
-		damp->due_ms = on_budget ? damp->due_ms : now;
-		ci->budget_backlog = true;
+		/* one already waiting for the budget keeps its place */
+		if (!waiting || damp->due_ms > now) {
+			ci->stats.budget_waits++;
+			damp->due_ms = now;
+		}
+		ci->budget_waiting = MAX(ci->budget_waiting, (int)change);
 	}
+	if (!waiting)
+		damp->waiting_since = ++ci->waits;
 	damp->pending = true;
 	damp->change = change;
 	cfn_delayed_at(ci, cfn_delayed_due(ci, service, now));
 }
 
-/* A metric update within the node's budget; those beyond it wait. */
-static bool cfn_budget_allows(struct cfn_instance *ci)
+/*
+ * A metric update within the node's budget, unless larger changes wait:
+ * those beyond it wait, in order.
+ */
+static bool cfn_budget_allows(struct cfn_instance *ci, uint8_t change)
 {
-	return !ci->budget_backlog &&
+	return (int)change > ci->budget_waiting &&
 	       cfn_damp_budget_take(&ci->budget, ci->damping.max_rate,
 				    cfn_now_ms());
 }
@@ -380,7 +387,7 @@ void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service)
 	cfn_dispatch_service(ci, service);
 	switch (verdict) {
 	case CFN_DAMP_SEND:
-		if (!cfn_budget_allows(ci)) {
+		if (!cfn_budget_allows(ci, change)) {
 			cfn_wait(ci, service, cfn_now_ms(), change);
 			break;
 		}

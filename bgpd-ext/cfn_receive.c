@@ -312,18 +312,51 @@ static void cfn_reread(struct cfn_instance *ci,
 	}
 }
 
-static int cfn_reread_one(struct hash_bucket *bucket, void *arg)
+/*
+ * Rereads run in slices of this many milliseconds: under a stream of
+ * UPDATEs the pending SIDs could keep bgpd's event loop for hundreds of
+ * milliseconds at a time, delaying the API reports and this node's own
+ * UPDATEs behind them.
+ */
+#define CFN_REREAD_SLICE_MS 10
+
+static int cfn_round_add(struct hash_bucket *bucket, void *arg)
 {
-	cfn_reread(arg, bucket->data);
+	struct cfn_instance *ci = arg;
+
+	ci->round[ci->round_len++] = *(struct cfn_pending *)bucket->data;
 	return HASHWALK_CONTINUE;
+}
+
+/*
+ * The SIDs pending now, in a round of their own: SIDs enqueued while a
+ * round runs wait for the next one, so none waits behind newer ones.
+ */
+static void cfn_round_start(struct cfn_instance *ci)
+{
+	ci->round =
+		XREALLOC(MTYPE_CFN_PENDING, ci->round,
+			 MAX(hashcount(ci->pending), 1) * sizeof(*ci->round));
+	ci->round_len = ci->round_next = 0;
+	hash_walk(ci->pending, cfn_round_add, ci);
+	hash_clean(ci->pending, cfn_pending_free);
 }
 
 static void cfn_process_pending(struct cfn_event *t)
 {
 	struct cfn_instance *ci = EVENT_ARG(t);
+	uint64_t until = cfn_now_ms() + CFN_REREAD_SLICE_MS;
 
-	hash_walk(ci->pending, cfn_reread_one, ci);
-	hash_clean(ci->pending, cfn_pending_free);
+	if (ci->round_next == ci->round_len)
+		cfn_round_start(ci);
+	while (ci->round_next < ci->round_len) {
+		cfn_reread(ci, &ci->round[ci->round_next++]);
+		if (cfn_now_ms() >= until)
+			break;
+	}
+	if (ci->round_next < ci->round_len || hashcount(ci->pending))
+		event_add_event(bm->master, cfn_process_pending, ci, 0,
+				&ci->t_pending);
 }
 
 void cfn_receive_enqueue(struct cfn_instance *ci, const struct prefix *p,
@@ -387,6 +420,8 @@ void cfn_receive_rescan(struct cfn_instance *ci)
 void cfn_receive_instance_fini(struct cfn_instance *ci)
 {
 	EVENT_OFF(ci->t_pending);
+	XFREE(MTYPE_CFN_PENDING, ci->round);
+	ci->round_len = ci->round_next = 0;
 	if (ci->pending) {
 		hash_clean(ci->pending, cfn_pending_free);
 		hash_free(ci->pending);

@@ -39,6 +39,9 @@ struct cfn_damp_state {
 	bool pending;	 /* a significant change waits for the interval */
 	uint64_t due_ms; /* when it may go */
 	uint8_t change;	 /* its size (cfn_damp_change), for the budget */
+	/* when it began to wait, as a count of the node's waits: orders
+	 * equal changes even within one millisecond */
+	uint64_t waiting_since;
 };
 
 enum cfn_damp_verdict {
@@ -89,7 +92,7 @@ uint64_t cfn_damp_budget_next_ms(const struct cfn_damp_budget *budget,
  * The order in which updates waiting for the budget go (<0: a first):
  * largest change first, so that the budget goes where the advertised
  * scores are furthest from the current ones; among equal changes, the
- * one due longest. A small change waits while larger ones keep coming;
+ * one waiting longest. A small change waits while larger ones keep coming;
  * should its own load move further, its change grows with it.
  */
 int cfn_damp_cmp_priority(const struct cfn_damp_state *a,

@@ -215,14 +215,15 @@ static void test_budget_one_per_second(void **state)
 
 static void test_priority_larger_change_then_older(void **state)
 {
-	struct cfn_damp_state big = {.change = 5, .due_ms = 10000};
-	struct cfn_damp_state small = {.change = 1, .due_ms = 0};
-	struct cfn_damp_state big_older = {.change = 5, .due_ms = 9000};
+	struct cfn_damp_state big = {.change = 5, .waiting_since = 7};
+	struct cfn_damp_state small = {.change = 1, .waiting_since = 1};
+	/* in the same millisecond, but it began to wait first */
+	struct cfn_damp_state big_older = {.change = 5, .waiting_since = 6};
 
 	/* the larger change first, however long the smaller one waited */
 	assert_true(cfn_damp_cmp_priority(&big, &small) < 0);
 	assert_true(cfn_damp_cmp_priority(&small, &big) > 0);
-	/* between equal changes, the one due longer */
+	/* between equal changes, the one waiting longer */
 	assert_true(cfn_damp_cmp_priority(&big_older, &big) < 0);
 	assert_true(cfn_damp_cmp_priority(&big, &big_older) > 0);
 	assert_int_equal(cfn_damp_cmp_priority(&big, &big), 0);
