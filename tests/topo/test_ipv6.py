@@ -33,12 +33,15 @@ def test_ipv6_sid_to_fib():
                          "cfn service ai instance 2001:db8:1::11 metric "
                          "gpu-utilization 30", context="router bgp 65001")
 
-        def view():
+        def reachable_view():
+            # the path can come before zebra has resolved its next hop:
+            # the view shows it unreachable until then
             data = ingress.vtysh_json(f"show bgp cfn service {SID} json")
-            return data["instances"][0]["egresses"][0]
-        egress_view = wait_until(view, timeout=30, what="the IPv6 SID")
+            egress_view = data["instances"][0]["egresses"][0]
+            return egress_view if egress_view["reachable"] else None
+        egress_view = wait_until(reachable_view, timeout=30,
+                                 what="the IPv6 SID, reachable")
         assert egress_view["nexthop"] == e_addr
-        assert egress_view["reachable"] is True
         (inst,) = egress_view["instances"]
         assert inst["bid"] == "2001:db8:1::11"
         assert inst["metrics"][0]["name"] == "gpu-utilization"
