@@ -8,8 +8,9 @@ The network (one per size and variant, network namespaces): E egress
 bgpds (e1..eE), 2 route reflectors (rr1, rr2) and 4 ingresses (i1..i4),
 all in AS 65000; every client peers with both reflectors (iBGP between
 loopbacks, add-path from the reflectors so that an ingress sees every
-egress; a peer group per role). The IGP is static: every router hangs off one forwarding-only
-namespace (hub) by a veth, with a kernel route to 10.0.0.0/16 through it,
+egress; a peer group per role). The IGP is static: every router hangs
+off one forwarding-only namespace (hub) by a veth, with a kernel route
+to 10.0.0.0/16 through it,
 and the hub has a /32 route to every loopback. Static routes cost no CPU
 on 2 shared cores, where 46 OSPF processes would add their hellos and SPF
 runs to the very CPU figures being measured. e1 and e2 also have a direct
@@ -27,10 +28,9 @@ REPORT_S each egress reports all its instances, one API Batch per
 service (as cfn-agent does), with the default damping and an update
 budget: `cfn damping max-rate` of --reflector-budget (400 UPDATEs per
 second) over the egresses, so that each reflector takes the same
-whatever the number of egresses.
-Variant "plain":
-the same prefixes at the same egresses as `network` statements, no CFN
-configuration (the module is loaded and idle).
+whatever the number of egresses. Variant "plain": the same prefixes at
+the same egresses as `network` statements, no CFN configuration (the
+module is loaded and idle).
 
 Measured per size and variant, over a window of --seconds (cfn, trace
 running) or --plain-seconds (plain: nothing changes): UPDATEs received per
@@ -41,7 +41,7 @@ after convergence. Reaction time (cfn): the marker SID (bench/reaction.py's
 service at e1 and e2) is flipped between e1 and e2 by API load reports,
 each timed from the report to the route change in every ingress's kernel
 FIB (ip -ts monitor route), first on the idle network (trace not yet
-started), then while the trace runs.
+started; after one untimed change), then while the trace runs.
 
 The egresses other than e1 and e2 and the trace driver stand for machines
 of their own: on these 2 cores they run at nice 19 (their autogroups
