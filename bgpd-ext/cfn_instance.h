@@ -38,10 +38,12 @@ struct cfn_stats {
 	uint64_t view_changes;	    /* per-SID view changes */
 	uint64_t selection_changes; /* choices or weights changed */
 	uint64_t dispatch_changes;  /* local instance split changed */
-	uint64_t damped;       /* metric updates not sent: not significant */
-	uint64_t delayed;      /* metric updates delayed by the rate limit */
-	uint64_t budget_waits; /* metric updates that waited for the budget */
-	uint64_t expired;      /* instances removed after their hold time */
+	uint64_t damped;	 /* metric updates not sent: not significant */
+	uint64_t delayed;	 /* metric updates delayed by the rate limit */
+	uint64_t budget_waits;	 /* metric updates that waited for the budget */
+	uint64_t budget_held_ms; /* their time past due, all together */
+	uint64_t budget_held_max_ms; /* the longest of them */
+	uint64_t expired; /* instances removed after their hold time */
 };
 
 struct cfn_instance {

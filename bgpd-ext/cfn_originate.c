@@ -163,6 +163,23 @@ static struct bgp_dest *cfn_sid_dest(struct cfn_instance *ci,
 	return dest;
 }
 
+/*
+ * How long a waiting update went past its due time because the budget
+ * was spent: the wait that max-rate adds, counted in the statistics.
+ */
+static uint64_t cfn_held_ms(struct cfn_instance *ci,
+			    const struct cfn_damp_state *damp)
+{
+	uint64_t now = cfn_now_ms(), held;
+
+	if (!damp->pending || !ci->damping.max_rate || damp->due_ms >= now)
+		return 0;
+	held = now - damp->due_ms;
+	ci->stats.budget_held_ms += held;
+	ci->stats.budget_held_max_ms = MAX(ci->stats.budget_held_max_ms, held);
+	return held;
+}
+
 /* Advertise the service's current state with a new sequence number. */
 static void cfn_send(struct cfn_instance *ci, struct cfn_service *service,
 		     struct bgp_dest *dest, struct bgp_path_info *pi)
@@ -170,6 +187,7 @@ static void cfn_send(struct cfn_instance *ci, struct cfn_service *service,
 	uint8_t value[CFN_ATTR_MAX_LEN];
 	const struct prefix *p = bgp_dest_get_prefix(dest);
 	bool without_l0;
+	uint64_t held;
 	size_t len = cfn_encode_service(ci, service, service->sequence + 1,
 					value, sizeof(value), &without_l0);
 
@@ -182,13 +200,18 @@ static void cfn_send(struct cfn_instance *ci, struct cfn_service *service,
 	}
 	if (without_l0)
 		ci->stats.metrics_dropped++;
+	held = cfn_held_ms(ci, &service->damp);
 	service->sequence++;
 	service->damp.last_sent_ms = cfn_now_ms();
 	service->damp.pending = false;
 	cfn_install_path(ci, dest, pi, family2afi(p->family), value, len);
 	ci->stats.announcements++;
-	CFN_DEBUG(updates, "announce %pFX: %zu instances, seq %u, %zu octets",
-		  p, service->instances.count, service->sequence, len);
+	CFN_DEBUG(
+		updates,
+		"announce %pFX: %zu instances, seq %u, %zu octets, held %" PRIu64
+		" ms by max-rate (change %u)",
+		p, service->instances.count, service->sequence, len, held,
+		service->damp.change);
 }
 
 void cfn_originate_service(struct cfn_instance *ci, struct cfn_service *service)
@@ -254,7 +277,8 @@ static uint64_t cfn_delayed_due(struct cfn_instance *ci,
 
 	if (!rate || service->damp.due_ms > now)
 		return service->damp.due_ms;
-	budget = cfn_damp_budget_next_ms(&ci->budget, rate, rate / 10, now);
+	budget = cfn_damp_budget_next_ms(&ci->budget, rate, rate / 10,
+					 service->damp.change, now);
 	return MAX(service->damp.due_ms, budget);
 }
 
@@ -307,7 +331,7 @@ static void cfn_send_delayed(struct cfn_event *t)
 
 /* A significant change that must wait: for its interval, or the budget. */
 static void cfn_wait(struct cfn_instance *ci, struct cfn_service *service,
-		     uint64_t due, uint8_t change)
+		     uint64_t due)
 {
 	struct cfn_damp_state *damp = &service->damp;
 	uint64_t now = cfn_now_ms();
@@ -322,12 +346,11 @@ static void cfn_wait(struct cfn_instance *ci, struct cfn_service *service,
 			ci->stats.budget_waits++;
 			damp->due_ms = now;
 		}
-		ci->budget_waiting = MAX(ci->budget_waiting, (int)change);
+		ci->budget_waiting = MAX(ci->budget_waiting, (int)damp->change);
 	}
 	if (!waiting)
 		damp->waiting_since = ++ci->waits;
 	damp->pending = true;
-	damp->change = change;
 	cfn_delayed_at(ci, cfn_delayed_due(ci, service, now));
 }
 
@@ -338,7 +361,7 @@ static void cfn_wait(struct cfn_instance *ci, struct cfn_service *service,
 static bool cfn_budget_allows(struct cfn_instance *ci, uint8_t change)
 {
 	return (int)change > ci->budget_waiting &&
-	       cfn_damp_budget_take(&ci->budget, ci->damping.max_rate,
+	       cfn_damp_budget_take(&ci->budget, ci->damping.max_rate, change,
 				    cfn_now_ms());
 }
 
@@ -383,12 +406,13 @@ void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service)
 	}
 	dest = cfn_sid_dest(ci, service, &p, &pi);
 	verdict = cfn_damp_verdict(ci, service, pi, &due, &change);
+	service->damp.change = change;
 	/* the local split follows every report, damped or not */
 	cfn_dispatch_service(ci, service);
 	switch (verdict) {
 	case CFN_DAMP_SEND:
 		if (!cfn_budget_allows(ci, change)) {
-			cfn_wait(ci, service, cfn_now_ms(), change);
+			cfn_wait(ci, service, cfn_now_ms());
 			break;
 		}
 		/* fall through */
@@ -396,7 +420,7 @@ void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service)
 		cfn_send(ci, service, dest, pi);
 		break;
 	case CFN_DAMP_DELAY:
-		cfn_wait(ci, service, due, change);
+		cfn_wait(ci, service, due);
 		break;
 	case CFN_DAMP_SUPPRESS:
 		ci->stats.damped++;

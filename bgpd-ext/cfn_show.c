@@ -867,6 +867,10 @@ static const struct {
 	 offsetof(struct cfn_stats, delayed)},
 	{"Metric updates held by max-rate", "updatesBudgetWaited",
 	 offsetof(struct cfn_stats, budget_waits)},
+	{"Time held by max-rate, all updates (ms)", "budgetHeldMs",
+	 offsetof(struct cfn_stats, budget_held_ms)},
+	{"Longest hold by max-rate (ms)", "budgetHeldMaxMs",
+	 offsetof(struct cfn_stats, budget_held_max_ms)},
 	{"Instances expired (hold time)", "instancesExpired",
 	 offsetof(struct cfn_stats, expired)},
 };

@@ -147,33 +147,49 @@ static uint64_t token_us(uint32_t rate)
 	return US_PER_S / rate;
 }
 
+/*
+ * How far into the bucket a change of `change` steps may reach, as the
+ * time the bucket then needs to be full again: (change + 1) / 11 of it,
+ * and at least a token. Small changes keep the rest of the bucket
+ * for large ones, so that a burst of large changes is not held behind a
+ * steady stream of small ones; under that stream the rate is the same.
+ */
+static uint64_t reach_us(uint32_t rate, uint8_t change)
+{
+	uint64_t share = US_PER_S * (MIN(change, CFN_SCORE_MAX) + 1) /
+			 (CFN_SCORE_MAX + 1);
+
+	return MAX(share, token_us(rate));
+}
+
 bool cfn_damp_budget_take(struct cfn_damp_budget *budget, uint32_t rate,
-			  uint64_t now_ms)
+			  uint8_t change, uint64_t now_ms)
 {
 	uint64_t now_us = now_ms * 1000;
 	uint64_t full_at = MAX(budget->full_at_us, now_us);
 
 	if (!rate)
 		return true;
-	if (full_at + token_us(rate) - now_us > US_PER_S)
+	if (full_at + token_us(rate) - now_us > reach_us(rate, change))
 		return false;
 	budget->full_at_us = full_at + token_us(rate);
 	return true;
 }
 
 uint64_t cfn_damp_budget_next_ms(const struct cfn_damp_budget *budget,
-				 uint32_t rate, uint32_t tokens,
+				 uint32_t rate, uint32_t tokens, uint8_t change,
 				 uint64_t now_ms)
 {
-	uint64_t need_us, at_us;
+	uint64_t reach, need_us, at_us;
 
 	if (!rate)
 		return now_ms;
-	tokens = MIN(MAX(tokens, 1), rate);
+	reach = reach_us(rate, change);
+	tokens = MIN(MAX(tokens, 1), MAX(reach / token_us(rate), 1));
 	need_us = budget->full_at_us + tokens * token_us(rate);
-	if (need_us <= now_ms * 1000 + US_PER_S)
+	if (need_us <= now_ms * 1000 + reach)
 		return now_ms;
-	at_us = need_us - US_PER_S;
+	at_us = need_us - reach;
 	return (at_us + 999) / 1000;
 }
 

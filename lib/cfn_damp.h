@@ -74,18 +74,21 @@ uint8_t cfn_damp_change(const struct cfn_attr *sent,
 /*
  * The node's budget of metric updates (cfn_damping.max_rate): a token
  * bucket that holds one second's worth, kept as the time at which it
- * would be full again (GCRA), so that a zeroed one is full.
+ * would be full again (GCRA), so that a zeroed one is full. A change of
+ * c score steps may empty (c + 1) / 11 of it (at least a token): the
+ * rest is kept for larger changes.
  */
 struct cfn_damp_budget {
 	uint64_t full_at_us;
 };
 
-/* Take one update's token; false when the budget is spent. */
+/* Take a token for a change of `change` steps; false when none is left
+ * to it. */
 bool cfn_damp_budget_take(struct cfn_damp_budget *budget, uint32_t rate,
-			  uint64_t now_ms);
-/* When `tokens` updates can be taken (now_ms or later). */
+			  uint8_t change, uint64_t now_ms);
+/* When `tokens` updates of `change` steps can be taken (now_ms or later). */
 uint64_t cfn_damp_budget_next_ms(const struct cfn_damp_budget *budget,
-				 uint32_t rate, uint32_t tokens,
+				 uint32_t rate, uint32_t tokens, uint8_t change,
 				 uint64_t now_ms);
 
 /*

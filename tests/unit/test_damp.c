@@ -175,6 +175,8 @@ static void test_change_is_largest_score_step(void **state)
 	assert_int_equal(cfn_damp_change(&next, &sent), 6);
 }
 
+#define LARGEST CFN_SCORE_MAX /* may use the whole bucket */
+
 static void test_budget_holds_one_second(void **state)
 {
 	struct cfn_damp_budget budget = {0};
@@ -182,23 +184,27 @@ static void test_budget_holds_one_second(void **state)
 
 	/* no limit: always */
 	for (int i = 0; i < 1000; i++)
-		assert_true(cfn_damp_budget_take(&budget, 0, 5000));
-	assert_int_equal(cfn_damp_budget_next_ms(&budget, 0, 1, 5000), 5000);
+		assert_true(cfn_damp_budget_take(&budget, 0, LARGEST, 5000));
+	assert_int_equal(cfn_damp_budget_next_ms(&budget, 0, 1, LARGEST, 5000),
+			 5000);
 	/* a full bucket gives one second's worth at once, then no more */
-	while (cfn_damp_budget_take(&budget, 10, 5000))
+	while (cfn_damp_budget_take(&budget, 10, LARGEST, 5000))
 		taken++;
 	assert_int_equal(taken, 10);
-	assert_false(cfn_damp_budget_take(&budget, 10, 5099));
-	assert_int_equal(cfn_damp_budget_next_ms(&budget, 10, 1, 5000), 5100);
+	assert_false(cfn_damp_budget_take(&budget, 10, LARGEST, 5099));
+	assert_int_equal(cfn_damp_budget_next_ms(&budget, 10, 1, LARGEST, 5000),
+			 5100);
 	/* then one every 1/rate s */
-	assert_true(cfn_damp_budget_take(&budget, 10, 5100));
-	assert_false(cfn_damp_budget_take(&budget, 10, 5100));
+	assert_true(cfn_damp_budget_take(&budget, 10, LARGEST, 5100));
+	assert_false(cfn_damp_budget_take(&budget, 10, LARGEST, 5100));
 	/* three tokens three tenths later; never more than the bucket */
-	assert_int_equal(cfn_damp_budget_next_ms(&budget, 10, 3, 5100), 5400);
-	assert_int_equal(cfn_damp_budget_next_ms(&budget, 10, 50, 5100), 6100);
+	assert_int_equal(cfn_damp_budget_next_ms(&budget, 10, 3, LARGEST, 5100),
+			 5400);
+	assert_int_equal(
+		cfn_damp_budget_next_ms(&budget, 10, 50, LARGEST, 5100), 6100);
 	/* an idle second fills it again, not beyond */
 	taken = 0;
-	while (cfn_damp_budget_take(&budget, 10, 60000))
+	while (cfn_damp_budget_take(&budget, 10, LARGEST, 60000))
 		taken++;
 	assert_int_equal(taken, 10);
 }
@@ -207,10 +213,42 @@ static void test_budget_one_per_second(void **state)
 {
 	struct cfn_damp_budget budget = {0};
 
-	assert_true(cfn_damp_budget_take(&budget, 1, 1000));
-	assert_false(cfn_damp_budget_take(&budget, 1, 1999));
-	assert_int_equal(cfn_damp_budget_next_ms(&budget, 1, 1, 1500), 2000);
-	assert_true(cfn_damp_budget_take(&budget, 1, 2000));
+	assert_true(cfn_damp_budget_take(&budget, 1, LARGEST, 1000));
+	assert_false(cfn_damp_budget_take(&budget, 1, LARGEST, 1999));
+	assert_int_equal(cfn_damp_budget_next_ms(&budget, 1, 1, LARGEST, 1500),
+			 2000);
+	assert_true(cfn_damp_budget_take(&budget, 1, LARGEST, 2000));
+}
+
+static void test_budget_kept_for_larger_changes(void **state)
+{
+	struct cfn_damp_budget budget = {0};
+	int taken = 0;
+
+	/* 1 step may use 2/11 of the bucket: one token of ten */
+	assert_true(cfn_damp_budget_take(&budget, 10, 1, 5000));
+	assert_false(cfn_damp_budget_take(&budget, 10, 1, 5000));
+	/* 5 steps 6/11: four more; the largest change the rest */
+	while (cfn_damp_budget_take(&budget, 10, 5, 5000))
+		taken++;
+	assert_int_equal(taken, 4);
+	while (cfn_damp_budget_take(&budget, 10, LARGEST, 5000))
+		taken++;
+	assert_int_equal(taken, 9);
+	/* a tenth later the token is a large change's, not a small one's */
+	assert_false(cfn_damp_budget_take(&budget, 10, 1, 5100));
+	/* a small change waits until the bucket is all but full */
+	assert_int_equal(cfn_damp_budget_next_ms(&budget, 10, 1, 1, 5100),
+			 5919);
+	assert_int_equal(cfn_damp_budget_next_ms(&budget, 10, 1, LARGEST, 5100),
+			 5100);
+	assert_false(cfn_damp_budget_take(&budget, 10, 1, 5918));
+	assert_true(cfn_damp_budget_take(&budget, 10, 1, 5919));
+	/* at one a second the only token is everyone's */
+	budget = (struct cfn_damp_budget){0};
+	assert_true(cfn_damp_budget_take(&budget, 1, 0, 1000));
+	assert_false(cfn_damp_budget_take(&budget, 1, LARGEST, 1999));
+	assert_true(cfn_damp_budget_take(&budget, 1, 0, 2000));
 }
 
 static void test_priority_larger_change_then_older(void **state)
@@ -243,6 +281,7 @@ int main(void)
 		T(test_change_is_largest_score_step),
 		T(test_budget_holds_one_second),
 		T(test_budget_one_per_second),
+		T(test_budget_kept_for_larger_changes),
 		T(test_priority_larger_change_then_older),
 	};
 #undef T
