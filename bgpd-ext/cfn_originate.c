@@ -163,16 +163,25 @@ static struct bgp_dest *cfn_sid_dest(struct cfn_instance *ci,
 	return dest;
 }
 
+/* The update waits for the budget: counted once per wait. */
+static void cfn_budget_hold(struct cfn_instance *ci,
+			    struct cfn_damp_state *damp)
+{
+	if (!damp->budget_held)
+		ci->stats.budget_waits++;
+	damp->budget_held = true;
+}
+
 /*
- * How long a waiting update went past its due time because the budget
- * was spent: the wait that max-rate adds, counted in the statistics.
+ * How long an update that waited for the budget went past its due time:
+ * the wait that max-rate added, counted in the statistics.
  */
 static uint64_t cfn_held_ms(struct cfn_instance *ci,
 			    const struct cfn_damp_state *damp)
 {
 	uint64_t now = cfn_now_ms(), held;
 
-	if (!damp->pending || !ci->damping.max_rate || damp->due_ms >= now)
+	if (!damp->pending || !damp->budget_held || damp->due_ms >= now)
 		return 0;
 	held = now - damp->due_ms;
 	ci->stats.budget_held_ms += held;
@@ -204,6 +213,7 @@ static void cfn_send(struct cfn_instance *ci, struct cfn_service *service,
 	service->sequence++;
 	service->damp.last_sent_ms = cfn_now_ms();
 	service->damp.pending = false;
+	service->damp.budget_held = false;
 	cfn_install_path(ci, dest, pi, family2afi(p->family), value, len);
 	ci->stats.announcements++;
 	CFN_DEBUG(
@@ -314,12 +324,14 @@ static void cfn_send_delayed(struct cfn_event *t)
 	struct cfn_instance *ci = EVENT_ARG(t);
 	uint64_t now = cfn_now_ms();
 	struct cfn_service **due;
-	size_t n = cfn_due_services(ci, now, &due);
+	size_t n = cfn_due_services(ci, now, &due), i;
 
 	ci->budget_waiting = -1;
-	/* once the budget is spent, the rest keep waiting, in order */
-	for (size_t i = 0; i < n && ci->budget_waiting < 0; i++)
+	for (i = 0; i < n && ci->budget_waiting < 0; i++)
 		cfn_originate_damped(ci, due[i]);
+	/* once the budget is spent, the rest keep waiting, in order */
+	for (; i < n; i++)
+		cfn_budget_hold(ci, &due[i]->damp);
 	XFREE(MTYPE_CFN_PENDING, due);
 	for (size_t i = 0; i < cfn_service_count(&ci->services); i++) {
 		struct cfn_service *service = cfn_service_at(&ci->services, i);
@@ -342,10 +354,9 @@ static void cfn_wait(struct cfn_instance *ci, struct cfn_service *service,
 		damp->due_ms = due;
 	} else {
 		/* one already waiting for the budget keeps its place */
-		if (!waiting || damp->due_ms > now) {
-			ci->stats.budget_waits++;
+		if (!waiting || damp->due_ms > now)
 			damp->due_ms = now;
-		}
+		cfn_budget_hold(ci, damp);
 		ci->budget_waiting = MAX(ci->budget_waiting, (int)damp->change);
 	}
 	if (!waiting)
@@ -425,6 +436,7 @@ void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service)
 	case CFN_DAMP_SUPPRESS:
 		ci->stats.damped++;
 		service->damp.pending = false;
+		service->damp.budget_held = false;
 		break;
 	}
 	bgp_dest_unlock_node(dest);

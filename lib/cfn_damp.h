@@ -36,9 +36,10 @@ void cfn_damping_default(struct cfn_damping *damping);
 /* Per service: when it was last advertised, and a delayed update. */
 struct cfn_damp_state {
 	uint64_t last_sent_ms;
-	bool pending;	 /* a significant change waits: interval, budget */
-	uint64_t due_ms; /* when it may go */
-	uint8_t change;	 /* its size (cfn_damp_change), for the budget */
+	bool pending;	  /* a significant change waits: interval, budget */
+	uint64_t due_ms;  /* when it may go */
+	uint8_t change;	  /* its size (cfn_damp_change), for the budget */
+	bool budget_held; /* it waits for the budget (counted once) */
 	/* when it began to wait, as a count of the node's waits: orders
 	 * equal changes even within one millisecond */
 	uint64_t waiting_since;
