@@ -198,6 +198,8 @@ int cfn_damp_cmp_priority(const struct cfn_damp_state *a,
 {
 	if (a->change != b->change)
 		return a->change > b->change ? -1 : 1;
+	if (a->due_ms != b->due_ms)
+		return a->due_ms < b->due_ms ? -1 : 1;
 	if (a->waiting_since != b->waiting_since)
 		return a->waiting_since < b->waiting_since ? -1 : 1;
 	return 0;

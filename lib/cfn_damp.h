@@ -96,8 +96,10 @@ uint64_t cfn_damp_budget_next_ms(const struct cfn_damp_budget *budget,
  * The order in which updates waiting for the budget go (<0: a first):
  * largest change first, so that the budget goes where the advertised
  * scores are furthest from the current ones; among equal changes, the
- * one waiting longest. A small change waits while larger ones keep coming;
- * should its own load move further, its change grows with it.
+ * one waiting longest for the budget (earliest due_ms: not the time spent
+ * in its own min-interval), then the one that began to wait first. A
+ * small change waits while larger ones keep coming; should its own load
+ * move further, its change grows with it.
  */
 int cfn_damp_cmp_priority(const struct cfn_damp_state *a,
 			  const struct cfn_damp_state *b);

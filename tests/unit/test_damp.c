@@ -253,17 +253,25 @@ static void test_budget_kept_for_larger_changes(void **state)
 
 static void test_priority_larger_change_then_older(void **state)
 {
-	struct cfn_damp_state big = {.change = 5, .waiting_since = 7};
-	struct cfn_damp_state small = {.change = 1, .waiting_since = 1};
+	struct cfn_damp_state big = {
+		.change = 5, .due_ms = 1000, .waiting_since = 7};
+	struct cfn_damp_state small = {
+		.change = 1, .due_ms = 100, .waiting_since = 1};
 	/* in the same millisecond, but it began to wait first */
-	struct cfn_damp_state big_older = {.change = 5, .waiting_since = 6};
+	struct cfn_damp_state big_older = {
+		.change = 5, .due_ms = 1000, .waiting_since = 6};
+	/* began to wait (for its min-interval) first, due only later */
+	struct cfn_damp_state big_due_later = {
+		.change = 5, .due_ms = 1500, .waiting_since = 2};
 
 	/* the larger change first, however long the smaller one waited */
 	assert_true(cfn_damp_cmp_priority(&big, &small) < 0);
 	assert_true(cfn_damp_cmp_priority(&small, &big) > 0);
-	/* between equal changes, the one waiting longer */
+	/* between equal changes, the one waiting longer for the budget */
 	assert_true(cfn_damp_cmp_priority(&big_older, &big) < 0);
 	assert_true(cfn_damp_cmp_priority(&big, &big_older) > 0);
+	assert_true(cfn_damp_cmp_priority(&big, &big_due_later) < 0);
+	assert_true(cfn_damp_cmp_priority(&big_due_later, &big) > 0);
 	assert_int_equal(cfn_damp_cmp_priority(&big, &big), 0);
 }
 
