@@ -41,7 +41,8 @@ after convergence. Reaction time (cfn): the marker SID (bench/reaction.py's
 service at e1 and e2) is flipped between e1 and e2 by API load reports,
 each timed from the report to the route change in every ingress's kernel
 FIB (ip -ts monitor route), first on the idle network (trace not yet
-started; after one untimed change), then while the trace runs.
+started; once the reflectors have sent everything, after one untimed
+change), then while the trace runs.
 
 The egresses other than e1 and e2 and their trace driver stand for
 machines of their own: on these 2 cores they run at nice 19 (their
@@ -235,6 +236,21 @@ def wait_converged(roles, expected_paths):
         wait_until(lambda i=ingress: paths_received(i) >= expected_paths,
                    timeout=CONVERGE_TIMEOUT_S, interval=1,
                    what=f"{ingress.name}: {expected_paths} paths")
+
+
+def wait_quiet(roles):
+    """Until the reflectors have sent every client everything: the
+    niced egresses take in the network's paths well after the ingresses
+    have them, and a reflector still sending to them delays what the
+    idle timing measures (one change took 838 ms against 114)."""
+    last = {}
+
+    def unchanged():
+        now = [updates(rr, "Sent") for rr in roles["rr"]]
+        previous, last["sent"] = last.get("sent"), now
+        return now == previous
+    wait_until(unchanged, timeout=CONVERGE_TIMEOUT_S, interval=2,
+               what="reflectors quiet")
 
 
 def redundancy_check(ingress, sites):
@@ -553,9 +569,8 @@ def cfn_phases(topo, roles, hosted, args, result, started):
     result["paths_sid0"], result["view_egresses_sid0"] = \
         redundancy_check(roles["ingress"][0], args.sites)
     result.update(rss(roles))
-    # the niced egresses may still be taking in the network's paths:
-    # one change, not timed, lets the reflectors' queues settle first
-    marker.change("warmup")
+    wait_quiet(roles)
+    marker.change("warmup")  # not timed: the first after convergence
     before = counters(roles)
     rows = [row for _ in range(args.changes)
             for row in marker.change("idle")]
