@@ -172,6 +172,13 @@ static void cfn_budget_hold(struct cfn_instance *ci,
 	damp->budget_held = true;
 }
 
+/* No change waits any more: sent, or no longer significant. */
+static void cfn_wait_end(struct cfn_damp_state *damp)
+{
+	damp->pending = false;
+	damp->budget_held = false;
+}
+
 /*
  * How long an update that waited for the budget went past its due time:
  * the wait that max-rate added, counted in the statistics.
@@ -181,7 +188,8 @@ static uint64_t cfn_held_ms(struct cfn_instance *ci,
 {
 	uint64_t now = cfn_now_ms(), held;
 
-	if (!damp->pending || !damp->budget_held || damp->due_ms >= now)
+	/* budget_held is set only while pending (cfn_wait_end) */
+	if (!damp->budget_held || damp->due_ms >= now)
 		return 0;
 	held = now - damp->due_ms;
 	ci->stats.budget_held_ms += held;
@@ -212,8 +220,7 @@ static void cfn_send(struct cfn_instance *ci, struct cfn_service *service,
 	held = cfn_held_ms(ci, &service->damp);
 	service->sequence++;
 	service->damp.last_sent_ms = cfn_now_ms();
-	service->damp.pending = false;
-	service->damp.budget_held = false;
+	cfn_wait_end(&service->damp);
 	cfn_install_path(ci, dest, pi, family2afi(p->family), value, len);
 	ci->stats.announcements++;
 	CFN_DEBUG(
@@ -435,8 +442,7 @@ void cfn_originate_damped(struct cfn_instance *ci, struct cfn_service *service)
 		break;
 	case CFN_DAMP_SUPPRESS:
 		ci->stats.damped++;
-		service->damp.pending = false;
-		service->damp.budget_held = false;
+		cfn_wait_end(&service->damp);
 		break;
 	}
 	bgp_dest_unlock_node(dest);
