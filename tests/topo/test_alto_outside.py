@@ -1069,6 +1069,58 @@ def test_stream_starts_with_control_then_full_resources(ns):
         stream.close()
 
 
+def test_stream_opened_before_the_view_starts_in_full(net):
+    """alto.md: each substream's first event is its resource in full, also
+    for a stream opened before bgpd's view came (found by CI: the
+    aggregator's stream to a just started peer lacked the clients PID)."""
+    ingress = net["ingress"]
+    late = os.path.join(ingress.run_dir, "late-api.sock")
+    port = OPEN_PORT + 3
+    conf = write_conf(ingress, "altod-late.conf", f"port {port}",
+                      f"api-socket {late}")
+    proc = ingress.popen(ALTOD, "-f", conf, "-d", log="altod-late.log")
+    stream = None
+    try:
+        def unavailable():
+            try:
+                return request(ingress.ns, "GET", "/networkmap",
+                               port=port).status == 503
+            except OSError:  # not listening yet
+                return False
+        wait_until(unavailable, timeout=30, what="cfn-altod without a view")
+        stream = Stream(ingress.ns, {"add": {
+            "nm": {"resource-id": "networkmap"},
+            "l2": {"resource-id": "propmap-filtered", "input": l2_filter()}}},
+            port=port)
+        stream.open()
+        os.symlink(api_socket(ingress), late)  # bgpd's view comes
+        mirror, first = Mirror(stream), {}
+
+        def step(kind, data):
+            media_type, _, client_id = kind.partition(",")
+            first.setdefault(client_id, media_type)
+            mirror.apply(kind, data)  # a patch with nothing to patch fails
+            return {"nm", "l2"} <= set(first)
+        stream.until(step, timeout=30, what="both substreams")
+        assert first == {"nm": "application/alto-networkmap+json",
+                         "l2": "application/alto-propmap+json"}, first
+        l2 = mirror.resources["l2"]["property-map"]
+        assert {e: v["priv:l2"] for e, v in l2.items()} == {
+            f"ipv4:{BIDS[n]}": L2[n] for n in EGRESS_IDS}
+        deadline = time.monotonic() + 20
+        while mirror.resources["nm"] != request(
+                ingress.ns, "GET", "/networkmap", port=port).json():
+            kind, data, _ = stream.next_event(deadline - time.monotonic())
+            mirror.apply(kind, json.loads(data) if data else None)
+    finally:
+        if stream:
+            stream.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+        if os.path.lexists(late):
+            os.unlink(late)
+
+
 def patch_sets_l2(bid, value):
     def matches(kind, data):
         return (kind == "application/merge-patch+json,l2" and
@@ -1543,12 +1595,15 @@ def test_auth_refusals_counted(tls):
 
 EVIL_PEER = r'''
 import socket, sys, threading, time
+PATCH_FIRST = (b"event: application/merge-patch+json,n\r\n"
+               b"data: {\"network-map\":{\"x\":{\"ipv4\":[\"192.0.2.0/24\"]}}}\r\n\r\n")
 MODES = [
-    b"event: application/alto-networkmap+json,networkmap\r\ndata: {not json\r\n\r\n",
-    b"event: application/alto-networkmap+json,networkmap\r\ndata: {\"network-map\": 5}\r\n\r\n",
-    b"event: application/alto-propmap+json,propmap\r\ndata: " + b"[" * 100000 + b"\r\n\r\n",
+    b"event: application/alto-networkmap+json,n\r\ndata: {not json\r\n\r\n",
+    b"event: application/alto-networkmap+json,n\r\ndata: {\"network-map\": 5}\r\n\r\n",
+    b"event: application/alto-propmap+json,p\r\ndata: " + b"[" * 100000 + b"\r\n\r\n",
     b"event: application/merge-patch+json,nosuch\r\ndata: {}\r\n\r\n",
-    b"event: application/alto-networkmap+json,networkmap\r\ndata: " + b"A" * (8 << 20),
+    b"event: application/alto-networkmap+json,n\r\ndata: " + b"A" * (8 << 20),
+    PATCH_FIRST,
 ]
 def serve(conn, mode):
     try:
@@ -1557,7 +1612,9 @@ def serve(conn, mode):
                      b"event: application/alto-updatestreamcontrol+json\r\n"
                      b"data: {\"control-uri\":\"/updates/control/1\"}\r\n\r\n")
         conn.sendall(MODES[mode % len(MODES)])
-        time.sleep(3)
+        conn.settimeout(3)
+        if conn.recv(1) == b"" and MODES[mode % len(MODES)] == PATCH_FIRST:
+            print("patch-first-dropped", flush=True)
     except OSError:
         pass
     conn.close()
@@ -1568,7 +1625,7 @@ while True:
     conn, _ = srv.accept()
     threading.Thread(target=serve, args=(conn, mode), daemon=True).start()
     mode += 1
-    print(mode, flush=True)
+    print("connection", mode, flush=True)
 '''
 EVIL_PORT = 8190
 
@@ -1607,10 +1664,13 @@ def test_aggregation_survives_a_hostile_peer(net):
                        port=port).json()["property-map"]
         entity = pmap[f"agg-networkmap.pid:east:egress-{EGRESS_IDS['e1']}"]
         assert entity["priv:domain"] == "east"
-        # the hostile peer goes through each of its answers twice
-        wait_until(lambda: len(open(os.path.join(
-            rr.run_dir, "evil-peer.log")).read().split()) >= 10,
-            timeout=60, what="the aggregator to meet every hostile answer")
+        # the hostile peer goes through each of its answers twice; a patch
+        # before its map is not applied: the aggregator subscribes again
+        log = os.path.join(rr.run_dir, "evil-peer.log")
+        wait_until(lambda: open(log).read().count("connection") >= 12,
+                   timeout=60, what="the aggregator to meet every hostile answer")
+        wait_until(lambda: "patch-first-dropped" in open(log).read(),
+                   timeout=10, what="a patch before its map dropped")
         assert agg.poll() is None, "cfn-altod died of a hostile peer"
         assert not any(p.startswith("evil:") for p in agg_pids(ingress.ns,
                                                                   port))

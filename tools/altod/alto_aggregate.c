@@ -27,6 +27,7 @@ struct peer {
 	pthread_t thread;
 	json_object *networkmap, *propmap; /* latest, NULL when unknown */
 	bool connected;
+	bool out_of_step; /* a patch came before its map: start again */
 };
 
 static struct {
@@ -86,6 +87,12 @@ static void on_event(struct peer *p, const char *type, const char *data)
 	pthread_mutex_lock(&agg.lock);
 	map = comma[1] == 'n' ? &p->networkmap : &p->propmap;
 	if (!strncmp(type, "application/merge-patch+json", comma - type)) {
+		if (!*map) {
+			pthread_mutex_unlock(&agg.lock);
+			json_object_put(doc);
+			p->out_of_step = true;
+			return;
+		}
 		merged = alto_merge_apply(*map, doc);
 		json_object_put(doc);
 		doc = merged;
@@ -108,10 +115,12 @@ static size_t parse_events(struct peer *p, char *buf, size_t len, char *type,
 	size_t used = 0;
 	char *nl;
 
-	while ((nl = memchr(buf + used, '\n', len - used))) {
+	while (!p->out_of_step && (nl = memchr(buf + used, '\n', len - used))) {
 		char *line = buf + used;
 
 		*nl = '\0';
+		if (nl > line && nl[-1] == '\r')
+			nl[-1] = '\0'; /* CRLF ends a line too */
 		used = (size_t)(nl - buf) + 1;
 		if (!strncmp(line, "event: ", 7))
 			snprintf(type, type_len, "%s", line + 7);
@@ -122,6 +131,7 @@ static size_t parse_events(struct peer *p, char *buf, size_t len, char *type,
 			on_event(p, type, *data);
 			free(*data);
 			*data = NULL;
+			type[0] = '\0'; /* each event names its own type */
 		}
 	}
 	return used;
@@ -151,7 +161,7 @@ static void follow(struct peer *p, int fd)
 	size_t len = 0, used;
 	bool body = false;
 
-	while (buf && !agg.stopping && len < EVENT_MAX) {
+	while (buf && !agg.stopping && !p->out_of_step && len < EVENT_MAX) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
@@ -202,6 +212,12 @@ static void *peer_thread(void *arg)
 		}
 		if (fd >= 0)
 			close(fd);
+		if (p->out_of_step)
+			syslog(LOG_WARNING,
+			       "domain %s: a patch before its map, subscribing "
+			       "again",
+			       p->domain->name);
+		p->out_of_step = false;
 		forget(p);
 		if (!logged && !agg.stopping)
 			syslog(LOG_WARNING,

@@ -379,11 +379,12 @@ static void update_filtered(struct stream *s, struct substream *sub,
 		json_object_put(now);
 		return;
 	}
-	patch = alto_merge_patch(sub->last, now);
+	/* the first map it gets is in full: there is nothing to patch */
+	patch = sub->last ? alto_merge_patch(sub->last, now) : NULL;
 	emit_json(s,
-		  sub->incremental ? PATCH_MEDIA_TYPE
-				   : sub->resource->media_type,
-		  sub->client_id, sub->incremental ? patch : now);
+		  patch && sub->incremental ? PATCH_MEDIA_TYPE
+					    : sub->resource->media_type,
+		  sub->client_id, patch && sub->incremental ? patch : now);
 	json_object_put(patch);
 	json_object_put(sub->last);
 	sub->last = now;
@@ -393,7 +394,8 @@ void alto_sse_changed(const struct alto_resource *resource, json_object *patch,
 		      const char *body, json_object *model)
 {
 	const char *text =
-		json_object_to_json_string_ext(patch, ALTO_JSON_TEXT);
+		patch ? json_object_to_json_string_ext(patch, ALTO_JSON_TEXT)
+		      : NULL;
 
 	pthread_mutex_lock(&sse.lock);
 	for (struct stream *s = sse.streams; s; s = s->next)
@@ -402,10 +404,11 @@ void alto_sse_changed(const struct alto_resource *resource, json_object *patch,
 
 			if (sub->resource == resource)
 				emit(s,
-				     sub->incremental ? PATCH_MEDIA_TYPE
-						      : resource->media_type,
+				     patch && sub->incremental
+					     ? PATCH_MEDIA_TYPE
+					     : resource->media_type,
 				     sub->client_id,
-				     sub->incremental ? text : body);
+				     patch && sub->incremental ? text : body);
 			else if (resource->kind == ALTO_PROPMAP &&
 				 sub->resource->kind == ALTO_PROPMAP_FILTERED)
 				update_filtered(s, sub, model);

@@ -390,7 +390,8 @@ static void install(size_t i, json_object *res)
 	patch = store.json[i] ? alto_merge_patch(store.json[i], res) : NULL;
 	json_object_put(store.json[i]);
 	store.json[i] = res;
-	if (patch && store.changed)
+	/* a stream opened before the first version gets it now, in full */
+	if (store.changed)
 		store.changed(&resources[i], patch, b->text, store.model);
 	json_object_put(patch);
 }

@@ -46,7 +46,8 @@ struct alto_body {
 };
 
 /*
- * Called with each changed GET resource, under the store's lock. The lock
+ * Called with each changed GET resource, under the store's lock; patch is
+ * NULL for a resource's first version (nothing to patch). The lock
  * order is the store's, then the streams': whoever reads the store while
  * holding the streams' lock takes the store's first (alto_store_hold).
  */
