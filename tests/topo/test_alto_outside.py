@@ -1070,9 +1070,10 @@ def test_stream_starts_with_control_then_full_resources(ns):
 
 
 def test_stream_opened_before_the_view_starts_in_full(net):
-    """alto.md: each substream's first event is its resource in full, also
-    for a stream opened before bgpd's view came (found by CI: the
-    aggregator's stream to a just started peer lacked the clients PID)."""
+    """alto.md: each substream's first event is its resource in full, as
+    soon as bgpd's view comes, for a stream opened before (found by CI: the
+    aggregator's stream to a just started peer lacked the clients PID; then
+    by an outsider: such a stream got empty maps before the view came)."""
     ingress = net["ingress"]
     late = os.path.join(ingress.run_dir, "late-api.sock")
     port = OPEN_PORT + 3
@@ -1094,16 +1095,21 @@ def test_stream_opened_before_the_view_starts_in_full(net):
             port=port)
         stream.open()
         os.symlink(api_socket(ingress), late)  # bgpd's view comes
-        mirror, first = Mirror(stream), {}
+        mirror, first, first_nm = Mirror(stream), {}, None
 
         def step(kind, data):
+            nonlocal first_nm
             media_type, _, client_id = kind.partition(",")
             first.setdefault(client_id, media_type)
+            first_nm = first_nm or (data if client_id == "nm" else None)
             mirror.apply(kind, data)  # a patch with nothing to patch fails
             return {"nm", "l2"} <= set(first)
         stream.until(step, timeout=30, what="both substreams")
         assert first == {"nm": "application/alto-networkmap+json",
                          "l2": "application/alto-propmap+json"}, first
+        # what the view holds, not an empty map from before it came
+        assert {f"egress-{e}" for e in EGRESS_IDS.values()} <= set(
+            first_nm["network-map"]), first_nm
         l2 = mirror.resources["l2"]["property-map"]
         assert {e: v["priv:l2"] for e, v in l2.items()} == {
             f"ipv4:{BIDS[n]}": L2[n] for n in EGRESS_IDS}
@@ -1684,3 +1690,36 @@ def test_aggregation_survives_a_hostile_peer(net):
         for proc in (agg, east, evil):
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def test_domain_behind_a_dead_link_leaves_the_aggregate(net):
+    """alto.md: a domain that cannot be reached leaves the aggregate; behind
+    a link that went down its stream is quiet, not closed (an outsider
+    found e3's old maps served for 28 s and more): TCP keepalives find it."""
+    ingress, e3 = net["ingress"], net["e3"]
+    port = OPEN_PORT + 4
+    _, far = start_altod(e3, "altod-far", "listen 10.0.0.13",
+                         "allow-plain-http yes", "domain far", port=PORT)
+    _, agg = start_altod(ingress, "altod-agg-far",
+                         f"aggregate far http://10.0.0.13:{PORT}", port=port)
+
+    def far_pids():
+        return {p for p in agg_pids(ingress.ns, port) if p.startswith("far:")}
+    try:
+        wait_until(lambda: "far:clients" in far_pids(), timeout=60,
+                   what="far in the aggregate")
+        ingress.exec("ip", "link", "set", "eth-e3", "down")
+        down = time.monotonic()
+        wait_until(lambda: not far_pids(), timeout=30,
+                   what="far out of the aggregate")
+        assert time.monotonic() - down < 20
+        ingress.exec("ip", "link", "set", "eth-e3", "up")
+        wait_until(lambda: "far:clients" in far_pids(), timeout=90,
+                   what="far back in the aggregate")
+    finally:
+        ingress.exec("ip", "link", "set", "eth-e3", "up")
+        for proc in (agg, far):
+            proc.terminate()
+            proc.wait(timeout=10)
+    cfnnet.wait_converged(net)
+    cfnnet.wait_egresses(ingress, SID, EGRESS_IDS.values(), "e3 back")

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stddef.h>
 #include <pthread.h>
@@ -16,6 +18,9 @@
 #include "alto_store.h"
 
 #define RECONNECT_S 1
+#define KEEPALIVE_IDLE_S 5 /* then 3 probes 1 s apart: dead within 8 s */
+#define KEEPALIVE_PROBES 3
+#define SYN_RETRIES 1 /* connect gives up after 3 s */
 #define POLL_MS 500
 #define EVENT_MAX (4u << 20) /* one event's text, at most */
 #define SUBSCRIPTION                                                           \
@@ -38,6 +43,22 @@ static struct {
 	atomic_bool stopping;
 } agg = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/*
+ * A stream may be quiet for long, and a peer behind a dead link never
+ * closes it: TCP keepalives find it, and a SYN is not retried for minutes.
+ */
+static void watch_liveness(int fd)
+{
+	int on = 1, idle = KEEPALIVE_IDLE_S, interval = 1,
+	    probes = KEEPALIVE_PROBES, syns = SYN_RETRIES;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof(probes));
+	setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syns, sizeof(syns));
+}
+
 static int peer_connect(const struct alto_domain *d)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
@@ -49,6 +70,8 @@ static int peer_connect(const struct alto_domain *d)
 		return -1;
 	for (ai = res; ai && fd < 0; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd >= 0)
+			watch_liveness(fd);
 		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 			close(fd);
 			fd = -1;

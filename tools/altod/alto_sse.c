@@ -18,6 +18,7 @@ struct substream {
 	char client_id[ALTO_CLIENT_ID_MAX + 1];
 	const struct alto_resource *resource;
 	bool incremental;
+	bool started;	    /* has had its resource in full */
 	json_object *input; /* filtered property map: the client's filter */
 	json_object *last;  /* and what it was last sent */
 };
@@ -112,26 +113,63 @@ static json_object *filtered(struct substream *sub, json_object *model,
 	return alto_propmap_filtered(model, &params);
 }
 
-/* The first event of a substream: the resource in full. */
+/* A filtered property map follows the full one, through its filter. */
+static void update_filtered(struct stream *s, struct substream *sub,
+			    json_object *model)
+{
+	struct alto_error error;
+	json_object *now = filtered(sub, model, &error), *patch;
+
+	if (!now || json_object_equal(now, sub->last)) {
+		json_object_put(now);
+		return;
+	}
+	/* the first map it gets is in full: there is nothing to patch */
+	patch = sub->started ? alto_merge_patch(sub->last, now) : NULL;
+	emit_json(s,
+		  patch && sub->incremental ? PATCH_MEDIA_TYPE
+					    : sub->resource->media_type,
+		  sub->client_id, patch && sub->incremental ? patch : now);
+	json_object_put(patch);
+	json_object_put(sub->last);
+	sub->last = now;
+	sub->started = true;
+}
+
+/* The first event of a substream, the resource in full: with a view only. */
+static void send_full(struct stream *s, struct substream *sub,
+		      json_object *model)
+{
+	json_object *full;
+
+	if (sub->resource->kind == ALTO_PROPMAP_FILTERED) {
+		update_filtered(s, sub, model);
+		return;
+	}
+	full = alto_store_json(sub->resource);
+	if (!full)
+		return; /* not built yet: sent in full when it is */
+	emit_json(s, sub->resource->media_type, sub->client_id, full);
+	json_object_put(full);
+	sub->started = true;
+}
+
+/* Its filter checked now; its first event when bgpd's view is there. */
 static bool start_substream(struct stream *s, struct substream *sub,
 			    struct alto_error *error)
 {
+	struct alto_propmap_params params;
+	json_object *model;
 	char why[160];
-	json_object *full, *model;
 
-	if (sub->resource->kind == ALTO_PROPMAP_FILTERED) {
-		model = alto_store_model(why, sizeof(why));
-		full = model ? filtered(sub, model, error) : NULL;
-		json_object_put(model);
-		if (!full && model)
-			return false;
-		sub->last = full;
-		full = json_object_get(full);
-	} else
-		full = alto_store_json(sub->resource);
-	if (full)
-		emit_json(s, sub->resource->media_type, sub->client_id, full);
-	json_object_put(full);
+	if (sub->resource->kind == ALTO_PROPMAP_FILTERED &&
+	    !alto_parse_propmap_params(sub->input, alto_maps_property_known,
+				       &params, error))
+		return false;
+	model = alto_store_model(why, sizeof(why));
+	if (model)
+		send_full(s, sub, model);
+	json_object_put(model);
 	return true;
 }
 
@@ -368,28 +406,6 @@ unsigned int alto_sse_control(uint64_t id,
 	return status;
 }
 
-/* A filtered property map follows the full one, through its filter. */
-static void update_filtered(struct stream *s, struct substream *sub,
-			    json_object *model)
-{
-	struct alto_error error;
-	json_object *now = filtered(sub, model, &error), *patch;
-
-	if (!now || json_object_equal(now, sub->last)) {
-		json_object_put(now);
-		return;
-	}
-	/* the first map it gets is in full: there is nothing to patch */
-	patch = sub->last ? alto_merge_patch(sub->last, now) : NULL;
-	emit_json(s,
-		  patch && sub->incremental ? PATCH_MEDIA_TYPE
-					    : sub->resource->media_type,
-		  sub->client_id, patch && sub->incremental ? patch : now);
-	json_object_put(patch);
-	json_object_put(sub->last);
-	sub->last = now;
-}
-
 void alto_sse_changed(const struct alto_resource *resource, json_object *patch,
 		      const char *body, json_object *model)
 {
@@ -401,18 +417,29 @@ void alto_sse_changed(const struct alto_resource *resource, json_object *patch,
 	for (struct stream *s = sse.streams; s; s = s->next)
 		for (size_t i = 0; i < s->n_subs; i++) {
 			struct substream *sub = &s->subs[i];
+			bool as_patch =
+				patch && sub->incremental && sub->started;
 
-			if (sub->resource == resource)
+			if (sub->resource == resource) {
 				emit(s,
-				     patch && sub->incremental
-					     ? PATCH_MEDIA_TYPE
-					     : resource->media_type,
-				     sub->client_id,
-				     patch && sub->incremental ? text : body);
-			else if (resource->kind == ALTO_PROPMAP &&
-				 sub->resource->kind == ALTO_PROPMAP_FILTERED)
+				     as_patch ? PATCH_MEDIA_TYPE
+					      : resource->media_type,
+				     sub->client_id, as_patch ? text : body);
+				sub->started = true;
+			} else if (resource->kind == ALTO_PROPMAP &&
+				   sub->resource->kind == ALTO_PROPMAP_FILTERED)
 				update_filtered(s, sub, model);
 		}
+	pthread_mutex_unlock(&sse.lock);
+}
+
+void alto_sse_ready(json_object *model)
+{
+	pthread_mutex_lock(&sse.lock);
+	for (struct stream *s = sse.streams; s; s = s->next)
+		for (size_t i = 0; i < s->n_subs; i++)
+			if (!s->subs[i].started)
+				send_full(s, &s->subs[i], model);
 	pthread_mutex_unlock(&sse.lock);
 }
 

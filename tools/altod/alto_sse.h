@@ -43,6 +43,10 @@ unsigned int alto_sse_control(uint64_t id,
 void alto_sse_changed(const struct alto_resource *resource, json_object *patch,
 		      const char *body, json_object *model);
 
+/* alto_store's callback: bgpd's view is there; start the substreams
+ * opened without it (each gets its resource in full). */
+void alto_sse_ready(json_object *model);
+
 void alto_sse_stats(struct alto_sse_stats *stats);
 
 /*

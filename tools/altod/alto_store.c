@@ -59,6 +59,7 @@ static struct {
 	pthread_mutex_t lock;
 	const struct alto_config *config;
 	alto_store_changed_fn changed;
+	alto_store_ready_fn ready;
 	json_object *model; /* a copy of the view thread's */
 	json_object *json[N_RESOURCES];
 	struct alto_body body[N_RESOURCES];
@@ -434,53 +435,6 @@ static void build_aggregates(void)
 		depends_on(agg, AGG_NETWORKMAP_ID, tag));
 }
 
-void alto_store_aggregate_changed(void)
-{
-	pthread_mutex_lock(&store.lock);
-	build_aggregates();
-	pthread_mutex_unlock(&store.lock);
-}
-
-void alto_store_update(json_object *model)
-{
-	json_object *copy = NULL;
-	char nm_tag[ALTO_TAG_LEN];
-
-	json_object_deep_copy(model, &copy, NULL);
-	pthread_mutex_lock(&store.lock);
-	json_object_put(store.model);
-	store.model = copy;
-	for (size_t i = 0; i < N_RESOURCES; i++) {
-		const struct alto_resource *r = &resources[i];
-
-		if (r->kind == ALTO_NETWORKMAP)
-			install(i, build_networkmap(copy, nm_tag));
-		else if (r->kind == ALTO_COSTMAP || r->kind == ALTO_PROPMAP)
-			install(i, build(r, copy, nm_tag));
-	}
-	build_aggregates();
-	pthread_mutex_unlock(&store.lock);
-}
-
-void alto_store_init(const struct alto_config *config,
-		     alto_store_changed_fn changed)
-{
-	store.config = config;
-	store.changed = changed;
-	pthread_mutex_lock(&store.lock);
-	install(0, build_ird());
-	pthread_mutex_unlock(&store.lock);
-}
-
-void alto_store_fini(void)
-{
-	for (size_t i = 0; i < N_RESOURCES; i++) {
-		json_object_put(store.json[i]);
-		free(store.body[i].text);
-	}
-	json_object_put(store.model);
-}
-
 /* Why resources cannot be served now, or NULL. Under the lock. */
 static const char *unavailable(void)
 {
@@ -494,6 +448,64 @@ static const char *unavailable(void)
 	if (json_object_object_get_ex(store.model, "error", &error))
 		return json_object_get_string(error);
 	return "not connected to bgpd";
+}
+
+/* Without bgpd's view, the maps stay as they were (served as 503). */
+void alto_store_aggregate_changed(void)
+{
+	pthread_mutex_lock(&store.lock);
+	if (!unavailable())
+		build_aggregates();
+	pthread_mutex_unlock(&store.lock);
+}
+
+void alto_store_update(json_object *model)
+{
+	json_object *copy = NULL;
+	char nm_tag[ALTO_TAG_LEN];
+	bool was_unavailable;
+
+	json_object_deep_copy(model, &copy, NULL);
+	pthread_mutex_lock(&store.lock);
+	was_unavailable = unavailable() != NULL;
+	json_object_put(store.model);
+	store.model = copy;
+	if (unavailable()) {
+		pthread_mutex_unlock(&store.lock);
+		return; /* no map from an empty view: streams wait for one */
+	}
+	for (size_t i = 0; i < N_RESOURCES; i++) {
+		const struct alto_resource *r = &resources[i];
+
+		if (r->kind == ALTO_NETWORKMAP)
+			install(i, build_networkmap(copy, nm_tag));
+		else if (r->kind == ALTO_COSTMAP || r->kind == ALTO_PROPMAP)
+			install(i, build(r, copy, nm_tag));
+	}
+	build_aggregates();
+	if (was_unavailable && store.ready)
+		store.ready(copy);
+	pthread_mutex_unlock(&store.lock);
+}
+
+void alto_store_init(const struct alto_config *config,
+		     alto_store_changed_fn changed, alto_store_ready_fn ready)
+{
+	store.config = config;
+	store.changed = changed;
+	store.ready = ready;
+	pthread_mutex_lock(&store.lock);
+	install(0, build_ird());
+	pthread_mutex_unlock(&store.lock);
+}
+
+void alto_store_fini(void)
+{
+	for (size_t i = 0; i < N_RESOURCES; i++) {
+		json_object_put(store.json[i]);
+		free(store.body[i].text);
+	}
+	json_object_put(store.model);
 }
 
 bool alto_store_get(const struct alto_resource *resource,

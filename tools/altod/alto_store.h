@@ -55,8 +55,11 @@ typedef void (*alto_store_changed_fn)(const struct alto_resource *resource,
 				      json_object *patch, const char *body,
 				      json_object *model);
 
+/* bgpd's view is there again, or for the first time: under the store's lock. */
+typedef void (*alto_store_ready_fn)(json_object *model);
+
 void alto_store_init(const struct alto_config *config,
-		     alto_store_changed_fn changed);
+		     alto_store_changed_fn changed, alto_store_ready_fn ready);
 void alto_store_fini(void);
 
 /* The view thread's new model: every resource rebuilt. */

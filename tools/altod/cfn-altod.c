@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	alto_sse_init(config.max_streams);
-	alto_store_init(&config, alto_sse_changed);
+	alto_store_init(&config, alto_sse_changed, alto_sse_ready);
 	if (!alto_http_start(&config, err, sizeof(err))) {
 		syslog(LOG_ERR, "%s", err);
 		return 1;
