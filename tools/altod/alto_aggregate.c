@@ -70,9 +70,10 @@ static int peer_connect(const struct alto_domain *d)
 		return -1;
 	for (ai = res; ai && fd < 0; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd >= 0)
-			watch_liveness(fd);
-		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		if (fd < 0)
+			continue;
+		watch_liveness(fd);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 			close(fd);
 			fd = -1;
 		}

@@ -101,14 +101,22 @@ static void emit_control(struct stream *s, const char *key, json_object *val)
 	json_object_put(ctl);
 }
 
+/* A filtered property map substream's filter: its input, checked. */
+static bool filter_of(const struct substream *sub,
+		      struct alto_propmap_params *params,
+		      struct alto_error *error)
+{
+	return alto_parse_propmap_params(sub->input, alto_maps_property_known,
+					 params, error);
+}
+
 /* A filtered property map substream's current map. */
 static json_object *filtered(struct substream *sub, json_object *model,
 			     struct alto_error *error)
 {
 	struct alto_propmap_params params;
 
-	if (!alto_parse_propmap_params(sub->input, alto_maps_property_known,
-				       &params, error))
+	if (!filter_of(sub, &params, error))
 		return NULL;
 	return alto_propmap_filtered(model, &params);
 }
@@ -163,8 +171,7 @@ static bool start_substream(struct stream *s, struct substream *sub,
 	char why[160];
 
 	if (sub->resource->kind == ALTO_PROPMAP_FILTERED &&
-	    !alto_parse_propmap_params(sub->input, alto_maps_property_known,
-				       &params, error))
+	    !filter_of(sub, &params, error))
 		return false;
 	model = alto_store_model(why, sizeof(why));
 	if (model)
